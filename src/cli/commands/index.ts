@@ -1,0 +1,4 @@
+import type { CliCommand } from '../command.js'
+
+/** Every CLI command; each lives in its own file beside this one. */
+export const commands: CliCommand[] = []

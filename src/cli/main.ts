@@ -1,0 +1,4 @@
+import { defaultIO } from './command.js'
+import { runCli } from './run.js'
+
+process.exitCode = await runCli(process.argv.slice(2), defaultIO())

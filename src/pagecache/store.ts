@@ -1,0 +1,83 @@
+/**
+ * The storage interface every page-cache driver implements (memory, Redis,
+ * and the tiered memory-in-front-of-Redis store). A store stores: it never
+ * decides freshness or storability. The plugin hands it absolute times
+ * (`staleAt`, `deleteAt`) and reads them back; drivers may drop an entry
+ * once `deleteAt` has passed, never before.
+ */
+
+/** Identifies one cached page. `route` groups keys (Redis Cluster hash tag). */
+export interface PageKey {
+  /** The route id from `config.cutover.id`. */
+  route: string
+  /** The hashed request key (hex), see pagecache/key.ts. */
+  hash: string
+}
+
+/** A tag's state: `version` moves on every purge, `hard` records the version of the last hard purge. */
+export interface TagState {
+  version: number
+  hard: number
+}
+
+export interface StoredPage {
+  kind: 'page'
+  status: number
+  /** Response headers replayed on a hit (hop-by-hop and per-request headers already removed). */
+  headers: Record<string, string | string[]>
+  body: Buffer
+  /** Strong ETag computed from the body, quoted. */
+  etag: string
+  /** Epoch ms the page was rendered. */
+  storedAt: number
+  /** Epoch ms until which the page is fresh. */
+  staleAt: number
+  /** Epoch ms after which the page must not be served at all (end of the stale window). */
+  deleteAt: number
+  /** Tag name -> TagState.version at render time; the route itself is tag `route:<id>`. */
+  tags: Record<string, number>
+  /** How long the render took, ms (XFetch's delta). */
+  renderMs: number
+}
+
+/** "Hit for pass": this key's last render was not storable; don't queue behind it. */
+export interface PassMarker {
+  kind: 'pass'
+  /** Why it was not storable (shown in Cache-Status detail). */
+  reason: string
+  storedAt: number
+  deleteAt: number
+}
+
+export type StoredEntry = StoredPage | PassMarker
+
+export interface PageStore {
+  /** Driver name for logs and metrics: 'memory', 'redis', 'tiered'. */
+  readonly name: string
+  /**
+   * The entry, or undefined when absent or past `deleteAt`.
+   * Throws CUTOVER_ERR_CACHE_CORRUPT_ENTRY when what is stored can't be decoded.
+   */
+  get(key: PageKey): Promise<StoredEntry | undefined>
+  /** Stores the entry until its `deleteAt`; replaces any previous one. */
+  set(key: PageKey, entry: StoredEntry): Promise<void>
+  /** Removes the given keys now; resolves to how many existed. */
+  delete(keys: PageKey[]): Promise<number>
+  /** Current state of the given tags (a tag never purged is {version: 0, hard: 0}). */
+  tagStates(tags: string[]): Promise<Record<string, TagState>>
+  /**
+   * Moves the version of each tag (atomically, all or none). `hard` also records
+   * the new version as a hard purge, so entries built before it are not served
+   * even stale. Resolves to the new states.
+   */
+  purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>>
+  /**
+   * Tries to take the render lease for a key for `ttlMs`. Resolves to a token
+   * when taken, null when another holder has it.
+   */
+  acquireLease(key: PageKey, ttlMs: number): Promise<string | null>
+  /** Releases a lease if (and only if) `token` still holds it. */
+  releaseLease(key: PageKey, token: string): Promise<void>
+  /** Closes connections the store opened itself (never the caller's client). */
+  close(): Promise<void>
+}

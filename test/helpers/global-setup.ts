@@ -1,0 +1,33 @@
+import { Redis } from 'ioredis'
+import mysql from 'mysql2/promise'
+import { MYSQL_URL, REDIS_URL, START_MYSQL, START_REDIS } from './services.js'
+
+// The suite talks to the real services. A missing one is a failure that says how
+// to start it, never a silent skip.
+async function checkRedis(): Promise<void> {
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  try {
+    await redis.connect()
+    await redis.ping()
+  } catch (err) {
+    throw new Error(`Redis is not reachable at ${REDIS_URL} (${(err as Error).message}). Start it with:\n  ${START_REDIS}\nor point REDIS_URL at one.`)
+  } finally {
+    redis.disconnect()
+  }
+}
+
+async function checkMysql(): Promise<void> {
+  let conn: mysql.Connection | undefined
+  try {
+    conn = await mysql.createConnection({ uri: MYSQL_URL, connectTimeout: 2000 })
+    await conn.query('SELECT 1')
+  } catch (err) {
+    throw new Error(`MySQL/MariaDB is not reachable at ${MYSQL_URL} (${(err as Error).message}). Start it with:\n  ${START_MYSQL}\nor point MYSQL_URL at one.`)
+  } finally {
+    await conn?.end()
+  }
+}
+
+export default async function setup(): Promise<void> {
+  await Promise.all([checkRedis(), checkMysql()])
+}
