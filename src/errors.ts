@@ -55,3 +55,43 @@ export const CUTOVER_ERR_INVALIDATE_INVALID = createError(
 
 // ---- CLI
 export const CUTOVER_ERR_CLI_USAGE = createError('CUTOVER_ERR_CLI_USAGE', '%s', 2)
+
+// ---- shadow comparison, its storage and reports
+export const CUTOVER_ERR_SHADOW_RULES_INVALID = createError(
+  'CUTOVER_ERR_SHADOW_RULES_INVALID',
+  'expected shadow rule %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_SHADOW_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_SHADOW_OPTIONS_INVALID',
+  'expected shadow option %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_DB_MIGRATION_CHANGED = createError(
+  'CUTOVER_ERR_DB_MIGRATION_CHANGED',
+  'migration %s was changed after it was applied (checksum %s recorded, file has %s); migrations are append-only: restore the file and add a new one',
+  500,
+)
+export const CUTOVER_ERR_DB_MIGRATION_NAME = createError(
+  'CUTOVER_ERR_DB_MIGRATION_NAME',
+  'expected migration file names like 0001_name.sql in a strict sequence, got %s',
+  500,
+)
+export const CUTOVER_ERR_DB_MIGRATION_FAILED = createError(
+  'CUTOVER_ERR_DB_MIGRATION_FAILED',
+  'migration %s failed: %s',
+  500,
+)
+export const CUTOVER_ERR_DB_LOCK_TIMEOUT = createError(
+  'CUTOVER_ERR_DB_LOCK_TIMEOUT',
+  'could not take the MySQL named lock "%s" within %ss (another instance is migrating)',
+  500,
+)
+export const CUTOVER_ERR_REPORT_INVALID = createError(
+  'CUTOVER_ERR_REPORT_INVALID',
+  'expected report option %s, got %s',
+  500,
+  TypeError,
+)

@@ -1,0 +1,75 @@
+import { performance } from 'node:perf_hooks'
+import type { FastifyInstance } from 'fastify'
+import type { ShadowContext } from './hook.js'
+
+/** A rendered response on the page or legacy path, with what it cost. */
+export interface RenderedResponse {
+  status: number
+  headers: Record<string, string | string[] | number | undefined>
+  body: Buffer
+  durationMs: number
+  /** DB queries the render made, when the source can tell (the meter's request context). */
+  dbCalls?: number
+  redisCalls?: number
+}
+
+/** The page the cache would serve for this request now. */
+export interface CachedPage extends RenderedResponse {
+  /** How long ago it was rendered, ms. */
+  ageMs: number
+}
+
+/** Where the runner gets the candidate and the secondary from; the plugin integration or tests supply it. */
+export interface CandidateSource {
+  /** The cached page for this request, or undefined when nothing is cached. Never stores anything. */
+  cached(context: ShadowContext, signal: AbortSignal): Promise<CachedPage | undefined>
+  /** A render of the page path made now, never stored. */
+  fresh(context: ShadowContext, signal: AbortSignal): Promise<RenderedResponse>
+  /** A second render of the legacy path (the secondary), to learn what the legacy path itself varies. */
+  legacy(context: ShadowContext, signal: AbortSignal): Promise<RenderedResponse>
+}
+
+/** Header marking a shadow render; its value is the process's shadow token. */
+export const SHADOW_HEADER = 'x-cutover-shadow'
+/** Header asking for the legacy path on a shadow render (`legacy`); absent means the page path. */
+export const SHADOW_PATH_HEADER = 'x-cutover-shadow-path'
+
+export interface InjectSourceOptions {
+  /**
+   * The shadow token; by default `app.cutover.shadowToken` read at call time.
+   */
+  token?: string
+  /** Reads the cached page without storing or refreshing it; without it, nothing counts as cached. */
+  readCached?: (context: ShadowContext, signal: AbortSignal) => Promise<CachedPage | undefined>
+}
+
+function tokenOf(app: FastifyInstance): string {
+  const cutover = (app as unknown as { cutover?: { shadowToken?: unknown } }).cutover
+  if (typeof cutover?.shadowToken !== 'string') throw new Error('app.cutover.shadowToken is not set; register the cutover plugin first')
+  return cutover.shadowToken
+}
+
+/**
+ * Renders through `app.inject` with the shadow marker, so the plugin serves
+ * the page path without storing and the meter does not enqueue refresh jobs.
+ * Request headers are forwarded (the page may vary on them) minus hop-by-hop ones.
+ */
+export function injectCandidateSource(options: InjectSourceOptions = {}): CandidateSource {
+  const render = async (ctx: ShadowContext, path: 'page' | 'legacy'): Promise<RenderedResponse> => {
+    const headers: Record<string, string | string[]> = {}
+    for (const [k, v] of Object.entries(ctx.request.headers)) {
+      if (v === undefined || ['connection', 'content-length', 'transfer-encoding', 'host'].includes(k.toLowerCase())) continue
+      headers[k] = v
+    }
+    headers[SHADOW_HEADER] = options.token ?? tokenOf(ctx.app)
+    if (path === 'legacy') headers[SHADOW_PATH_HEADER] = 'legacy'
+    const started = performance.now()
+    const res = await ctx.app.inject({ method: ctx.request.method as 'GET', url: ctx.request.url, headers })
+    return { status: res.statusCode, headers: res.headers, body: res.rawPayload, durationMs: performance.now() - started }
+  }
+  return {
+    cached: (ctx, signal) => (options.readCached ? options.readCached(ctx, signal) : Promise.resolve(undefined)),
+    fresh: (ctx) => render(ctx, 'page'),
+    legacy: (ctx) => render(ctx, 'legacy'),
+  }
+}

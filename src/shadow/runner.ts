@@ -1,0 +1,293 @@
+import { createHash } from 'node:crypto'
+import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
+import { ShadowBreaker, type BreakerOptions } from './breaker.js'
+import { injectCandidateSource, type CandidateSource, type RenderedResponse } from './candidate-source.js'
+import { classify, type ClassifiedDiff } from './classify.js'
+import { compareResponses, parseBody, type ResponseSide } from './compare.js'
+import type { ShadowContext, ShadowHandler } from './hook.js'
+import { compileRules, type CompiledRules, type PathDiff, type ShadowRules } from './json-diff.js'
+import { findLeaks, IdentityValues, userValues } from './leak.js'
+import { NoiseModel } from './noise-model.js'
+import { compilePattern, stableStringify, type PathPattern } from './path-pattern.js'
+import type { ShadowRecord, SideStats } from './record.js'
+import { createRedactor, secretsOf, type Redactor } from './redact.js'
+import { prettyBody, unifiedDiff } from './text-diff.js'
+
+/** Per-route comparison settings. */
+export interface ShadowRouteOptions {
+  rules?: ShadowRules
+  /** Body paths holding per-user values (a cached page showing another user's value is a leak). */
+  perUserPaths?: string[]
+  /** Body paths whose values are redacted before anything is stored. */
+  redactPaths?: string[]
+}
+
+/** Where records go; the MySQL writer implements it. Must not block or throw. */
+export interface ShadowSink {
+  write(record: ShadowRecord): void
+}
+
+export interface ShadowRunnerOptions {
+  sink: ShadowSink
+  /** @default injectCandidateSource() (fresh and legacy renders through app.inject) */
+  source?: CandidateSource
+  /** Settings by route id. */
+  routes?: Record<string, ShadowRouteOptions>
+  /**
+   * Share of samples with a cached candidate that also get a fresh page render (mismatches always do).
+   * @default 0.1
+   */
+  freshRate?: number
+  /**
+   * Share of samples that get a secondary legacy render to learn noise.
+   * @default 0.1
+   */
+  secondaryRate?: number
+  /**
+   * Also run a secondary for every mismatch (what noise must explain).
+   * @default true
+   */
+  secondaryOnMismatch?: boolean
+  /**
+   * Bound on one shadow's total time, ms.
+   * @default 2000
+   */
+  timeoutMs?: number
+  /**
+   * A shadow slower than this counts against the route's breaker, ms.
+   * @default 1000
+   */
+  slowMs?: number
+  /**
+   * Shadows running at once; more are skipped (counted).
+   * @default 4
+   */
+  maxConcurrent?: number
+  breaker?: BreakerOptions
+  noise?: NoiseModel
+  /** Identity of a request for leak detection; default: a hash of its Authorization or Cookie header. */
+  identify?: (headers: ShadowContext['request']['headers']) => string | undefined
+  /**
+   * Longest value (as JSON) kept per difference; longer ones are cut.
+   * @default 500
+   */
+  maxValueLength?: number
+  random?: () => number
+  now?: () => number
+}
+
+export interface ShadowRunnerStats {
+  ran: number
+  errors: number
+  skipped: { method: number; breaker: number; busy: number }
+}
+
+export interface ShadowRunner {
+  handler: ShadowHandler
+  stats(): ShadowRunnerStats
+  /** Routes whose breaker is open now. */
+  openRoutes(): string[]
+  readonly noise: NoiseModel
+}
+
+interface RouteCompiled {
+  rules: CompiledRules
+  perUser: PathPattern[]
+  redactor: Redactor
+}
+
+function rate(name: string, v: number | undefined, dflt: number): number {
+  const r = v ?? dflt
+  if (typeof r !== 'number' || !(r >= 0 && r <= 1)) throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID(`${name} to be a number in [0, 1]`, String(v))
+  return r
+}
+
+function positive(name: string, v: number | undefined, dflt: number): number {
+  const r = v ?? dflt
+  if (typeof r !== 'number' || !(r > 0)) throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID(`${name} to be a positive number`, String(v))
+  return r
+}
+
+function defaultIdentity(headers: ShadowContext['request']['headers']): string | undefined {
+  const v = headers.authorization ?? headers.cookie
+  if (v === undefined) return undefined
+  return createHash('sha256').update(Array.isArray(v) ? v.join(';') : v).digest('hex').slice(0, 24)
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new Error('shadow aborted: ' + String(signal.reason)))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new Error(`shadow aborted: ${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}`))
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(
+      (v) => { signal.removeEventListener('abort', onAbort); resolve(v) },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e instanceof Error ? e : new Error(String(e))) },
+    )
+  })
+}
+
+const stats = (r: RenderedResponse | ShadowContext['control']): SideStats => ({
+  status: r.status,
+  durationMs: r.durationMs,
+  dbCalls: 'dbCalls' in r && typeof r.dbCalls === 'number' ? r.dbCalls : null,
+  redisCalls: 'redisCalls' in r && typeof r.redisCalls === 'number' ? r.redisCalls : null,
+})
+
+export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
+  const source = options.source ?? injectCandidateSource()
+  const freshRate = rate('freshRate', options.freshRate, 0.1)
+  const secondaryRate = rate('secondaryRate', options.secondaryRate, 0.1)
+  const timeoutMs = positive('timeoutMs', options.timeoutMs, 2000)
+  const slowMs = positive('slowMs', options.slowMs, 1000)
+  const maxConcurrent = positive('maxConcurrent', options.maxConcurrent, 4)
+  const maxValueLength = positive('maxValueLength', options.maxValueLength, 500)
+  const secondaryOnMismatch = options.secondaryOnMismatch ?? true
+  const random = options.random ?? Math.random
+  const now = options.now ?? Date.now
+  const identify = options.identify ?? defaultIdentity
+  const breaker = new ShadowBreaker(options.breaker)
+  const noise = options.noise ?? new NoiseModel()
+  const identities = new IdentityValues()
+  const counters: ShadowRunnerStats = { ran: 0, errors: 0, skipped: { method: 0, breaker: 0, busy: 0 } }
+  const compiled = new Map<string, RouteCompiled>()
+  const compile = (route: string, o: ShadowRouteOptions = {}): RouteCompiled => ({
+    rules: compileRules(o.rules),
+    perUser: (o.perUserPaths ?? []).map((p) => {
+      try {
+        return compilePattern(p)
+      } catch {
+        throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID(`routes["${route}"].perUserPaths to hold JSON pointers`, p)
+      }
+    }),
+    redactor: createRedactor({ bodyPaths: o.redactPaths ?? [] }),
+  })
+  for (const [route, o] of Object.entries(options.routes ?? {})) compiled.set(route, compile(route, o))
+  const routeOf = (id: string): RouteCompiled => {
+    let c = compiled.get(id)
+    if (!c) compiled.set(id, (c = compile(id)))
+    return c
+  }
+  let inFlight = 0
+
+  const shorten = (v: unknown, path: string, r: Redactor, secrets: string[]): unknown => {
+    if (v === undefined) return undefined
+    const redacted = path.startsWith('/') || path === '' ? r.json(v, path) : v
+    const text = r.scrub(stableStringify(redacted), secrets)
+    if (text.length <= maxValueLength) return JSON.parse(text) as unknown
+    return text.slice(0, maxValueLength) + '…'
+  }
+
+  async function run(ctx: ShadowContext, route: RouteCompiled, signal: AbortSignal, at: number): Promise<ShadowRecord> {
+    const id = ctx.request.routeId
+    const control: ResponseSide = ctx.control
+    const cached = await abortable(source.cached(ctx, signal), signal)
+    const candidate = cached ?? (await abortable(source.fresh(ctx, signal), signal))
+    const primary = compareResponses(control, candidate, route.rules)
+    let fresh: RenderedResponse | undefined
+    let freshDiffs: PathDiff[] | undefined
+    if (cached && (!primary.equal || random() < freshRate)) {
+      fresh = await abortable(source.fresh(ctx, signal), signal)
+      freshDiffs = compareResponses(control, fresh, route.rules).diffs
+    }
+    let secondaryDiffs: PathDiff[] | undefined
+    if (random() < secondaryRate || (secondaryOnMismatch && !primary.equal)) {
+      const secondary = await abortable(source.legacy(ctx, signal), signal)
+      secondaryDiffs = compareResponses(control, secondary, route.rules).diffs
+      const live = (ds: PathDiff[]): string[] => ds.filter((d) => !d.ignored).map((d) => d.shape)
+      noise.observe(id, live(secondaryDiffs), live(primary.diffs), now())
+    }
+    const controlBody = parseBody(control)
+    const candidateBody = parseBody(candidate)
+    const identity = identify(ctx.request.headers)
+    const mine = userValues(controlBody.json, route.perUser)
+    const leaks = cached
+      ? findLeaks({ route: id, identity, cachedHeaders: cached.headers, control: mine, cached: userValues(candidateBody.json, route.perUser), memory: identities })
+      : []
+    if (identity !== undefined) identities.remember(id, identity, mine)
+    const judged = classify({
+      primary: primary.diffs,
+      fresh: freshDiffs,
+      secondary: secondaryDiffs,
+      candidateIsFresh: cached === undefined,
+      isNoise: (shape) => noise.isNoise(id, shape, now()),
+      leaks,
+    })
+    const secrets = secretsOf(ctx.request.headers, control.headers, candidate.headers)
+    const r = route.redactor
+    const diffs: ClassifiedDiff[] = judged.diffs.map((d) => {
+      const out: ClassifiedDiff = { ...d }
+      if ('control' in d) out.control = shorten(d.control, d.path, r, secrets)
+      if ('candidate' in d) out.candidate = shorten(d.candidate, d.path, r, secrets)
+      return out
+    })
+    let patch: string | null = null
+    if (judged.outcome === 'mismatch') {
+      const text = (b: ReturnType<typeof parseBody>): string => prettyBody(b.text, b.json === undefined ? undefined : r.json(b.json))
+      const p = unifiedDiff({ control: `control ${ctx.request.method} ${r.url(ctx.request.url)}`, candidate: cached ? `cached page (age ${Math.round(cached.ageMs)}ms)` : 'fresh page render' }, text(controlBody), text(candidateBody))
+      patch = p === undefined ? null : r.scrub(p, secrets)
+    }
+    return {
+      route: id,
+      at,
+      method: ctx.request.method,
+      url: r.url(ctx.request.url),
+      headers: r.headers(ctx.request.headers),
+      outcome: judged.outcome,
+      cause: judged.cause,
+      error: null,
+      candidateSource: cached ? 'cache' : 'fresh',
+      pageAgeMs: cached ? cached.ageMs : null,
+      control: stats(ctx.control),
+      candidate: stats(candidate),
+      fresh: fresh ? stats(fresh) : null,
+      diffs,
+      patch,
+    }
+  }
+
+  const handler: ShadowHandler = async (ctx) => {
+    const method = ctx.request.method.toUpperCase()
+    const id = ctx.request.routeId
+    if (method !== 'GET' && method !== 'HEAD') {
+      counters.skipped.method++
+      return
+    }
+    if (!breaker.allow(id, now())) {
+      counters.skipped.breaker++
+      return
+    }
+    if (inFlight >= maxConcurrent) {
+      counters.skipped.busy++
+      return
+    }
+    inFlight++
+    counters.ran++
+    const started = now()
+    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)])
+    const route = routeOf(id)
+    let record: ShadowRecord
+    try {
+      record = await run(ctx, route, signal, started)
+      breaker.record(id, now() - started > slowMs, now())
+    } catch (err) {
+      counters.errors++
+      breaker.record(id, true, now())
+      const secrets = secretsOf(ctx.request.headers, ctx.control.headers)
+      record = {
+        route: id, at: started, method, url: route.redactor.url(ctx.request.url), headers: route.redactor.headers(ctx.request.headers),
+        outcome: 'error', cause: null, error: route.redactor.scrub((err as Error).message, secrets).slice(0, 250),
+        candidateSource: 'fresh', pageAgeMs: null, control: stats(ctx.control), candidate: null, fresh: null, diffs: [], patch: null,
+      }
+    } finally {
+      inFlight--
+    }
+    options.sink.write(record)
+  }
+
+  return {
+    handler,
+    stats: () => ({ ...counters, skipped: { ...counters.skipped } }),
+    openRoutes: () => breaker.open(now()),
+    noise,
+  }
+}
