@@ -1,0 +1,31 @@
+import { parseArgs } from 'node:util'
+import { migrate } from '../../db/migrate.js'
+import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
+import { type CliCommand, usage } from '../command.js'
+
+export const dbMigrate: CliCommand = {
+  name: ['db', 'migrate'],
+  summary: 'apply the SQL migrations (shadow tables and others) to a MySQL database',
+  help: `usage: cutover db migrate [--db mysql://user@host:3306/database] [--dir migrations] [--lock-timeout 30]
+
+Applies migrations/NNNN_*.sql in order, each once, recorded in the table
+cutover_migrations, under a MySQL named lock so two instances can't race.
+Refuses (exit 1, CUTOVER_ERR_DB_MIGRATION_CHANGED) when a migration that was
+already applied has been edited: add a new numbered file instead.
+
+  --db            database URL (default: $CUTOVER_MYSQL_URL, then $MYSQL_URL)
+  --dir           directory of migration files (default: the package's migrations/)
+  --lock-timeout  seconds to wait for another instance's lock (default 30)`,
+  async run(argv, io) {
+    const { values } = usage(() =>
+      parseArgs({ args: argv, strict: true, options: { db: { type: 'string' }, dir: { type: 'string' }, 'lock-timeout': { type: 'string' } } }),
+    )
+    const url = values.db ?? io.env.CUTOVER_MYSQL_URL ?? io.env.MYSQL_URL
+    if (!url) throw new CUTOVER_ERR_CLI_USAGE('expected --db mysql://... (or CUTOVER_MYSQL_URL)')
+    const lockTimeoutS = values['lock-timeout'] === undefined ? 30 : Number(values['lock-timeout'])
+    if (!(lockTimeoutS >= 0)) throw new CUTOVER_ERR_CLI_USAGE(`expected --lock-timeout to be seconds, got "${values['lock-timeout']}"`)
+    const result = await migrate({ url, lockTimeoutS, log: (l) => io.out(l), ...(values.dir ? { dir: values.dir } : {}) })
+    io.out(result.applied.length === 0 ? `up to date (${result.upToDate.length} applied before)` : `applied ${result.applied.length}: ${result.applied.join(', ')}`)
+    return 0
+  },
+}
