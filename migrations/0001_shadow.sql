@@ -4,7 +4,7 @@
 CREATE TABLE shadow_samples (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   route VARCHAR(191) NOT NULL,
-  at DATETIME(3) NOT NULL,
+  at_ms BIGINT UNSIGNED NOT NULL,
   method VARCHAR(8) NOT NULL,
   url VARCHAR(2048) NOT NULL,
   outcome ENUM('match', 'mismatch', 'error') NOT NULL,
@@ -23,22 +23,22 @@ CREATE TABLE shadow_samples (
   fresh_ms DOUBLE NULL,
   fresh_db_calls INT UNSIGNED NULL,
   PRIMARY KEY (id),
-  KEY shadow_samples_route_at (route, at),
-  KEY shadow_samples_at (at)
+  KEY shadow_samples_route_at (route, at_ms),
+  KEY shadow_samples_at (at_ms)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 CREATE TABLE shadow_diffs (
   id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT,
   sample_id BIGINT UNSIGNED NOT NULL,
   route VARCHAR(191) NOT NULL,
-  at DATETIME(3) NOT NULL,
+  at_ms BIGINT UNSIGNED NOT NULL,
   path VARCHAR(512) NOT NULL,
   shape VARCHAR(512) NOT NULL,
   kind ENUM('value', 'type', 'missing', 'extra', 'length', 'order') NOT NULL,
   cause ENUM('leak', 'logic', 'unexplained', 'staleness', 'noise') NULL,
   ignored_reason VARCHAR(255) NULL,
   PRIMARY KEY (id),
-  KEY shadow_diffs_route_at (route, at),
+  KEY shadow_diffs_route_at (route, at_ms),
   KEY shadow_diffs_sample (sample_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
@@ -59,7 +59,7 @@ CREATE TABLE shadow_examples (
   slot SMALLINT UNSIGNED NOT NULL,
   shape VARCHAR(512) NOT NULL,
   sample_id BIGINT UNSIGNED NOT NULL,
-  at DATETIME(3) NOT NULL,
+  at_ms BIGINT UNSIGNED NOT NULL,
   cause ENUM('leak', 'logic', 'unexplained', 'staleness', 'noise') NULL,
   method VARCHAR(8) NOT NULL,
   url VARCHAR(2048) NOT NULL,
@@ -68,7 +68,7 @@ CREATE TABLE shadow_examples (
   patch MEDIUMTEXT NULL,
   page_age_ms INT UNSIGNED NULL,
   PRIMARY KEY (route, day, shape_hash, slot),
-  KEY shadow_examples_at (at)
+  KEY shadow_examples_at (at_ms)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- Samples stored and refused per route and day (the daily cap).

@@ -1,0 +1,252 @@
+import { createHash } from 'node:crypto'
+import mysql from 'mysql2/promise'
+import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
+import { CAUSES, type ClassifiedDiff } from './classify.js'
+import type { ShadowRecord } from './record.js'
+import type { ShadowSink } from './runner.js'
+
+export interface ShadowWriterOptions {
+  /** Pool for the shadow tables (see createShadowPool); the writer never closes it. */
+  pool: mysql.Pool
+  /** @default 100 */
+  batchSize?: number
+  /**
+   * Flush at least this often, ms.
+   * @default 1000
+   */
+  flushMs?: number
+  /**
+   * Records waiting beyond this are dropped (counted), so a slow database costs memory, never requests.
+   * @default 5000
+   */
+  maxQueue?: number
+  /**
+   * Samples stored per route per UTC day; later ones are counted as capped, not stored.
+   * @default 10000
+   */
+  maxSamplesPerRouteDay?: number
+  /**
+   * Example diffs kept per route, day and path shape (reservoir size).
+   * @default 5
+   */
+  examplesPerPath?: number
+  /**
+   * Difference rows stored per sample (most serious first).
+   * @default 100
+   */
+  maxDiffRowsPerSample?: number
+  /**
+   * Path shapes per sample offered to the example reservoirs (most serious first).
+   * @default 10
+   */
+  maxExamplePathsPerSample?: number
+  /**
+   * Rows older than this many days are pruned.
+   * @default 14
+   */
+  retentionDays?: number
+  /**
+   * How often pruning runs, ms (0: never in the background; call prune()).
+   * @default 3_600_000
+   */
+  pruneEveryMs?: number
+  onError?: (err: Error) => void
+  random?: () => number
+  now?: () => number
+}
+
+export interface ShadowWriterStats {
+  queued: number
+  written: number
+  /** Dropped because the queue was full, the writer closed, or MySQL failed. */
+  dropped: number
+  /** Not stored because the route's daily cap was reached. */
+  capped: number
+  failedBatches: number
+}
+
+export interface ShadowWriter extends ShadowSink {
+  /** Writes what is queued now; never rejects (failures are counted). */
+  flush(): Promise<void>
+  /** Deletes rows older than the retention; resolves to rows deleted. */
+  prune(): Promise<number>
+  /** Flushes and stops the timers. */
+  close(): Promise<void>
+  stats(): ShadowWriterStats
+}
+
+/** A pool for the writer that fails fast when MySQL is away. */
+export function createShadowPool(url: string): mysql.Pool {
+  return mysql.createPool({ uri: url, connectionLimit: 2, connectTimeout: 2000, enableKeepAlive: true })
+}
+
+function int(name: string, v: number | undefined, dflt: number, min: number): number {
+  const r = v ?? dflt
+  if (!Number.isInteger(r) || r < min) throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID(`${name} to be an integer >= ${min}`, String(v))
+  return r
+}
+
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10)
+const sha1 = (s: string): string => createHash('sha1').update(s).digest('hex')
+const rank = (d: ClassifiedDiff): number => (d.cause === null ? CAUSES.length : CAUSES.indexOf(d.cause))
+
+export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
+  const pool = options.pool
+  const batchSize = int('batchSize', options.batchSize, 100, 1)
+  const flushMs = int('flushMs', options.flushMs, 1000, 1)
+  const maxQueue = int('maxQueue', options.maxQueue, 5000, 1)
+  const cap = int('maxSamplesPerRouteDay', options.maxSamplesPerRouteDay, 10_000, 1)
+  const k = int('examplesPerPath', options.examplesPerPath, 5, 1)
+  const maxDiffRows = int('maxDiffRowsPerSample', options.maxDiffRowsPerSample, 100, 0)
+  const maxExamplePaths = int('maxExamplePathsPerSample', options.maxExamplePathsPerSample, 10, 0)
+  const retentionDays = int('retentionDays', options.retentionDays, 14, 1)
+  const pruneEveryMs = int('pruneEveryMs', options.pruneEveryMs, 3_600_000, 0)
+  const random = options.random ?? Math.random
+  const now = options.now ?? Date.now
+  const onError = options.onError ?? (() => {})
+  const counters: ShadowWriterStats = { queued: 0, written: 0, dropped: 0, capped: 0, failedBatches: 0 }
+  let queue: ShadowRecord[] = []
+  let closed = false
+  let running: Promise<void> = Promise.resolve()
+
+  async function writeBatch(batch: ShadowRecord[]): Promise<void> {
+    const conn = await pool.getConnection()
+    try {
+      await conn.beginTransaction()
+      const groups = new Map<string, ShadowRecord[]>()
+      for (const r of batch) {
+        const key = `${r.route}\n${utcDay(r.at)}`
+        const g = groups.get(key)
+        if (g) g.push(r)
+        else groups.set(key, [r])
+      }
+      const kept: ShadowRecord[] = []
+      let capped = 0
+      for (const [key, records] of groups) {
+        const [route, day] = key.split('\n') as [string, string]
+        await conn.query('INSERT INTO shadow_daily (route, day, stored, capped) VALUES (?, ?, 0, 0) ON DUPLICATE KEY UPDATE route = route', [route, day])
+        const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT stored FROM shadow_daily WHERE route = ? AND day = ? FOR UPDATE', [route, day])
+        const room = Math.max(0, cap - Number(row?.stored ?? 0))
+        kept.push(...records.slice(0, room))
+        const refused = Math.max(0, records.length - room)
+        capped += refused
+        await conn.query('UPDATE shadow_daily SET stored = stored + ?, capped = capped + ? WHERE route = ? AND day = ?', [records.length - refused, refused, route, day])
+      }
+      for (const r of kept) await writeSample(conn, r)
+      await conn.commit()
+      counters.written += kept.length
+      counters.capped += capped
+    } catch (err) {
+      await conn.rollback().catch(() => {})
+      throw err
+    } finally {
+      conn.release()
+    }
+  }
+
+  async function writeSample(conn: mysql.PoolConnection, r: ShadowRecord): Promise<void> {
+    const [res] = await conn.query<mysql.ResultSetHeader>(
+      `INSERT INTO shadow_samples (route, at_ms, method, url, outcome, cause, error, candidate_source, page_age_ms,
+        control_status, control_ms, control_db_calls, control_redis_calls,
+        candidate_status, candidate_ms, candidate_db_calls, candidate_redis_calls, fresh_ms, fresh_db_calls)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [
+        r.route, r.at, r.method, r.url.slice(0, 2048), r.outcome, r.cause, r.error, r.candidateSource,
+        r.pageAgeMs === null ? null : Math.round(r.pageAgeMs),
+        r.control.status, r.control.durationMs, r.control.dbCalls, r.control.redisCalls,
+        r.candidate?.status ?? null, r.candidate?.durationMs ?? null, r.candidate?.dbCalls ?? null, r.candidate?.redisCalls ?? null,
+        r.fresh?.durationMs ?? null, r.fresh?.dbCalls ?? null,
+      ],
+    )
+    const id = res.insertId
+    const diffs = [...r.diffs].sort((a, b) => rank(a) - rank(b)).slice(0, maxDiffRows)
+    if (diffs.length > 0) {
+      await conn.query('INSERT INTO shadow_diffs (sample_id, route, at_ms, path, shape, kind, cause, ignored_reason) VALUES ?', [
+        diffs.map((d) => [id, r.route, r.at, d.path.slice(0, 512), d.shape.slice(0, 512), d.kind, d.cause, d.ignored ? `${d.ignored.rule}: ${d.ignored.reason}`.slice(0, 255) : null]),
+      ])
+    }
+    if (r.outcome !== 'mismatch') return
+    const shapes: string[] = []
+    for (const d of diffs) if (d.cause !== null && !shapes.includes(d.shape)) shapes.push(d.shape)
+    const day = utcDay(r.at)
+    for (const shape of shapes.slice(0, maxExamplePaths)) {
+      const hash = sha1(shape)
+      await conn.query('INSERT INTO shadow_reservoir (route, day, shape_hash, seen) VALUES (?, ?, ?, 1) ON DUPLICATE KEY UPDATE seen = seen + 1', [r.route, day, hash])
+      const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT seen FROM shadow_reservoir WHERE route = ? AND day = ? AND shape_hash = ?', [r.route, day, hash])
+      const seen = Number(row?.seen ?? 1)
+      // Algorithm R: the n-th offer replaces a random slot with probability k/n, so every offer is equally likely to be kept.
+      const slot = seen <= k ? seen - 1 : Math.floor(random() * seen)
+      if (slot >= k) continue
+      await conn.query(
+        `REPLACE INTO shadow_examples (route, day, shape_hash, slot, shape, sample_id, at_ms, cause, method, url, headers, diffs, patch, page_age_ms)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          r.route, day, hash, slot, shape.slice(0, 512), id, r.at, r.diffs.find((d) => d.shape === shape)?.cause ?? null,
+          r.method, r.url.slice(0, 2048), JSON.stringify(r.headers), JSON.stringify(r.diffs.filter((d) => d.shape === shape).slice(0, 20)),
+          r.patch, r.pageAgeMs === null ? null : Math.round(r.pageAgeMs),
+        ],
+      )
+    }
+  }
+
+  function flushOnce(): Promise<void> {
+    running = running.then(async () => {
+      while (queue.length > 0) {
+        const batch = queue.slice(0, batchSize)
+        queue = queue.slice(batch.length)
+        counters.queued = queue.length
+        try {
+          await writeBatch(batch)
+        } catch (err) {
+          counters.dropped += batch.length
+          counters.failedBatches++
+          onError(err as Error)
+        }
+      }
+    })
+    return running
+  }
+
+  async function prune(): Promise<number> {
+    const cutoff = now() - retentionDays * 86_400_000
+    let deleted = 0
+    for (const table of ['shadow_samples', 'shadow_diffs', 'shadow_examples']) {
+      for (;;) {
+        const [res] = await pool.query<mysql.ResultSetHeader>(`DELETE FROM ${table} WHERE at_ms < ? LIMIT 5000`, [cutoff])
+        deleted += res.affectedRows
+        if (res.affectedRows < 5000) break
+      }
+    }
+    for (const table of ['shadow_reservoir', 'shadow_daily']) {
+      const [res] = await pool.query<mysql.ResultSetHeader>(`DELETE FROM ${table} WHERE day < ?`, [utcDay(cutoff)])
+      deleted += res.affectedRows
+    }
+    return deleted
+  }
+
+  const flushTimer = setInterval(() => void flushOnce(), flushMs)
+  flushTimer.unref()
+  const pruneTimer = pruneEveryMs > 0 ? setInterval(() => void prune().catch((e: unknown) => onError(e as Error)), pruneEveryMs) : undefined
+  pruneTimer?.unref()
+
+  return {
+    write(record) {
+      if (closed || queue.length >= maxQueue) {
+        counters.dropped++
+        return
+      }
+      queue.push(record)
+      counters.queued = queue.length
+      if (queue.length >= batchSize) void flushOnce()
+    },
+    flush: flushOnce,
+    prune,
+    async close() {
+      closed = true
+      clearInterval(flushTimer)
+      if (pruneTimer) clearInterval(pruneTimer)
+      await flushOnce()
+    },
+    stats: () => ({ ...counters }),
+  }
+}

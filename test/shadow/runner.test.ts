@@ -1,0 +1,214 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import { type CandidateSource, injectCandidateSource, type RenderedResponse, SHADOW_HEADER, SHADOW_PATH_HEADER } from '../../src/shadow/candidate-source.js'
+import type { ShadowContext } from '../../src/shadow/hook.js'
+import type { ShadowRecord } from '../../src/shadow/record.js'
+import { createShadowRunner, type ShadowRunnerOptions } from '../../src/shadow/runner.js'
+
+interface Product { id: number; name: string; price: number }
+
+/** A tiny shop: the legacy handler and the page handler answer the same thing unless told to differ. */
+function shop(): { products: Product[]; pageRoundsPrices: boolean; legacy(): unknown; page(): unknown } {
+  let tick = 0
+  const s = {
+    products: [{ id: 1, name: 'a', price: 10.25 }, { id: 2, name: 'b', price: 3.5 }],
+    pageRoundsPrices: false,
+    legacy: () => ({ items: s.products.map((p) => ({ ...p })), generatedAt: `2026-01-01T00:00:${String(tick++ % 60).padStart(2, '0')}Z` }),
+    page: () => ({
+      items: s.products.map((p) => ({ ...p, price: s.pageRoundsPrices ? Math.round(p.price) : p.price })),
+      generatedAt: `2026-01-01T00:00:${String(tick++ % 60).padStart(2, '0')}Z`,
+    }),
+  }
+  return s
+}
+
+const json = (v: unknown, extra: Record<string, string> = {}): RenderedResponse => ({
+  status: 200,
+  headers: { 'content-type': 'application/json; charset=utf-8', ...extra },
+  body: Buffer.from(JSON.stringify(v)),
+  durationMs: 1,
+})
+
+function context(control: RenderedResponse, over: Partial<ShadowContext['request']> = {}): ShadowContext {
+  return {
+    app: undefined as unknown as FastifyInstance,
+    request: { routeId: 'products.list', method: 'GET', url: '/api/products', headers: { accept: 'application/json' }, ...over },
+    control: { status: control.status, headers: control.headers, body: control.body, durationMs: control.durationMs },
+    signal: new AbortController().signal,
+  }
+}
+
+function runnerFor(s: ReturnType<typeof shop>, cached: () => RenderedResponse | undefined, extra: Partial<ShadowRunnerOptions> = {}) {
+  const records: ShadowRecord[] = []
+  const source: CandidateSource = {
+    cached: async () => {
+      const c = cached()
+      return c ? { ...c, ageMs: 42_000 } : undefined
+    },
+    fresh: async () => json(s.page()),
+    legacy: async () => json(s.legacy()),
+  }
+  const runner = createShadowRunner({ sink: { write: (r) => records.push(r) }, source, secondaryRate: 1, ...extra })
+  return { runner, records }
+}
+
+describe('shadow runner', () => {
+  it('reports a rounding change in the page handler as logic at the price path, the timestamp as noise', async () => {
+    const s = shop()
+    s.pageRoundsPrices = true
+    const { runner, records } = runnerFor(s, () => undefined)
+    await runner.handler(context(json(s.legacy())))
+    const r = records[0]!
+    expect(r).toMatchObject({ outcome: 'mismatch', cause: 'logic', candidateSource: 'fresh', pageAgeMs: null })
+    expect(r.diffs.map((d) => [d.path, d.cause])).toEqual([
+      ['/items/0/price', 'logic'],
+      ['/items/1/price', 'logic'],
+      ['/generatedAt', 'noise'],
+    ])
+    expect(r.patch).toContain('-      "price": 10.25')
+    expect(r.patch).toContain('+      "price": 10')
+  })
+
+  it('reports a product updated after the page was cached as staleness with the page age', async () => {
+    const s = shop()
+    const snapshot = json({ ...(s.page() as object) })
+    s.products[1]!.price = 4
+    const { runner, records } = runnerFor(s, () => snapshot)
+    await runner.handler(context(json(s.legacy())))
+    const r = records[0]!
+    expect(r).toMatchObject({ outcome: 'mismatch', cause: 'staleness', candidateSource: 'cache', pageAgeMs: 42_000 })
+    expect(r.diffs.find((d) => d.path === '/items/1/price')).toMatchObject({ cause: 'staleness', control: 4, candidate: 3.5 })
+    expect(r.fresh).not.toBeNull()
+  })
+
+  it('learns noise from secondaries so a later sample without one still calls the timestamp noise', async () => {
+    const s = shop()
+    let secondary = true
+    const { runner, records } = runnerFor(s, () => undefined, { random: () => (secondary ? 0 : 0.99), secondaryRate: 0.5, secondaryOnMismatch: false })
+    for (let i = 0; i < 5; i++) await runner.handler(context(json(s.legacy())))
+    secondary = false
+    await runner.handler(context(json(s.legacy())))
+    expect(records.at(-1)).toMatchObject({ outcome: 'mismatch', cause: 'noise' })
+  })
+
+  it('surfaces a cached page carrying Set-Cookie as a leak first', async () => {
+    const s = shop()
+    s.pageRoundsPrices = true
+    const cachedPage = json(s.page(), { 'set-cookie': 'sid=other-user' })
+    const { runner, records } = runnerFor(s, () => cachedPage)
+    await runner.handler(context(json(s.legacy())))
+    expect(records[0]!.cause).toBe('leak')
+    expect(records[0]!.diffs[0]).toMatchObject({ path: '@header/set-cookie', cause: 'leak' })
+  })
+
+  it('finds another user\'s value in a shared cached page', async () => {
+    const me = (name: string): RenderedResponse => json({ account: { email: `${name}@example.com` }, total: 3 })
+    const cache: { page?: RenderedResponse } = {}
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({
+      sink: { write: (r) => records.push(r) },
+      routes: { 'account.summary': { perUserPaths: ['/account/email'] } },
+      secondaryRate: 0,
+      secondaryOnMismatch: false,
+      freshRate: 0,
+      source: { cached: async () => (cache.page ? { ...cache.page, ageMs: 5 } : undefined), fresh: async () => me('alice'), legacy: async () => me('alice') },
+    })
+    const req = (auth: string) => ({ routeId: 'account.summary', headers: { authorization: auth } })
+    await runner.handler(context(me('alice'), req('Bearer alice')))
+    cache.page = me('alice')
+    await runner.handler(context(me('bob'), req('Bearer bob')))
+    expect(records[1]).toMatchObject({ cause: 'leak' })
+    expect(records[1]!.diffs[0]).toMatchObject({ path: '/account/email', cause: 'leak' })
+  })
+
+  it('only shadows GET/HEAD and skips when the concurrency cap is reached', async () => {
+    const s = shop()
+    let release!: () => void
+    const gate = new Promise<void>((r) => (release = r))
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({
+      sink: { write: (r) => records.push(r) },
+      maxConcurrent: 1,
+      source: { cached: async () => { await gate; return undefined }, fresh: async () => json(s.page()), legacy: async () => json(s.legacy()) },
+    })
+    await runner.handler(context(json(s.legacy()), { method: 'POST' }))
+    const first = runner.handler(context(json(s.legacy())))
+    await runner.handler(context(json(s.legacy())))
+    release()
+    await first
+    expect(runner.stats()).toEqual({ ran: 1, errors: 0, skipped: { method: 1, breaker: 0, busy: 1 } })
+    expect(records).toHaveLength(1)
+  })
+
+  it('records errors and timeouts, and stops shadowing a route whose shadows keep failing', async () => {
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({
+      sink: { write: (r) => records.push(r) },
+      timeoutMs: 20,
+      breaker: { window: 4, minSamples: 4, maxBadRate: 0.5, cooldownMs: 60_000 },
+      source: { cached: () => new Promise(() => {}), fresh: async () => { throw new Error('boom') }, legacy: async () => { throw new Error('boom') } },
+    })
+    for (let i = 0; i < 6; i++) await runner.handler(context(json({})))
+    expect(records).toHaveLength(4)
+    expect(records[0]).toMatchObject({ outcome: 'error', error: expect.stringMatching(/aborted/) })
+    expect(runner.stats().skipped.breaker).toBe(2)
+    expect(runner.openRoutes()).toEqual(['products.list'])
+  })
+
+  it('rejects bad options with a coded error', () => {
+    expect(() => createShadowRunner({ sink: { write: () => {} }, freshRate: 2 })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_SHADOW_OPTIONS_INVALID' }))
+    expect(() => createShadowRunner({ sink: { write: () => {} }, routes: { r: { rules: { ignore: [{ path: 'x', reason: 'r' }] } } } })).toThrow(/ignore\[0\]\.path/)
+  })
+})
+
+describe('inject candidate source on a Fastify app that honours the shadow marker', () => {
+  let app: FastifyInstance | undefined
+  afterEach(async () => app?.close())
+
+  it('renders the page and legacy paths with the token and runs from onResponse without touching the user response', async () => {
+    const s = shop()
+    s.pageRoundsPrices = true
+    const token = 'tok-' + Math.random().toString(36).slice(2)
+    const seen: Array<string | undefined> = []
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({ sink: { write: (r) => records.push(r) }, source: injectCandidateSource(), secondaryRate: 1 })
+    app = Fastify()
+    app.decorate('cutover', { shadowToken: token })
+    const done: Array<Promise<void>> = []
+    app.get('/api/products', async (req) => {
+      const marked = req.headers[SHADOW_HEADER] === token
+      seen.push(marked ? String(req.headers[SHADOW_PATH_HEADER] ?? 'page') : undefined)
+      return marked && req.headers[SHADOW_PATH_HEADER] !== 'legacy' ? s.page() : s.legacy()
+    })
+    const payloads = new WeakMap<object, unknown>()
+    app.addHook('onSend', async (req, _reply, payload) => {
+      payloads.set(req, payload)
+      return payload
+    })
+    app.addHook('onResponse', async (req, reply) => {
+      if (req.headers[SHADOW_HEADER] !== undefined) return
+      const body = Buffer.from(String(payloads.get(req)))
+      done.push(runner.handler({
+        app: app!,
+        request: { routeId: 'products.list', method: req.method, url: req.url, headers: req.headers },
+        control: { status: reply.statusCode, headers: reply.getHeaders(), body, durationMs: reply.elapsedTime },
+        signal: new AbortController().signal,
+      }))
+    })
+    const res = await app.inject({ method: 'GET', url: '/api/products' })
+    expect(res.json<{ items: Product[] }>().items[0]!.price).toBe(10.25)
+    await Promise.all(done)
+    expect(seen).toEqual([undefined, 'page', 'legacy'])
+    expect(records[0]).toMatchObject({ cause: 'logic', candidateSource: 'fresh' })
+  })
+
+  it('fails the shadow (not the request) when no shadow token is registered', async () => {
+    app = Fastify()
+    app.get('/x', async () => ({}))
+    await app.ready()
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({ sink: { write: (r) => records.push(r) } })
+    await runner.handler({ ...context(json({})), app })
+    expect(records[0]).toMatchObject({ outcome: 'error', error: expect.stringMatching(/shadowToken/) })
+  })
+})
