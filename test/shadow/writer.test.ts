@@ -1,29 +1,12 @@
 import type { RowDataPacket } from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/db/migrate.js'
-import type { ShadowRecord } from '../../src/shadow/record.js'
 import { createShadowPool, createShadowWriter } from '../../src/shadow/writer.js'
 import { mysqlForTest, type MysqlForTest } from '../helpers/mysql.js'
+import { sampleRecord } from '../helpers/shadow-records.js'
 
 const DAY = 86_400_000
 const T0 = Date.UTC(2026, 10, 20, 12)
-
-export function sampleRecord(over: Partial<ShadowRecord> = {}): ShadowRecord {
-  return {
-    route: 'products.list', at: T0, method: 'GET', url: '/api/products?page=1', headers: { accept: 'application/json' },
-    outcome: 'mismatch', cause: 'logic', error: null, candidateSource: 'cache', pageAgeMs: 1500,
-    control: { status: 200, durationMs: 20, dbCalls: 101, redisCalls: 100 },
-    candidate: { status: 200, durationMs: 1, dbCalls: 0, redisCalls: 1 },
-    fresh: { status: 200, durationMs: 8, dbCalls: 1, redisCalls: 0 },
-    diffs: [
-      { path: '/items/0/price', shape: '/items/*/price', kind: 'value', control: 10.25, candidate: 10, cause: 'logic' },
-      { path: '/generatedAt', shape: '/generatedAt', kind: 'value', control: 'a', candidate: 'b', cause: 'noise' },
-      { path: '/meta', shape: '/meta', kind: 'extra', candidate: 1, cause: null, ignored: { rule: 'ignore', reason: 'metadata' } },
-    ],
-    patch: '--- control\n+++ candidate\n@@ -1 +1 @@\n-10.25\n+10\n',
-    ...over,
-  }
-}
 
 const count = async (db: MysqlForTest, sql: string): Promise<number> => Number((await db.pool.query<RowDataPacket[]>(sql))[0][0]?.n)
 

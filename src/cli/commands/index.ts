@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js'
 import { dbMigrate } from './db-migrate.js'
+import { reportShadow } from './report-shadow.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [dbMigrate]
+export const commands: CliCommand[] = [dbMigrate, reportShadow]

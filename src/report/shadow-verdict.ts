@@ -1,0 +1,84 @@
+import { wilson } from '../shadow/wilson.js'
+
+/** What a route must show before it may leave shadow mode. */
+export interface ReadinessPolicy {
+  /**
+   * Compared samples needed (errors don't count).
+   * @default 200
+   */
+  minSamples?: number
+  /**
+   * The upper confidence bound of the mismatch rate (noise excluded) must be under this.
+   * @default 0.01
+   */
+  maxMismatchRate?: number
+  /**
+   * Confidence of the bound.
+   * @default 0.95
+   */
+  confidence?: number
+  /**
+   * The candidate's p95 may be this much slower than the control's (0.1 = 10 %).
+   * @default 0.1
+   */
+  latencyTolerance?: number
+}
+
+export interface VerdictInput {
+  /** Compared samples (match or mismatch). */
+  samples: number
+  /** Mismatches whose cause is not noise. */
+  mismatches: number
+  logic: number
+  leak: number
+  /** p95 latency of the control and of the candidate, ms (null when unknown). */
+  controlP95: number | null
+  candidateP95: number | null
+}
+
+export type CheckName = 'samples' | 'mismatch' | 'logic' | 'leak' | 'latency'
+
+export interface Verdict {
+  ready: boolean
+  checks: Array<{ name: CheckName; ok: boolean; detail: string }>
+}
+
+export const DEFAULT_POLICY: Readonly<Required<ReadinessPolicy>> = Object.freeze({
+  minSamples: 200,
+  maxMismatchRate: 0.01,
+  confidence: 0.95,
+  latencyTolerance: 0.1,
+})
+
+const pct = (x: number): string => `${(x * 100).toFixed(2)}%`
+
+/**
+ * The readiness verdict for one route. Pure: the playbook gates call it with
+ * the same figures the report shows. Every check is listed with why it passed
+ * or failed; the route is ready only when all pass.
+ */
+export function shadowVerdict(input: VerdictInput, policy: ReadinessPolicy = {}): Verdict {
+  const p = { ...DEFAULT_POLICY, ...policy }
+  const bound = wilson(input.mismatches, input.samples, p.confidence).upper
+  const checks: Verdict['checks'] = [
+    { name: 'samples', ok: input.samples >= p.minSamples, detail: `${input.samples} compared samples, ${p.minSamples} needed` },
+    {
+      name: 'mismatch',
+      ok: input.samples > 0 && bound < p.maxMismatchRate,
+      detail: `mismatch rate ${pct(input.samples > 0 ? input.mismatches / input.samples : 0)}, upper ${pct(p.confidence)} bound ${pct(bound)} (must be under ${pct(p.maxMismatchRate)})`,
+    },
+    { name: 'logic', ok: input.logic === 0, detail: `${input.logic} logic mismatches` },
+    { name: 'leak', ok: input.leak === 0, detail: `${input.leak} leaks` },
+  ]
+  if (input.controlP95 === null || input.candidateP95 === null) {
+    checks.push({ name: 'latency', ok: false, detail: 'no latency figures for both sides' })
+  } else {
+    const limit = input.controlP95 * (1 + p.latencyTolerance)
+    checks.push({
+      name: 'latency',
+      ok: input.candidateP95 <= limit,
+      detail: `candidate p95 ${input.candidateP95.toFixed(1)}ms vs control p95 ${input.controlP95.toFixed(1)}ms (limit ${limit.toFixed(1)}ms)`,
+    })
+  }
+  return { ready: checks.every((c) => c.ok), checks }
+}
