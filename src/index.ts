@@ -1,1 +1,34 @@
 export * from './errors.js'
+
+// ---- shadow comparison, storage and reports
+export type { ShadowContext, ShadowHandler } from './shadow/hook.js'
+export {
+  createShadowRunner,
+  type ShadowRouteOptions,
+  type ShadowRunner,
+  type ShadowRunnerOptions,
+  type ShadowRunnerStats,
+  type ShadowSink,
+} from './shadow/runner.js'
+export {
+  injectCandidateSource,
+  SHADOW_HEADER,
+  SHADOW_PATH_HEADER,
+  type CachedPage,
+  type CandidateSource,
+  type InjectSourceOptions,
+  type RenderedResponse,
+} from './shadow/candidate-source.js'
+export { compileRules, diffJson, type DiffKind, type JsonDiffResult, type PathDiff, type ShadowRules } from './shadow/json-diff.js'
+export { classify, CAUSES, type Cause, type ClassifiedDiff } from './shadow/classify.js'
+export { NoiseModel, type NoiseModelOptions } from './shadow/noise-model.js'
+export { createRedactor, type RedactionOptions } from './shadow/redact.js'
+export type { ShadowRecord, SideStats } from './shadow/record.js'
+export { createShadowPool, createShadowWriter, type ShadowWriter, type ShadowWriterOptions, type ShadowWriterStats } from './shadow/writer.js'
+export { wilson, type Interval } from './shadow/wilson.js'
+export { migrate, type MigrateOptions, type MigrateResult } from './db/migrate.js'
+export { buildShadowReport, SHADOW_REPORT_SCHEMA, type RouteReport, type ShadowReport } from './report/shadow-model.js'
+export { DEFAULT_POLICY, shadowVerdict, type ReadinessPolicy, type Verdict, type VerdictInput } from './report/shadow-verdict.js'
+export { loadShadowData, type ShadowFilter } from './report/shadow-query.js'
+export { renderShadowHtml } from './report/shadow-html.js'
+export { renderShadowJson, renderShadowMarkdown } from './report/shadow-markdown.js'
