@@ -17,6 +17,10 @@ export interface ShadowContext {
     headers: Record<string, string | string[] | number | undefined>
     body: Buffer
     durationMs: number
+    /** DB queries the request made, when the meter can tell (optional). */
+    dbCalls?: number
+    /** Redis commands the request made, when the meter can tell (optional). */
+    redisCalls?: number
   }
   /** Aborted when the plugin gives up on the shadow (shutdown, its own bound). */
   signal: AbortSignal

@@ -15,9 +15,21 @@ export interface RedactionOptions {
   bodyPaths?: readonly string[]
   /** Query parameters to redact in stored URLs. @default SECRET_QUERY_PARAMS */
   queryParams?: readonly string[]
+  /**
+   * Request headers kept (besides secret ones, kept as `[redacted]` to show they were sent);
+   * others are dropped, since they may identify a person (addresses, tracing ids).
+   * @default SAFE_HEADERS
+   */
+  keepHeaders?: readonly string[]
 }
 
+/** Request headers stored with a sample by default: what shapes a response, not who asked. */
+export const SAFE_HEADERS: readonly string[] = [
+  'accept', 'accept-encoding', 'accept-language', 'content-type', 'if-none-match', 'if-modified-since', 'user-agent', 'x-requested-with',
+]
+
 export interface Redactor {
+  /** Safe headers as they are, secret ones as `[redacted]`, the rest dropped. */
   headers(h: Record<string, string | string[] | number | undefined>): Record<string, string>
   url(url: string): string
   /** Replaces values at configured paths inside `value`, which sits at `at` (a pointer) in the body. */
@@ -35,6 +47,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const secretHeaders = new Set([...SECRET_HEADERS, ...(options.headers ?? []).map((h) => h.toLowerCase())])
   const patterns: PathPattern[] = (options.bodyPaths ?? []).map(compilePattern)
   const params = new Set((options.queryParams ?? SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()))
+  const keep = new Set((options.keepHeaders ?? SAFE_HEADERS).map((h) => h.toLowerCase()))
 
   const walk = (value: unknown, seg: string[]): unknown => {
     if (patterns.some((p) => matchesPattern(p, seg))) return REDACTED
@@ -51,7 +64,8 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       for (const [name, v] of Object.entries(h)) {
         if (v === undefined) continue
         const lower = name.toLowerCase()
-        out[lower] = secretHeaders.has(lower) ? REDACTED : Array.isArray(v) ? v.join(', ') : String(v)
+        if (secretHeaders.has(lower)) out[lower] = REDACTED
+        else if (keep.has(lower)) out[lower] = Array.isArray(v) ? v.join(', ') : String(v)
       }
       return out
     },

@@ -20,6 +20,8 @@ export interface ShadowRouteOptions {
   perUserPaths?: string[]
   /** Body paths whose values are redacted before anything is stored. */
   redactPaths?: string[]
+  /** Request headers stored with samples (secret ones always appear as `[redacted]`). @default SAFE_HEADERS */
+  keepHeaders?: string[]
 }
 
 /** Where records go; the MySQL writer implements it. Must not block or throw. */
@@ -129,8 +131,8 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 const stats = (r: RenderedResponse | ShadowContext['control']): SideStats => ({
   status: r.status,
   durationMs: r.durationMs,
-  dbCalls: 'dbCalls' in r && typeof r.dbCalls === 'number' ? r.dbCalls : null,
-  redisCalls: 'redisCalls' in r && typeof r.redisCalls === 'number' ? r.redisCalls : null,
+  dbCalls: r.dbCalls ?? null,
+  redisCalls: r.redisCalls ?? null,
 })
 
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
@@ -159,7 +161,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
         throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID(`routes["${route}"].perUserPaths to hold JSON pointers`, p)
       }
     }),
-    redactor: createRedactor({ bodyPaths: o.redactPaths ?? [] }),
+    redactor: createRedactor({ bodyPaths: o.redactPaths ?? [], ...(o.keepHeaders ? { keepHeaders: o.keepHeaders } : {}) }),
   })
   for (const [route, o] of Object.entries(options.routes ?? {})) compiled.set(route, compile(route, o))
   const routeOf = (id: string): RouteCompiled => {

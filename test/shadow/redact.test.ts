@@ -4,13 +4,13 @@ import { createRedactor, REDACTED, secretsOf } from '../../src/shadow/redact.js'
 describe('redaction', () => {
   const r = createRedactor({ bodyPaths: ['/user/token', '/items/*/card'] })
 
-  it('redacts secret headers and keeps the others', () => {
-    expect(r.headers({ Authorization: 'Bearer abc', cookie: 'sid=1', accept: 'application/json', 'x-n': 3 })).toEqual({
+  it('redacts secret headers, keeps safe ones and drops the rest', () => {
+    expect(r.headers({ Authorization: 'Bearer abc', cookie: 'sid=1', accept: 'application/json', 'x-forwarded-for': '10.1.2.3' })).toEqual({
       authorization: REDACTED,
       cookie: REDACTED,
       accept: 'application/json',
-      'x-n': '3',
     })
+    expect(createRedactor({ keepHeaders: ['x-n'] }).headers({ 'X-N': 3, accept: 'a' })).toEqual({ 'x-n': '3' })
   })
 
   it('redacts configured body paths, also inside a value that sits below the root', () => {

@@ -33,7 +33,7 @@ function context(control: RenderedResponse, over: Partial<ShadowContext['request
   return {
     app: undefined as unknown as FastifyInstance,
     request: { routeId: 'products.list', method: 'GET', url: '/api/products', headers: { accept: 'application/json' }, ...over },
-    control: { status: control.status, headers: control.headers, body: control.body, durationMs: control.durationMs },
+    control: { status: control.status, headers: control.headers, body: control.body, durationMs: control.durationMs, ...(control.dbCalls === undefined ? {} : { dbCalls: control.dbCalls }) },
     signal: new AbortController().signal,
   }
 }
@@ -74,9 +74,11 @@ describe('shadow runner', () => {
     const snapshot = json({ ...(s.page() as object) })
     s.products[1]!.price = 4
     const { runner, records } = runnerFor(s, () => snapshot)
-    await runner.handler(context(json(s.legacy())))
+    await runner.handler(context({ ...json(s.legacy()), dbCalls: 101 }))
     const r = records[0]!
     expect(r).toMatchObject({ outcome: 'mismatch', cause: 'staleness', candidateSource: 'cache', pageAgeMs: 42_000 })
+    expect(r.control.dbCalls).toBe(101)
+    expect(r.candidate?.dbCalls).toBeNull()
     expect(r.diffs.find((d) => d.path === '/items/1/price')).toMatchObject({ cause: 'staleness', control: 4, candidate: 3.5 })
     expect(r.fresh).not.toBeNull()
   })
