@@ -99,7 +99,7 @@ function pageRequestHook(cache: PageCache, route: RouteCacheConfig): onRequestAs
       return
     }
     // Returning the reply tells Fastify the hook answered the request (a hit).
-    return cache.onRequest(route, request, reply)
+    if (await cache.onRequest(route, request, reply)) return reply
   }
 }
 
