@@ -105,6 +105,11 @@ function pageRequestHook(cache: PageCache, route: RouteCacheConfig): onRequestAs
 
 function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHandler {
   return function cutoverOnSend(request, reply, payload, done) {
+    // Hits and legacy responses have nothing to store: no promise on their path.
+    if (!cache.hasState(request)) {
+      done(null, payload)
+      return
+    }
     cache.onSend(route, request, reply, payload).then(
       (p) => done(null, p),
       (err: Error) => {

@@ -263,6 +263,11 @@ export class PageCache {
     return false
   }
 
+  /** True when onSend has work for this request (a render to store or a bypass to label). */
+  hasState(request: FastifyRequest): boolean {
+    return Boolean((request as WithState)[kState])
+  }
+
   /** onSend: label the response and, after a render, store it (without making the user wait). */
   async onSend(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const req = request as WithState
