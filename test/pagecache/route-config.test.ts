@@ -12,9 +12,6 @@ const bad = (raw: unknown): unknown => {
 }
 
 describe('resolveRouteConfig', () => {
-})
-
-describe('resolveRouteConfig', () => {
   it('merges over the defaults and freezes the result', () => {
     const c = resolveRouteConfig('(GET /p)', { id: 'products.list', ttl: 30, vary: ['Accept-Language'] })
     expect(c).toMatchObject({ id: 'products.list', ttlMs: 30_000, staleMs: 0, query: true, maxBytes: 1_048_576, mode: 'on', vary: ['accept-language'] })
