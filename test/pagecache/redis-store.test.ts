@@ -191,6 +191,8 @@ describe('RedisPageStore', () => {
       await expect(store.set(key, { ...makePass(), kind: 'other' } as never)).rejects.toMatchObject(code)
       await expect(store.delete('k' as never)).rejects.toMatchObject(code)
       await expect(store.purgeTags(['a'], 'yes' as never)).rejects.toMatchObject(code)
+      await expect(store.purgeTags([''], false)).rejects.toMatchObject(code)
+      await expect(store.tagStates([42 as unknown as string])).rejects.toMatchObject(code)
     })
 
     it('leaves the caller\'s client open on close', async () => {
