@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { brotliCompressSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CODEC_BROTLI, CODEC_IDENTITY, encodeEntry } from '../../src/pagecache/page-codec.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
@@ -147,6 +148,21 @@ describe('RedisPageStore', () => {
       }
       await rawSet(envelope({ ...page, bodyLength: 0 }))
       expect(await store.get(key)).toMatchObject({ kind: 'page', status: 200 })
+    })
+
+    it('stops decompressing a body that grows past the length its header announces', async () => {
+      // Announced lengths on both sides of the synchronous limit, actual body 200 KB.
+      for (const announced of [10, 70_000]) {
+        const { body: _body, ...page } = makePage()
+        const json = Buffer.from(JSON.stringify({ ...page, bodyLength: announced }))
+        const pre = Buffer.alloc(10)
+        pre.write('CTPG', 0, 'latin1')
+        pre[4] = 1
+        pre[5] = CODEC_BROTLI
+        pre.writeUInt32BE(json.length, 6)
+        await rawSet(Buffer.concat([pre, json, brotliCompressSync(Buffer.alloc(200_000, 'a'))]))
+        await expect(store.get(key), `${announced} bytes announced`).rejects.toThrow(/does not decompress/)
+      }
     })
 
     it('reports a tag counter that is not a number as corrupt', async () => {
