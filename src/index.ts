@@ -1,5 +1,9 @@
 export * from './errors.js'
 
+// ---- page stores
+export { RedisPageStore, type RedisPageStoreOptions } from './pagecache/redis-store.js'
+export { TieredPageStore, type TieredPageStoreOptions } from './pagecache/tiered-store.js'
+
 // ---- shadow comparison, storage and reports
 export type { ShadowContext, ShadowHandler } from './shadow/hook.js'
 export {
@@ -32,3 +36,4 @@ export { DEFAULT_POLICY, shadowVerdict, type ReadinessPolicy, type Verdict, type
 export { loadShadowData, type ShadowFilter } from './report/shadow-query.js'
 export { renderShadowHtml } from './report/shadow-html.js'
 export { renderShadowJson, renderShadowMarkdown } from './report/shadow-markdown.js'
+export { pageCacheReader } from './shadow/page-cache-reader.js'

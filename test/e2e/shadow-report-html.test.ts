@@ -40,7 +40,7 @@ describe('shadow report in a browser', () => {
     const token = 'e2e-' + Math.random().toString(36).slice(2)
     let tick = 0
     app = Fastify()
-    app.decorate('cutover', { shadowToken: token })
+    app.decorate('cutover', { shadowToken: token } as unknown as FastifyInstance['cutover'])
     const products = [{ id: 1, name: 'kettle', price: 24.99 }, { id: 2, name: 'mug', price: 7.5 }]
     app.get('/api/products', async (req) => {
       const page = req.headers[SHADOW_HEADER] === token && req.headers[SHADOW_PATH_HEADER] !== 'legacy'

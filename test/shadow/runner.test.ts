@@ -175,7 +175,7 @@ describe('inject candidate source on a Fastify app that honours the shadow marke
     const records: ShadowRecord[] = []
     const runner = createShadowRunner({ sink: { write: (r) => records.push(r) }, source: injectCandidateSource(), secondaryRate: 1 })
     app = Fastify()
-    app.decorate('cutover', { shadowToken: token })
+    app.decorate('cutover', { shadowToken: token } as unknown as FastifyInstance['cutover'])
     const done: Array<Promise<void>> = []
     app.get('/api/products', async (req) => {
       const marked = req.headers[SHADOW_HEADER] === token
