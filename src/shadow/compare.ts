@@ -23,7 +23,18 @@ function header(h: ResponseSide['headers'], name: string): string | undefined {
   return undefined
 }
 
+const parsed = new WeakMap<Buffer, ParsedBody>()
+
+/** The body as text and, when it is JSON, parsed (memoized per body buffer: one sample compares a body several times). */
 export function parseBody(side: ResponseSide): ParsedBody {
+  const hit = parsed.get(side.body)
+  if (hit) return hit
+  const result = parseUncached(side)
+  parsed.set(side.body, result)
+  return result
+}
+
+function parseUncached(side: ResponseSide): ParsedBody {
   const text = side.body.toString('utf8')
   const type = header(side.headers, 'content-type') ?? ''
   if (/\bjson\b/i.test(type) || /^\s*[[{]/.test(text)) {

@@ -140,72 +140,107 @@ export function jsonType(value: unknown): 'null' | 'array' | 'object' | 'string'
   return typeof value as 'object' | 'string' | 'number' | 'boolean'
 }
 
+/** Structural equality of parsed JSON, key order ignored; no serialization on the common (equal) path. */
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], b[i])) return false
+    return true
+  }
+  if (Array.isArray(b)) return false
+  const ka = Object.keys(a)
+  if (ka.length !== Object.keys(b).length) return false
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false
+  }
+  return true
+}
+
 class Walker {
   readonly diffs: Array<PathDiff & { segments: string[] }> = []
   truncated = false
+  /** The current path and shape, mutated in place while walking (copied only into a difference). */
+  private readonly seg: string[] = []
+  private readonly shape: string[] = []
   constructor(private readonly rules: Compiled) {}
 
-  private push(segments: string[], shape: string[], d: Omit<PathDiff, 'path' | 'shape'>): void {
+  private push(d: Omit<PathDiff, 'path' | 'shape'>): void {
     if (this.diffs.length >= this.rules.maxDiffs) {
       this.truncated = true
       return
     }
-    this.diffs.push({ path: formatPointer(segments), shape: formatPointer(shape), segments, ...d })
+    this.diffs.push({ path: formatPointer(this.seg), shape: formatPointer(this.shape), segments: [...this.seg], ...d })
   }
 
-  walk(a: unknown, b: unknown, seg: string[], shape: string[]): void {
-    if (this.truncated) return
+  private enter(seg: string, shape: string): void {
+    this.seg.push(seg)
+    this.shape.push(shape)
+  }
+
+  private leave(): void {
+    this.seg.pop()
+    this.shape.pop()
+  }
+
+  walk(a: unknown, b: unknown): void {
+    if (this.truncated || a === b) return
     const ta = jsonType(a)
     const tb = jsonType(b)
-    if (ta === 'object' && tb === 'object') return this.objects(a as Record<string, unknown>, b as Record<string, unknown>, seg, shape)
-    if (ta === 'array' && tb === 'array') return this.arrays(a as unknown[], b as unknown[], seg, shape)
-    if (ta === tb && a === b) return
-    this.leaf(a, b, ta !== tb ? 'type' : 'value', seg, shape)
+    if (ta === 'object' && tb === 'object') return this.objects(a as Record<string, unknown>, b as Record<string, unknown>)
+    if (ta === 'array' && tb === 'array') return this.arrays(a as unknown[], b as unknown[])
+    this.leaf(a, b, ta !== tb ? 'type' : 'value')
   }
 
-  private leaf(a: unknown, b: unknown, kind: 'type' | 'value', seg: string[], shape: string[]): void {
-    const tol = this.rules.tolerance.find((t) => matchesPattern(t.pattern, seg))
+  private leaf(a: unknown, b: unknown, kind: 'type' | 'value'): void {
+    const tol = this.rules.tolerance.find((t) => matchesPattern(t.pattern, this.seg))
     if (tol && typeof a === 'number' && typeof b === 'number') {
       const gap = Math.abs(a - b)
       if (gap <= tol.absolute || gap <= tol.relative * Math.max(Math.abs(a), Math.abs(b))) {
-        return this.push(seg, shape, { kind, control: a, candidate: b, ignored: { rule: 'tolerance', reason: tol.reason } })
+        return this.push({ kind, control: a, candidate: b, ignored: { rule: 'tolerance', reason: tol.reason } })
       }
     }
-    const norm = this.rules.normalize.find((n) => matchesPattern(n.pattern, seg))
+    const norm = this.rules.normalize.find((n) => matchesPattern(n.pattern, this.seg))
     if (norm && normalizeScalar(a, norm.as) === normalizeScalar(b, norm.as)) {
-      return this.push(seg, shape, { kind, control: a, candidate: b, ignored: { rule: 'normalize', reason: norm.reason } })
+      return this.push({ kind, control: a, candidate: b, ignored: { rule: 'normalize', reason: norm.reason } })
     }
-    this.push(seg, shape, { kind, control: a, candidate: b })
+    this.push({ kind, control: a, candidate: b })
   }
 
-  private objects(a: Record<string, unknown>, b: Record<string, unknown>, seg: string[], shape: string[]): void {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)])
-    for (const key of [...keys].sort()) {
+  private objects(a: Record<string, unknown>, b: Record<string, unknown>): void {
+    const keys = Object.keys(a)
+    for (const k of Object.keys(b)) if (!Object.hasOwn(a, k)) keys.push(k)
+    for (const key of keys.sort()) {
       const inA = Object.hasOwn(a, key)
       const inB = Object.hasOwn(b, key)
-      const s = [...seg, key]
-      const sh = [...shape, key]
-      if (inA && inB) this.walk(a[key], b[key], s, sh)
-      else if (inA) this.push(s, sh, { kind: 'missing', control: a[key] })
-      else this.push(s, sh, { kind: 'extra', candidate: b[key] })
+      this.enter(key, key)
+      if (inA && inB) this.walk(a[key], b[key])
+      else if (inA) this.push({ kind: 'missing', control: a[key] })
+      else this.push({ kind: 'extra', candidate: b[key] })
+      this.leave()
     }
   }
 
-  private arrays(a: unknown[], b: unknown[], seg: string[], shape: string[]): void {
-    const set = this.rules.sets.find((s) => matchesPattern(s.pattern, seg))
-    if (set) return this.keyedSet(a, b, set.key, seg, shape)
+  private arrays(a: unknown[], b: unknown[]): void {
+    const set = this.rules.sets.find((s) => matchesPattern(s.pattern, this.seg))
+    if (set) return this.keyedSet(a, b, set.key)
     if (a.length !== b.length) {
-      this.push(seg, shape, { kind: 'length', control: a.length, candidate: b.length })
-    } else if (!a.every((v, i) => stableStringify(v) === stableStringify(b[i]))) {
+      this.push({ kind: 'length', control: a.length, candidate: b.length })
+    } else if (!a.every((v, i) => deepEqual(v, b[i]))) {
       const sa = a.map((v) => stableStringify(v)).sort()
       const sb = b.map((v) => stableStringify(v)).sort()
-      if (sa.every((v, i) => v === sb[i])) return this.push(seg, shape, { kind: 'order' })
+      if (sa.every((v, i) => v === sb[i])) return this.push({ kind: 'order' })
     }
     const n = Math.min(a.length, b.length)
-    for (let i = 0; i < n; i++) this.walk(a[i], b[i], [...seg, String(i)], [...shape, '*'])
+    for (let i = 0; i < n; i++) {
+      this.enter(String(i), '*')
+      this.walk(a[i], b[i])
+      this.leave()
+    }
   }
 
-  private keyedSet(a: unknown[], b: unknown[], key: string, seg: string[], shape: string[]): void {
+  private keyedSet(a: unknown[], b: unknown[], key: string): void {
     const index = (arr: unknown[]): Map<string, unknown> => {
       const m = new Map<string, unknown>()
       arr.forEach((v, i) => {
@@ -219,11 +254,16 @@ class Walker {
     const ma = index(a)
     const mb = index(b)
     for (const [name, va] of ma) {
-      if (mb.has(name)) this.walk(va, mb.get(name), [...seg, name], [...shape, '*'])
-      else this.push([...seg, name], [...shape, '*'], { kind: 'missing', control: va })
+      this.enter(name, '*')
+      if (mb.has(name)) this.walk(va, mb.get(name))
+      else this.push({ kind: 'missing', control: va })
+      this.leave()
     }
     for (const [name, vb] of mb) {
-      if (!ma.has(name)) this.push([...seg, name], [...shape, '*'], { kind: 'extra', candidate: vb })
+      if (ma.has(name)) continue
+      this.enter(name, '*')
+      this.push({ kind: 'extra', candidate: vb })
+      this.leave()
     }
   }
 }
@@ -231,7 +271,7 @@ class Walker {
 /** Path-level difference of two parsed JSON values (control first), key order ignored. */
 export function diffJson(control: unknown, candidate: unknown, rules: CompiledRules = compileRules()): JsonDiffResult {
   const walker = new Walker(rules)
-  walker.walk(control, candidate, [], [])
+  walker.walk(control, candidate)
   const diffs = walker.diffs.map(({ segments, ...d }) => {
     if (!d.ignored) {
       const rule = rules.ignore.find((r) => matchesPatternOrAncestor(r.pattern, segments))

@@ -70,6 +70,11 @@ export interface ShadowRunnerOptions {
   /** Identity of a request for leak detection; default: a hash of its Authorization or Cookie header. */
   identify?: (headers: ShadowContext['request']['headers']) => string | undefined
   /**
+   * Unified diffs built per route per minute (the costliest step; the writer keeps only a few examples per path anyway).
+   * @default 30
+   */
+  maxPatchesPerMinute?: number
+  /**
    * Longest value (as JSON) kept per difference; longer ones are cut.
    * @default 500
    */
@@ -170,6 +175,15 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     return c
   }
   let inFlight = 0
+  const maxPatches = positive('maxPatchesPerMinute', options.maxPatchesPerMinute, 30)
+  const patchWindows = new Map<string, { start: number; used: number }>()
+  const patchBudget = (route: string, at: number): boolean => {
+    let w = patchWindows.get(route)
+    if (!w || at - w.start >= 60_000) patchWindows.set(route, (w = { start: at, used: 0 }))
+    if (w.used >= maxPatches) return false
+    w.used++
+    return true
+  }
 
   const shorten = (v: unknown, path: string, r: Redactor, secrets: string[]): unknown => {
     if (v === undefined) return undefined
@@ -192,7 +206,9 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       freshDiffs = compareResponses(control, fresh, route.rules).diffs
     }
     let secondaryDiffs: PathDiff[] | undefined
-    if (random() < secondaryRate || (secondaryOnMismatch && !primary.equal)) {
+    // On a mismatch the secondary is what tells noise apart; once every differing path is known noise it adds nothing.
+    const unexplained = primary.diffs.some((d) => !d.ignored && !noise.isNoise(id, d.shape, now()))
+    if (random() < secondaryRate || (secondaryOnMismatch && unexplained)) {
       const secondary = await abortable(source.legacy(ctx, signal), signal)
       secondaryDiffs = compareResponses(control, secondary, route.rules).diffs
       const live = (ds: PathDiff[]): string[] => ds.filter((d) => !d.ignored).map((d) => d.shape)
@@ -223,7 +239,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       return out
     })
     let patch: string | null = null
-    if (judged.outcome === 'mismatch') {
+    if (judged.outcome === 'mismatch' && patchBudget(id, at)) {
       const text = (b: ReturnType<typeof parseBody>): string => prettyBody(b.text, b.json === undefined ? undefined : r.json(b.json))
       const p = unifiedDiff({ control: `control ${ctx.request.method} ${r.url(ctx.request.url)}`, candidate: cached ? `cached page (age ${Math.round(cached.ageMs)}ms)` : 'fresh page render' }, text(controlBody), text(candidateBody))
       patch = p === undefined ? null : r.scrub(p, secrets)

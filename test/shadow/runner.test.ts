@@ -93,6 +93,34 @@ describe('shadow runner', () => {
     expect(records.at(-1)).toMatchObject({ outcome: 'mismatch', cause: 'noise' })
   })
 
+  it('stops rendering secondaries for mismatches once every differing path is known noise', async () => {
+    const s = shop()
+    let legacyRenders = 0
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({
+      sink: { write: (r) => records.push(r) },
+      secondaryRate: 0,
+      source: { cached: async () => undefined, fresh: async () => json(s.page()), legacy: async () => { legacyRenders++; return json(s.legacy()) } },
+    })
+    for (let i = 0; i < 8; i++) await runner.handler(context(json(s.legacy())))
+    expect(records.at(-1)).toMatchObject({ cause: 'noise' })
+    // Four secondaries make /generatedAt noise (Wilson lower bound over 0.5); after that none are needed.
+    expect(legacyRenders).toBe(4)
+  })
+
+  it('builds at most maxPatchesPerMinute unified diffs per route', async () => {
+    const s = shop()
+    s.pageRoundsPrices = true
+    const t = { now: 0 }
+    const { runner, records } = runnerFor(s, () => undefined, { maxPatchesPerMinute: 1, now: () => t.now })
+    await runner.handler(context(json(s.legacy())))
+    await runner.handler(context(json(s.legacy())))
+    t.now = 60_000
+    await runner.handler(context(json(s.legacy())))
+    expect(records.map((r) => r.patch !== null)).toEqual([true, false, true])
+    expect(records.map((r) => r.cause)).toEqual(['logic', 'logic', 'logic'])
+  })
+
   it('surfaces a cached page carrying Set-Cookie as a leak first', async () => {
     const s = shop()
     s.pageRoundsPrices = true
