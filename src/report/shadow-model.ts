@@ -165,15 +165,56 @@ export function pathTree(rows: readonly DiffCountRow[]): PathNode[] {
   return sort(root.children)
 }
 
-/** The whole report from stored rows. Pure. */
-export function buildShadowReport(
-  data: { samples: readonly SampleRow[]; diffs: readonly DiffCountRow[]; examples: readonly ExampleRow[] },
-  options: BuildOptions,
-): ShadowReport {
+type ReportData = { samples: readonly SampleRow[]; diffs: readonly DiffCountRow[]; examples: readonly ExampleRow[] }
+
+/** One route's figures and verdict from stored rows (rows of other routes are ignored). Pure. */
+export function buildRouteReport(route: string, data: ReportData, options: Omit<BuildOptions, 'generatedAt' | 'window'>): RouteReport {
   const confidence = options.policy?.confidence ?? 0.95
-  const routes = [...new Set(data.samples.map((s) => s.route))].sort()
   const baseUrl = options.baseUrl ?? 'http://localhost:3000'
   const perRoute = options.examplesPerRoute ?? 10
+  const rows = data.samples.filter((s) => s.route === route)
+  const compared = rows.filter((s) => s.outcome !== 'error')
+  const mismatches = Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>
+  for (const s of compared) if (s.outcome === 'mismatch' && s.cause) mismatches[s.cause]++
+  const real = compared.filter((s) => s.outcome === 'mismatch' && s.cause !== 'noise').length
+  const latency = { control: percentiles(compared.map((s) => s.controlMs)), candidate: percentiles(compared.map((s) => s.candidateMs)) }
+  const policy = { ...options.policy, ...options.routePolicies?.[route] }
+  const severity = (c: Cause | null): number => (c === null ? CAUSES.length : CAUSES.indexOf(c))
+  const seen = new Set<string>()
+  const examples = data.examples
+    .filter((e) => e.route === route)
+    .sort((a, b) => severity(a.cause) - severity(b.cause) || b.at - a.at)
+    .filter((e) => {
+      const key = `${e.shape}\n${e.at}\n${e.url}`
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
+    .slice(0, perRoute)
+    .map((e) => ({ ...e, curl: curlFor(baseUrl, e) }))
+  const stale = compared.filter((s) => s.cause === 'staleness').map((s) => s.pageAgeMs).filter((v): v is number => v !== null).sort((a, b) => a - b)
+  return {
+    route,
+    samples: compared.length,
+    errors: rows.length - compared.length,
+    matches: compared.filter((s) => s.outcome === 'match').length,
+    matchRate: wilson(compared.length - real, compared.length, confidence),
+    mismatches,
+    paths: pathTree(data.diffs.filter((d) => d.route === route)),
+    examples,
+    latency,
+    dbCallsPerRequest: { control: mean(compared.map((s) => s.controlDbCalls)), candidate: mean(compared.map((s) => s.candidateDbCalls)) },
+    stalePageAge: { p50: percentile(stale, 0.5), max: stale.at(-1) ?? null },
+    verdict: shadowVerdict(
+      { samples: compared.length, mismatches: real, logic: mismatches.logic, leak: mismatches.leak, controlP95: latency.control.p95, candidateP95: latency.candidate.p95 },
+      policy,
+    ),
+  }
+}
+
+/** The whole report from stored rows: one entry per route with samples. Pure. */
+export function buildShadowReport(data: ReportData, options: BuildOptions): ShadowReport {
+  const routes = [...new Set(data.samples.map((s) => s.route))].sort()
   return {
     schema: SHADOW_REPORT_SCHEMA,
     generatedAt: new Date(options.generatedAt).toISOString(),
@@ -181,46 +222,7 @@ export function buildShadowReport(
       from: options.window.from === null ? null : new Date(options.window.from).toISOString(),
       to: options.window.to === null ? null : new Date(options.window.to).toISOString(),
     },
-    confidence,
-    routes: routes.map((route) => {
-      const rows = data.samples.filter((s) => s.route === route)
-      const compared = rows.filter((s) => s.outcome !== 'error')
-      const mismatches = Object.fromEntries(CAUSES.map((c) => [c, 0])) as Record<Cause, number>
-      for (const s of compared) if (s.outcome === 'mismatch' && s.cause) mismatches[s.cause]++
-      const real = compared.filter((s) => s.outcome === 'mismatch' && s.cause !== 'noise').length
-      const latency = { control: percentiles(compared.map((s) => s.controlMs)), candidate: percentiles(compared.map((s) => s.candidateMs)) }
-      const policy = { ...options.policy, ...options.routePolicies?.[route] }
-      const severity = (c: Cause | null): number => (c === null ? CAUSES.length : CAUSES.indexOf(c))
-      const seen = new Set<string>()
-      const examples = data.examples
-        .filter((e) => e.route === route)
-        .sort((a, b) => severity(a.cause) - severity(b.cause) || b.at - a.at)
-        .filter((e) => {
-          const key = `${e.shape}\n${e.at}\n${e.url}`
-          if (seen.has(key)) return false
-          seen.add(key)
-          return true
-        })
-        .slice(0, perRoute)
-        .map((e) => ({ ...e, curl: curlFor(baseUrl, e) }))
-      const stale = compared.filter((s) => s.cause === 'staleness').map((s) => s.pageAgeMs).filter((v): v is number => v !== null).sort((a, b) => a - b)
-      return {
-        route,
-        samples: compared.length,
-        errors: rows.length - compared.length,
-        matches: compared.filter((s) => s.outcome === 'match').length,
-        matchRate: wilson(compared.length - real, compared.length, confidence),
-        mismatches,
-        paths: pathTree(data.diffs.filter((d) => d.route === route)),
-        examples,
-        latency,
-        dbCallsPerRequest: { control: mean(compared.map((s) => s.controlDbCalls)), candidate: mean(compared.map((s) => s.candidateDbCalls)) },
-        stalePageAge: { p50: percentile(stale, 0.5), max: stale.at(-1) ?? null },
-        verdict: shadowVerdict(
-          { samples: compared.length, mismatches: real, logic: mismatches.logic, leak: mismatches.leak, controlP95: latency.control.p95, candidateP95: latency.candidate.p95 },
-          policy,
-        ),
-      }
-    }),
+    confidence: options.policy?.confidence ?? 0.95,
+    routes: routes.map((route) => buildRouteReport(route, data, options)),
   }
 }
