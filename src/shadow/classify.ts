@@ -69,6 +69,13 @@ export function classify(input: ClassifyInput): Classification {
     if (d.ignored) return { ...d, cause: null }
     return { ...d, cause: causeOf(d, input, secondaryShapes, freshPaths) }
   })
+  // A path where the fresh render differs but the cached page does not: the page path's logic
+  // differs, and the cache hides it only until the page is rendered again.
+  const primaryPaths = new Set(input.primary.map((d) => d.path))
+  for (const d of freshLive ?? []) {
+    if (primaryPaths.has(d.path) || secondaryShapes.has(d.shape) || input.isNoise(d.shape)) continue
+    diffs.push({ ...d, cause: 'logic' })
+  }
   for (const leak of input.leaks) {
     if (!input.primary.some((d) => d.path === leak.path)) {
       diffs.push({ path: leak.path, shape: leak.shape, kind: 'extra', candidate: leak.detail, cause: 'leak' })

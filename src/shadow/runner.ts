@@ -241,7 +241,11 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     let patch: string | null = null
     if (judged.outcome === 'mismatch' && patchBudget(id, at)) {
       const text = (b: ReturnType<typeof parseBody>): string => prettyBody(b.text, b.json === undefined ? undefined : r.json(b.json))
-      const p = unifiedDiff({ control: `control ${ctx.request.method} ${r.url(ctx.request.url)}`, candidate: cached ? `cached page (age ${Math.round(cached.ageMs)}ms)` : 'fresh page render' }, text(controlBody), text(candidateBody))
+      // When only the fresh render differs (the cached page still matches), show that render.
+      const shown = fresh !== undefined && primary.equal ? fresh : undefined
+      const label = cached && !shown ? `cached page (age ${Math.round(cached.ageMs)}ms)` : 'fresh page render'
+      const other = shown ? parseBody(shown) : candidateBody
+      const p = unifiedDiff({ control: `control ${ctx.request.method} ${r.url(ctx.request.url)}`, candidate: label }, text(controlBody), text(other))
       patch = p === undefined ? null : r.scrub(p, secrets)
     }
     return {

@@ -34,6 +34,12 @@ describe('classify', () => {
     expect(classify({ primary: [d('/price')], candidateIsFresh: false, isNoise: never, leaks: [] }).cause).toBe('unexplained')
   })
 
+  it('calls a difference only the fresh render shows logic (the cache hides it for now), unless it is noise', () => {
+    const c = classify({ primary: [], fresh: [d('/price'), d('/at')], candidateIsFresh: false, isNoise: (s) => s === '/at', leaks: [] })
+    expect(c).toMatchObject({ outcome: 'mismatch', cause: 'logic', diffs: [{ path: '/price', cause: 'logic' }] })
+    expect(c.diffs).toHaveLength(1)
+  })
+
   it('calls a path noise when the secondary differed there or the model has learned it', () => {
     const byShape = classify({ primary: [d('/items/3/at')], secondary: [d('/items/0/at')], candidateIsFresh: true, isNoise: never, leaks: [] })
     expect(byShape.cause).toBe('noise')

@@ -83,6 +83,17 @@ describe('shadow runner', () => {
     expect(r.fresh).not.toBeNull()
   })
 
+  it('reports a logic change the cached page still hides, with the fresh render in the diff', async () => {
+    const s = shop()
+    const cachedPage = json({ ...(s.page() as object), generatedAt: 'fixed' })
+    s.pageRoundsPrices = true
+    const { runner, records } = runnerFor(s, () => cachedPage, { freshRate: 1, secondaryRate: 0, routes: { 'products.list': { rules: { ignore: [{ path: '/generatedAt', reason: 'render time' }] } } } })
+    await runner.handler(context(json(s.legacy())))
+    expect(records[0]).toMatchObject({ outcome: 'mismatch', cause: 'logic', candidateSource: 'cache' })
+    expect(records[0]!.diffs.filter((d) => d.cause === 'logic').map((d) => d.path)).toEqual(['/items/0/price', '/items/1/price'])
+    expect(records[0]!.patch).toContain('+++ fresh page render')
+  })
+
   it('learns noise from secondaries so a later sample without one still calls the timestamp noise', async () => {
     const s = shop()
     let secondary = true
