@@ -93,6 +93,21 @@ export class NoiseModel {
     return this.estimate(route, shape, now).lower > this.noisyRate
   }
 
+  /**
+   * Takes in stored evidence (another instance's, or this one's before a
+   * restart): for each path the newer record wins, decayed to now when read.
+   */
+  restore(snapshot: Record<string, Record<string, NoiseEvidence>>): void {
+    for (const [route, shapes] of Object.entries(snapshot)) {
+      let paths = this.routes.get(route)
+      if (!paths) this.routes.set(route, (paths = new Map()))
+      for (const [shape, e] of Object.entries(shapes)) {
+        const mine = paths.get(shape)
+        if (!mine || mine.at < e.at) paths.set(shape, { ...e })
+      }
+    }
+  }
+
   /** Evidence as plain data (to persist or inspect). */
   snapshot(): Record<string, Record<string, NoiseEvidence>> {
     const out: Record<string, Record<string, NoiseEvidence>> = {}

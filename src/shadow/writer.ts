@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
 import { CAUSES, type ClassifiedDiff } from './classify.js'
+import type { NoiseModel } from './noise-model.js'
+import { saveNoise } from './noise-store.js'
 import type { ShadowRecord } from './record.js'
 import type { ShadowSink } from './runner.js'
 
@@ -50,6 +52,13 @@ export interface ShadowWriterOptions {
    * @default 3_600_000
    */
   pruneEveryMs?: number
+  /** A noise model to persist (shadow_noise) every `noiseSaveMs` and on close; load it with loadNoise(). */
+  noise?: NoiseModel
+  /**
+   * How often the noise model is saved, ms.
+   * @default 60_000
+   */
+  noiseSaveMs?: number
   onError?: (err: Error) => void
   random?: () => number
   now?: () => number
@@ -101,6 +110,7 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
   const maxExamplePaths = int('maxExamplePathsPerSample', options.maxExamplePathsPerSample, 10, 0)
   const retentionDays = int('retentionDays', options.retentionDays, 14, 1)
   const pruneEveryMs = int('pruneEveryMs', options.pruneEveryMs, 3_600_000, 0)
+  const noiseSaveMs = int('noiseSaveMs', options.noiseSaveMs, 60_000, 1)
   const random = options.random ?? Math.random
   const now = options.now ?? Date.now
   const onError = options.onError ?? (() => {})
@@ -228,6 +238,10 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
   flushTimer.unref()
   const pruneTimer = pruneEveryMs > 0 ? setInterval(() => void prune().catch((e: unknown) => onError(e as Error)), pruneEveryMs) : undefined
   pruneTimer?.unref()
+  const noise = options.noise
+  const saveNoiseNow = (): Promise<void> => (noise ? saveNoise(pool, noise).then(() => {}, (e: unknown) => onError(e as Error)) : Promise.resolve())
+  const noiseTimer = noise ? setInterval(() => void saveNoiseNow(), noiseSaveMs) : undefined
+  noiseTimer?.unref()
 
   return {
     write(record) {
@@ -245,7 +259,9 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
       closed = true
       clearInterval(flushTimer)
       if (pruneTimer) clearInterval(pruneTimer)
+      if (noiseTimer) clearInterval(noiseTimer)
       await flushOnce()
+      await saveNoiseNow()
     },
     stats: () => ({ ...counters }),
   }
