@@ -1,7 +1,27 @@
 import { createHash } from 'node:crypto'
 
 /** Bump when the key layout changes, so old entries are never read as new ones. */
-export const KEY_VERSION = 'k1'
+export const KEY_VERSION = 'k2'
+
+/**
+ * Request headers that name the origin the client asked for (scheme, host,
+ * port, path prefix): with the path they make the target URI, which is the
+ * cache key (RFC 9111 §4). Apps build absolute links from them (Fastify's
+ * `request.host` and `request.protocol` read them under `trustProxy`), so they
+ * are always keyed: a forged value only ever lands in the forger's own entry,
+ * while a proxy that sets them on every request splits nothing.
+ */
+export const ORIGIN_HEADERS = Object.freeze([
+  'host',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-host',
+  'forwarded',
+])
 
 /** How the app's router treats paths; the key normalizes exactly as the router matches. */
 export interface PathRules {
@@ -65,6 +85,18 @@ function headerValue(value: string | string[] | undefined): string | null {
 }
 
 /**
+ * An origin header's keyed value. Host names are case-insensitive; `Forwarded`
+ * (RFC 7239) loses its per-client `for=` parameters, which would otherwise give
+ * every client its own entry behind a proxy that sets them.
+ */
+function originValue(name: string, value: string | string[] | undefined): string | null {
+  const v = headerValue(value)
+  if (v === null) return null
+  if (name === 'forwarded') return v.replace(/(^|[;,])\s*for=("[^"]*"|[^;,]*)/gi, '$1').toLowerCase()
+  return name === 'host' || name.endsWith('-host') ? v.toLowerCase() : v
+}
+
+/**
  * The cache key of a request: a hash over a JSON array of every keyed part,
  * so no value can spill into another part (no delimiter or key injection).
  * HEAD is answered from the GET entry, so the method is not a part.
@@ -76,6 +108,7 @@ export function pageKeyHash(input: KeyInput): string {
     normalizePath(input.url, input.rules),
     keyedQuery(input.query, input.queryAllow),
     input.vary.map((name) => [name, headerValue(input.headers[name])]),
+    ORIGIN_HEADERS.filter((name) => !input.vary.includes(name)).map((name) => [name, originValue(name, input.headers[name])]),
     input.user ?? null,
   ]
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40)

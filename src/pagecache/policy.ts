@@ -1,4 +1,5 @@
 import CachePolicy from 'http-cache-semantics'
+import { ORIGIN_HEADERS } from './key.js'
 import type { RouteCacheConfig } from './route-config.js'
 
 type Headers = Record<string, string | string[] | number | undefined>
@@ -11,16 +12,37 @@ export interface RequestFacts {
 }
 
 /**
+ * Headers that ask a framework layer to treat the request as another URL or
+ * method. Browsers never send them; an attacker does, to get a page rendered
+ * for one URL stored under another. Keying on them would let that through for
+ * anyone who also sends them, so they bypass the cache unless the route lists
+ * them in `vary`.
+ */
+export const OVERRIDE_HEADERS = Object.freeze([
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+])
+
+/**
  * May this request be answered from, or written to, the cache? Credentials make
  * a page personal (RFC 9111 §3.5): such requests pass unless the route keys on
- * the user explicitly.
+ * the user explicitly. So do requests carrying a request-rewriting header the
+ * route does not key on.
  */
 export function requestPolicy(route: RouteCacheConfig, req: RequestFacts): Decision<object> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return { ok: false, reason: 'method' }
   if (req.headers.authorization !== undefined && !route.keysOnAuthorization) return { ok: false, reason: 'authorization' }
   if (req.headers.cookie !== undefined && !route.keysOnCookie) return { ok: false, reason: 'cookie' }
+  const override = OVERRIDE_HEADERS.find((h) => req.headers[h] !== undefined && !route.vary.includes(h))
+  if (override !== undefined) return { ok: false, reason: `override-header-${override}` }
   return { ok: true }
 }
+
+/** Headers whose whole value is part of every key (Forwarded is keyed only in part). */
+const KEYED_ORIGIN = ORIGIN_HEADERS.filter((h) => h !== 'forwarded')
 
 export interface ResponseFacts {
   status: number
@@ -71,7 +93,7 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
   if (res.bodyBytes > route.maxBytes) return { ok: false, reason: 'too-large' }
   const vary = headerList(res.headers.vary)
   if (vary.includes('*')) return { ok: false, reason: 'vary-star' }
-  const unkeyed = vary.find((h) => !route.vary.includes(h))
+  const unkeyed = vary.find((h) => !route.vary.includes(h) && !KEYED_ORIGIN.includes(h))
   if (unkeyed !== undefined) return { ok: false, reason: `vary-unkeyed-${unkeyed}` }
 
   const policy = new CachePolicy(

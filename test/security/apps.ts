@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import { afterEach } from 'vitest'
+import cutover, { type CutoverOptions } from '../../src/plugin.js'
+
+/**
+ * One backing store the security cases run against. Every case is written once
+ * and run over `STORES` (`describe.each`), so a store added here gets the whole
+ * suite: the in-memory store (the default without `redis`) and, where it is
+ * wired into the plugin, the Redis store under a per-test prefix.
+ */
+export interface StoreUnderTest {
+  name: string
+  /** Plugin options that select this store; `cleanup` undoes whatever they opened. */
+  open(): { options: CutoverOptions; cleanup(): Promise<void> }
+}
+
+export const STORES: StoreUnderTest[] = [
+  { name: 'memory store', open: () => ({ options: {}, cleanup: async () => {} }) },
+]
+
+/** Builds apps for one store and closes them (and the store's resources) after each test. */
+export function appsFor(store: StoreUnderTest): (
+  routes: (app: FastifyInstance) => void,
+  server?: FastifyServerOptions,
+  plugin?: CutoverOptions,
+) => Promise<FastifyInstance> {
+  const open: Array<{ app: FastifyInstance; cleanup(): Promise<void> }> = []
+  afterEach(async () => {
+    for (const { app, cleanup } of open.splice(0)) {
+      await app.close()
+      await cleanup()
+    }
+  })
+  return async (routes, server = {}, plugin = {}) => {
+    const { options, cleanup } = store.open()
+    const app = Fastify({ logger: false, ...server })
+    open.push({ app, cleanup })
+    await app.register(cutover, { ...options, ...plugin })
+    routes(app)
+    await app.ready()
+    return app
+  }
+}
+
+/** The RFC 9211 Cache-Status of a response, as a string ('' when absent). */
+export const statusOf = (res: { headers: Record<string, unknown> }): string => String(res.headers['cache-status'] ?? '')
