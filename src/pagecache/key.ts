@@ -79,6 +79,35 @@ export function keyedQuery(query: unknown, allow: readonly string[] | true): Arr
   return [...new Set(names)].sort().map((n) => [n, queryValue(source[n])])
 }
 
+function decodedName(segment: string): string {
+  const raw = segment.split('=', 1)[0] ?? ''
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '))
+  } catch {
+    return raw
+  }
+}
+
+/**
+ * The request as a route with a query allow-list renders it for the cache: the
+ * URL and the parsed query keep only the allow-listed parameters (in the order
+ * and encoding sent). Parameters outside the list are not in the key, so a
+ * render that may be stored must not see them either, or the first
+ * requester's `?callback=...` would be stored for everyone.
+ */
+export function allowListedRequest(
+  url: string,
+  query: unknown,
+  allow: readonly string[],
+): { url: string; query: Record<string, unknown> } {
+  const at = url.indexOf('?')
+  const kept = at === -1 ? [] : url.slice(at + 1).split('&').filter((s) => s !== '' && allow.includes(decodedName(s)))
+  const path = at === -1 ? url : url.slice(0, at)
+  const source = query !== null && typeof query === 'object' ? (query as Record<string, unknown>) : {}
+  const entries = allow.filter((n) => Object.hasOwn(source, n)).map((n) => [n, source[n]] as const)
+  return { url: kept.length > 0 ? `${path}?${kept.join('&')}` : path, query: Object.fromEntries(entries) }
+}
+
 function headerValue(value: string | string[] | undefined): string | null {
   if (value === undefined) return null
   return (Array.isArray(value) ? value.join(', ') : value).trim()

@@ -2,7 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Flights, waitForEntry, type FlightResult } from './coalesce.js'
 import { GuardedStore } from './guarded-store.js'
-import { pageKeyHash, type PathRules } from './key.js'
+import { allowListedRequest, pageKeyHash, type PathRules } from './key.js'
 import type { ResolvedOptions } from './options.js'
 import { requestPolicy, responsePolicy, shouldRefreshEarly } from './policy.js'
 import { PATH_HEADER, cacheStatus, sendPage, storableHeaders, strongEtag, type CacheOutcome } from './respond.js'
@@ -235,6 +235,12 @@ export class PageCache {
     settle: RenderState['settle'],
     lease?: string,
   ): Promise<undefined> {
+    if (route.query !== true) {
+      // The handler of a render that may be stored sees only what the key holds.
+      const clean = allowListedRequest(request.url, request.query, route.query)
+      request.raw.url = clean.url
+      request.query = clean.query
+    }
     const tags = [routeTag(route.id), ...route.staticTags]
     let tagVersions: Record<string, number>
     try {
