@@ -43,7 +43,6 @@ function pathRules(app: FastifyInstance): PathRules {
   return {
     ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
     ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
-    caseSensitive: pick('caseSensitive', true),
   }
 }
 

@@ -23,11 +23,15 @@ export const ORIGIN_HEADERS = Object.freeze([
   'forwarded',
 ])
 
-/** How the app's router treats paths; the key normalizes exactly as the router matches. */
+/**
+ * How the app's router treats paths; the key folds exactly the variants the
+ * router folds into the same params. Case is never folded: a case-insensitive
+ * router keeps the case of params (`/u/Alice` and `/u/alice` both match
+ * `/u/:name` with different names), so folding it would serve one to the other.
+ */
 export interface PathRules {
   ignoreTrailingSlash: boolean
   ignoreDuplicateSlashes: boolean
-  caseSensitive: boolean
 }
 
 export interface KeyInput {
@@ -63,7 +67,6 @@ export function normalizePath(rawUrl: string, rules: PathRules): string {
   })
   if (rules.ignoreDuplicateSlashes) path = path.replace(/\/{2,}/g, '/')
   if (rules.ignoreTrailingSlash && path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
-  if (!rules.caseSensitive) path = path.toLowerCase()
   return path === '' ? '/' : path
 }
 

@@ -10,7 +10,7 @@ const base: KeyInput = {
   queryAllow: true,
   headers: { host: 'shop.example' },
   vary: [],
-  rules: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true },
+  rules: { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
 }
 const keyWith = (headers: KeyInput['headers'], vary: string[] = []): string => pageKeyHash({ ...base, headers, vary })
 
