@@ -1,1 +1,4 @@
 export * from './errors.js'
+
+// ---- page stores
+export { RedisPageStore, type RedisPageStoreOptions } from './pagecache/redis-store.js'

@@ -98,12 +98,17 @@ function pageRequestHook(cache: PageCache, route: RouteCacheConfig): onRequestAs
       return
     }
     // Returning the reply tells Fastify the hook answered the request (a hit).
-    return cache.onRequest(route, request, reply)
+    if (await cache.onRequest(route, request, reply)) return reply
   }
 }
 
 function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHandler {
   return function cutoverOnSend(request, reply, payload, done) {
+    // Hits and legacy responses have nothing to store: no promise on their path.
+    if (!cache.hasState(request)) {
+      done(null, payload)
+      return
+    }
     cache.onSend(route, request, reply, payload).then(
       (p) => done(null, p),
       (err: Error) => {
