@@ -107,7 +107,11 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
   if (!policy.storable()) return { ok: false, reason: 'uncacheable' }
   if (cc['no-cache'] !== undefined) return { ok: false, reason: 'no-cache' }
   if (route.followOrigin) {
-    const ttlMs = policy.timeToLive()
+    // Freshness lifetime less the Age the origin reported (RFC 9111 §4.2.3). Not
+    // timeToLive(): it also subtracts the time spent since the policy was built
+    // and counts stale-while-revalidate as fresh.
+    const reported = Number(res.headers.age ?? 0)
+    const ttlMs = Math.round((policy.maxAge() - (Number.isFinite(reported) && reported > 0 ? reported : 0)) * 1000)
     if (ttlMs <= 0) return { ok: false, reason: 'origin-ttl' }
     return { ok: true, ttlMs, staleMs: route.staleMs }
   }
