@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { afterEach } from 'vitest'
+import { RedisPageStore } from '../../src/pagecache/redis-store.js'
 import cutover, { type CutoverOptions } from '../../src/plugin.js'
+import { redisForTest } from '../helpers/redis.js'
 
 /**
  * One backing store the security cases run against. Every case is written once
@@ -16,6 +18,15 @@ export interface StoreUnderTest {
 
 export const STORES: StoreUnderTest[] = [
   { name: 'memory store', open: () => ({ options: {}, cleanup: async () => {} }) },
+  {
+    name: 'Redis store',
+    open: () => {
+      const r = redisForTest('security')
+      // A generous timeout: on a loaded machine a slow Redis reply would turn a hit into a bypass.
+      const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
+      return { options: { store, timeout: 2000 }, cleanup: () => r.cleanup() }
+    },
+  },
 ]
 
 /** Builds apps for one store and closes them (and the store's resources) after each test. */

@@ -148,7 +148,8 @@ describe.each(STORES)('unkeyed-header poisoning ($name)', (store) => {
 
     function raw(port: number, text: string): Promise<string> {
       return new Promise((resolve, reject) => {
-        const socket = connect(port, '127.0.0.1', () => socket.end(text))
+        // Written, not ended: the request asks the server to close after answering.
+        const socket = connect(port, '127.0.0.1', () => socket.write(text))
         let out = ''
         socket.setEncoding('utf8')
         socket.on('data', (chunk: string) => (out += chunk))
