@@ -119,7 +119,11 @@ export class PageCache {
       if (user === undefined) return this.bypass(route, request, 'no-user')
     }
     const key = this.keyOf(route, request, user)
-    if (this.isOwnMarker(request.headers[REFRESH_HEADER])) return this.render(route, request, key, 'refresh', undefined)
+    if (this.isOwnMarker(request.headers[REFRESH_HEADER])) {
+      // The handler never sees the token, so a page that echoes headers can't store it for everyone.
+      delete request.raw.headers[REFRESH_HEADER]
+      return this.render(route, request, key, 'refresh', undefined)
+    }
     if (!this.guard.available) return this.bypass(route, request, 'cache-unavailable')
 
     let entry: StoredEntry | undefined
