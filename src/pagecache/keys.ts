@@ -25,9 +25,12 @@ export const TAG_HARD_FIELD = 'h:'
 // `%` itself, so the escaping is reversible and two ids never share a name)
 // becomes %XX of its UTF-8 bytes.
 const PLAIN = /^[A-Za-z0-9._~-]$/
+const ALL_PLAIN = /^[A-Za-z0-9._~-]*$/
 
 /** Escapes one key part so it holds no `{`, `}`, `:`, `%`, whitespace or control bytes. */
 export function escapeKeyPart(part: string): string {
+  // Route ids and hex hashes are almost always plain: this runs on every cache read.
+  if (ALL_PLAIN.test(part)) return part
   let out = ''
   for (const ch of part) {
     if (PLAIN.test(ch)) {

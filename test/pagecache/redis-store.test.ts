@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { brotliCompressSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CODEC_BROTLI, CODEC_IDENTITY, encodeEntry } from '../../src/pagecache/page-codec.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
@@ -149,6 +150,21 @@ describe('RedisPageStore', () => {
       expect(await store.get(key)).toMatchObject({ kind: 'page', status: 200 })
     })
 
+    it('stops decompressing a body that grows past the length its header announces', async () => {
+      // Announced lengths on both sides of the synchronous limit, actual body 200 KB.
+      for (const announced of [10, 70_000]) {
+        const { body: _body, ...page } = makePage()
+        const json = Buffer.from(JSON.stringify({ ...page, bodyLength: announced }))
+        const pre = Buffer.alloc(10)
+        pre.write('CTPG', 0, 'latin1')
+        pre[4] = 1
+        pre[5] = CODEC_BROTLI
+        pre.writeUInt32BE(json.length, 6)
+        await rawSet(Buffer.concat([pre, json, brotliCompressSync(Buffer.alloc(200_000, 'a'))]))
+        await expect(store.get(key), `${announced} bytes announced`).rejects.toThrow(/does not decompress/)
+      }
+    })
+
     it('reports a tag counter that is not a number as corrupt', async () => {
       await t.redis.hset(store.keys.tags, 'v:products', 'many')
       await expect(store.tagStates(['products'])).rejects.toMatchObject(CORRUPT)
@@ -191,6 +207,8 @@ describe('RedisPageStore', () => {
       await expect(store.set(key, { ...makePass(), kind: 'other' } as never)).rejects.toMatchObject(code)
       await expect(store.delete('k' as never)).rejects.toMatchObject(code)
       await expect(store.purgeTags(['a'], 'yes' as never)).rejects.toMatchObject(code)
+      await expect(store.purgeTags([''], false)).rejects.toMatchObject(code)
+      await expect(store.tagStates([42 as unknown as string])).rejects.toMatchObject(code)
     })
 
     it('leaves the caller\'s client open on close', async () => {

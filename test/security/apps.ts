@@ -1,14 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify'
 import { afterEach } from 'vitest'
-import { RedisPageStore } from '../../src/pagecache/redis-store.js'
 import cutover, { type CutoverOptions } from '../../src/plugin.js'
 import { redisForTest } from '../helpers/redis.js'
 
 /**
  * One backing store the security cases run against. Every case is written once
  * and run over `STORES` (`describe.each`), so a store added here gets the whole
- * suite: the in-memory store (the default without `redis`) and, where it is
- * wired into the plugin, the Redis store under a per-test prefix.
+ * suite: the in-memory store (the default without `redis`), the Redis store
+ * and Redis with a memory layer in front, each under its own key prefix.
  */
 export interface StoreUnderTest {
   name: string
@@ -23,8 +22,14 @@ export const STORES: StoreUnderTest[] = [
     open: () => {
       const r = redisForTest('security')
       // A generous timeout: on a loaded machine a slow Redis reply would turn a hit into a bypass.
-      const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
-      return { options: { store, timeout: 2000 }, cleanup: () => r.cleanup() }
+      return { options: { redis: r.redis, prefix: r.prefix, timeout: 2000 }, cleanup: () => r.cleanup() }
+    },
+  },
+  {
+    name: 'Redis store with a memory layer',
+    open: () => {
+      const r = redisForTest('security')
+      return { options: { redis: r.redis, prefix: r.prefix, memory: { maxBytes: 1 << 20 }, timeout: 2000 }, cleanup: () => r.cleanup() }
     },
   },
 ]
