@@ -71,6 +71,29 @@ describe.each(STORES)('HEAD ($name)', (store) => {
   })
 })
 
+describe.each(STORES)('other methods ($name)', (store) => {
+  const build = appsFor(store)
+
+  it.each(['POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const)('a %s to a cached URL is neither answered from the cache nor stored for GET', async (method) => {
+    const app = await build((a) => {
+      let renders = 0
+      a.route({
+        method: ['GET', method],
+        url: '/thing',
+        config: { cutover: { id: 'thing', ttl: 60 } },
+        handler: async (req) => ({ method: req.method, renders: ++renders }),
+      })
+    })
+    const get = await app.inject('/thing')
+    const other = await app.inject({ method, url: '/thing' })
+    expect(other.json()).toEqual({ method, renders: 2 })
+    expect(statusOf(other)).toContain('detail=method')
+    const again = await app.inject('/thing')
+    expect(again.json()).toEqual(get.json())
+    expect(statusOf(again)).toContain('hit')
+  })
+})
+
 describe.each(STORES)('internal markers ($name)', (store) => {
   const build = appsFor(store)
   const forged = ['1', 'true', '00000000-0000-0000-0000-000000000000', 'x'.repeat(36)]

@@ -21,7 +21,7 @@ const CANONICAL = ['/api/me', '/u/alice', '/files/a/b']
 const VARIANTS = [
   // static-extension suffixes (web cache deception)
   '/api/me.css', '/api/me/x.css', '/api/me;x.css', '/api/me%3Bx.css', '/api/me?x.css', '/api/me/.css',
-  '/u/alice.css', '/u/alice/x.css', '/u/alice;x.css', '/u/alice%2Fx.css', '/u/alice%2fx.css',
+  '/u/alice.css', '/u/alice/x.css', '/u/alice;x.css', '/u/alice%2Fx.css', '/u/alice%2fx.css', '/u/alice%3Fx.css', '/u/alice%23x.css',
   // slashes
   '/api/me/', '//api/me', '/api//me', '/u/alice/', '/u//alice', '/files/a//b', '/files//a/b', '/files/a%2Fb', '/files/a/b/',
   // percent-encoding of unreserved and reserved characters, dot segments
