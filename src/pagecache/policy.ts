@@ -65,11 +65,19 @@ function headerList(value: string | string[] | number | undefined): string[] {
   return all.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean)
 }
 
-/** Strips credentials so the library judges the response, not the request (we did that). */
+/**
+ * The library judges the response, not the request: credentials were judged
+ * by requestPolicy, and a client's own Cache-Control or Pragma must not decide
+ * what is stored for everyone. Honouring a request's no-store would let one
+ * request per pass window keep a page out of the cache for every client;
+ * the page cache answers for the origin, whose pages all share one entry.
+ */
+const REQUEST_HEADERS_IGNORED = new Set(['authorization', 'cookie', 'cache-control', 'pragma'])
+
 function policyRequestHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(h)) {
-    if (v !== undefined && k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : String(v)
+    if (v !== undefined && !REQUEST_HEADERS_IGNORED.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : String(v)
   }
   return out
 }
