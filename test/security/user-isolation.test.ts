@@ -58,6 +58,25 @@ describe.each(STORES)('users of a route keyed on the user ($name)', (store) => {
     expect(served).toBeGreaterThan(500)
   })
 
+  it('never see each other\'s page over real keep-alive connections either (1,000 interleaved fetches)', async () => {
+    const random = prng(SEED + 2)
+    const app = await build(dashboard(random))
+    await app.listen({ port: 0, host: '127.0.0.1' })
+    const address = app.server.address()
+    if (address === null || typeof address === 'string') throw new Error('no port')
+    const url = `http://127.0.0.1:${address.port}/dashboard`
+    const users = Array.from({ length: 1000 }, () => (random() < 0.5 ? 'alice' : 'bob'))
+    const results = await Promise.all(
+      users.map(async (user) => {
+        const res = await fetch(url, { headers: { cookie: `session=${user}` } })
+        const body = (await res.json()) as { user: string; secret: string }
+        return { user, status: res.status, body, cache: res.headers.get('cache-status') ?? '' }
+      }),
+    )
+    expect(results.filter((r) => r.status !== 200 || r.body.user !== r.user || r.body.secret !== `${r.user}-secret`)).toEqual([])
+    expect(results.filter((r) => r.cache.includes('hit')).length).toBeGreaterThan(500)
+  })
+
   it('concurrent first requests of two users for one cold page are not coalesced into one render', async () => {
     const app = await build(dashboard(prng(SEED + 1)))
     const [a, b] = await Promise.all([
