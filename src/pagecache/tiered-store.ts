@@ -2,7 +2,7 @@ import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID }
 import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
 import type { RedisClient } from './redis-script.js'
-import { checkStoreOptions, distinctTags, RedisPageStore } from './redis-store.js'
+import { checkStoreOptions, distinctTags, RedisPageStore, type InvalidationMessage } from './redis-store.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 
 export interface TieredPageStoreOptions {
@@ -32,16 +32,10 @@ export const TIERED_STORE_DEFAULTS = Object.freeze({ maxBytes: 64 * 1024 * 1024,
 
 const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'subscriber', 'memory', 'onSubscriberError']
 
-/** What travels on the invalidation channel. */
-interface InvalidationMessage {
-  tags?: Record<string, TagState>
-  keys?: PageKey[]
-}
-
 /**
  * A small memory layer in front of a RedisPageStore. Fresh pages, pass markers
- * and tag states are answered from memory for at most `maxTtlMs`; purges and
- * deletes are announced on `<prefix>:v1:invalidate` and every TieredPageStore
+ * and tag states are answered from memory for at most `maxTtlMs`; the Redis
+ * store announces purges and deletes on `<prefix>:v1:invalidate` and every TieredPageStore
  * subscribed to it (in any process, this one included) drops the copies built
  * under the purged tags or stored under the deleted keys. While the
  * subscription is down the layer is emptied and not used, since a message may
@@ -51,7 +45,6 @@ export class TieredPageStore implements PageStore {
   readonly name = 'tiered'
   readonly redisStore: RedisPageStore
   readonly maxTtlMs: number
-  readonly #redis: RedisClient
   readonly #front: MemoryPageStore
   readonly #index = new MemoryLayerIndex()
   readonly #tagStates = new TagStateCache()
@@ -82,7 +75,6 @@ export class TieredPageStore implements PageStore {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'onSubscriberError to be a function', typeof onSubscriberError)
     }
     this.redisStore = new RedisPageStore({ redis, ...pick(options, ['prefix', 'compressAbove']) })
-    this.#redis = redis
     this.maxTtlMs = maxTtlMs
     this.#front = new MemoryPageStore({ maxBytes, now: () => Date.now() })
     this.#onError = onSubscriberError ?? (() => {})
@@ -134,9 +126,7 @@ export class TieredPageStore implements PageStore {
     if (!Array.isArray(keys)) throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('keys', 'an array', typeof keys)
     const ids = keys.map((key) => this.redisStore.keys.page(key))
     await this.#drop(this.#forget(ids))
-    const count = await this.redisStore.delete(keys)
-    if (keys.length > 0) await this.#publish({ keys: keys.map(({ route, hash }) => ({ route, hash })) })
-    return count
+    return this.redisStore.delete(keys)
   }
 
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
@@ -165,7 +155,6 @@ export class TieredPageStore implements PageStore {
     const states = await this.redisStore.purgeTags(tags, hard)
     if (Object.keys(states).length === 0) return states
     await this.#apply({ tags: states })
-    await this.#publish({ tags: states })
     return states
   }
 
@@ -229,10 +218,6 @@ export class TieredPageStore implements PageStore {
     }
     if (message.keys) dropped.push(...this.#forget(message.keys.map((key) => this.redisStore.keys.page(key))))
     await this.#drop(dropped)
-  }
-
-  async #publish(message: InvalidationMessage): Promise<void> {
-    await this.#redis.publish(this.redisStore.keys.invalidateChannel, JSON.stringify(message))
   }
 
   #clearAll(): void {
