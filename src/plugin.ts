@@ -4,6 +4,7 @@ import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
 import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
 import type { PathRules } from './pagecache/key.js'
 import { MemoryPageStore } from './pagecache/memory-store.js'
+import { RedisPageStore } from './pagecache/redis-store.js'
 import { resolveOptions, type CutoverOptions, type ResolvedOptions } from './pagecache/options.js'
 import { PageCache, type RouteStats } from './pagecache/page-cache.js'
 import { PATH_HEADER, cacheStatus } from './pagecache/respond.js'
@@ -49,6 +50,7 @@ function pathRules(app: FastifyInstance): PathRules {
 
 function buildStore(options: ResolvedOptions): { store: PageStore; owned: boolean } {
   if (options.store) return { store: options.store, owned: false }
+  if (options.redis) return { store: new RedisPageStore({ redis: options.redis, prefix: options.prefix }), owned: true }
   return { store: new MemoryPageStore({ maxBytes: options.memory?.maxBytes ?? 64 * 1024 * 1024 }), owned: true }
 }
 
@@ -99,12 +101,17 @@ function pageRequestHook(cache: PageCache, route: RouteCacheConfig): onRequestAs
       return
     }
     // Returning the reply tells Fastify the hook answered the request (a hit).
-    return cache.onRequest(route, request, reply)
+    if (await cache.onRequest(route, request, reply)) return reply
   }
 }
 
 function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHandler {
   return function cutoverOnSend(request, reply, payload, done) {
+    // Hits and legacy responses have nothing to store: no promise on their path.
+    if (!cache.hasState(request)) {
+      done(null, payload)
+      return
+    }
     cache.onSend(route, request, reply, payload).then(
       (p) => done(null, p),
       (err: Error) => {

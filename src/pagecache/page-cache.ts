@@ -42,6 +42,12 @@ type WithState = FastifyRequest & { [kState]?: PageState | null }
 
 const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
 
+/**
+ * true when the request was answered from the cache. (A FastifyReply is a
+ * thenable, so it must never be the resolved value of an async function.)
+ */
+type Answered = boolean
+
 export class PageCache {
   /** Random per process: marks cutover's own renders so no client can forge one. */
   readonly token = randomUUID()
@@ -102,7 +108,7 @@ export class PageCache {
   }
 
   /** The page path's onRequest: answer from the cache, or set the request up to render and store. */
-  async onRequest(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> {
+  async onRequest(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply): Promise<Answered> {
     reply.header(PATH_HEADER, 'page')
     if (this.isOwnMarker(request.headers[SHADOW_HEADER])) return this.bypass(route, request, 'shadow', false)
     const allowed = requestPolicy(route, request)
@@ -127,15 +133,17 @@ export class PageCache {
     if (entry?.kind === 'pass') return this.bypass(route, request, 'pass')
     if (entry?.kind === 'page') {
       const served = await this.serveStored(route, request, reply, key, entry)
-      if (served !== undefined) return served
+      if (served || (request as WithState)[kState]) return served
     }
+    // A HEAD render has no body to store for GET: answer it from the handler.
+    if (request.method === 'HEAD') return this.bypass(route, request, 'head-miss')
     return this.miss(route, request, reply, key)
   }
 
-  private bypass(route: RouteCacheConfig, request: FastifyRequest, detail: string, count = true): undefined {
+  private bypass(route: RouteCacheConfig, request: FastifyRequest, detail: string, count = true): false {
     if (count) this.statsOf(route.id).bypass++
     ;(request as WithState)[kState] = { phase: 'bypass', detail }
-    return undefined
+    return false
   }
 
   /** Serves a stored page if it may still be served; undefined means treat as a miss. */
@@ -145,7 +153,7 @@ export class PageCache {
     reply: FastifyReply,
     key: PageKey,
     page: StoredPage,
-  ): Promise<FastifyReply | undefined> {
+  ): Promise<Answered> {
     let purged: 'no' | 'soft' | 'hard' = 'no'
     const tags = Object.keys(page.tags)
     if (tags.length > 0) {
@@ -164,21 +172,23 @@ export class PageCache {
       }
     }
     const now = Date.now()
-    if (purged === 'hard' || now >= page.deleteAt) return undefined
+    if (purged === 'hard' || now >= page.deleteAt) return false
     const stats = this.statsOf(route.id)
     if (purged === 'no' && now < page.staleAt) {
       stats.hit++
       if (shouldRefreshEarly(page, now, this.options.xfetchBeta)) this.refreshInBackground(route, request, key)
-      return sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) }, now)
+      sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) }, now)
+      return true
     }
     // Soft-purged pages count as expired at the purge: served stale only where the route has a stale window.
-    if (purged === 'soft' && route.staleMs === 0) return undefined
+    if (purged === 'soft' && route.staleMs === 0) return false
     stats.stale++
     this.refreshInBackground(route, request, key)
-    return sendPage(request, reply, page, { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) }, now)
+    sendPage(request, reply, page, { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) }, now)
+    return true
   }
 
-  private async miss(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, key: PageKey): Promise<FastifyReply | undefined> {
+  private async miss(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, key: PageKey): Promise<Answered> {
     const id = idOf(key)
     const pending = this.flights.follow(id)
     if (pending) {
@@ -203,10 +213,11 @@ export class PageCache {
     return this.render(route, request, key, 'miss', settle)
   }
 
-  private serveCoalesced(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, page: StoredPage): FastifyReply {
+  private serveCoalesced(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, page: StoredPage): true {
     this.statsOf(route.id).coalesced++
     const now = Date.now()
-    return sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000), detail: 'coalesced' }, now)
+    sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000), detail: 'coalesced' }, now)
+    return true
   }
 
   /** Another process holds the render lease: wait for its page, or render uncached when it doesn't come. */
@@ -216,7 +227,7 @@ export class PageCache {
     reply: FastifyReply,
     key: PageKey,
     settle: (result: FlightResult) => void,
-  ): Promise<FastifyReply | undefined> {
+  ): Promise<Answered> {
     const found = await waitForEntry(() => this.guard.get(key).catch(() => undefined), this.options.lease)
     if (found?.kind === 'page') {
       settle({ kind: 'page', page: found })
@@ -234,7 +245,7 @@ export class PageCache {
     phase: RenderState['phase'],
     settle: RenderState['settle'],
     lease?: string,
-  ): Promise<undefined> {
+  ): Promise<false> {
     const tags = [routeTag(route.id), ...route.staticTags]
     let tagVersions: Record<string, number>
     try {
@@ -249,7 +260,12 @@ export class PageCache {
     const state: RenderState & { lease?: string } = { phase, key, started: performance.now(), tagVersions, settle }
     if (lease) state.lease = lease
     ;(request as WithState)[kState] = state
-    return undefined
+    return false
+  }
+
+  /** True when onSend has work for this request (a render to store or a bypass to label). */
+  hasState(request: FastifyRequest): boolean {
+    return Boolean((request as WithState)[kState])
   }
 
   /** onSend: label the response and, after a render, store it (without making the user wait). */

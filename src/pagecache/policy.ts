@@ -85,7 +85,8 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
   if (!policy.storable()) return { ok: false, reason: 'uncacheable' }
   if (cc['no-cache'] !== undefined) return { ok: false, reason: 'no-cache' }
   if (route.followOrigin) {
-    const ttlMs = policy.timeToLive()
+    // Cache-Control speaks whole seconds; rounding drops the ms spent since the response was made.
+    const ttlMs = Math.round(policy.timeToLive() / 1000) * 1000
     if (ttlMs <= 0) return { ok: false, reason: 'origin-ttl' }
     return { ok: true, ttlMs, staleMs: route.staleMs }
   }

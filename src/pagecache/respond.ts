@@ -66,7 +66,7 @@ export function sendPage(
   page: StoredPage,
   outcome: CacheOutcome,
   now: number,
-): FastifyReply {
+): void {
   reply.headers(page.headers)
   reply.header('age', Math.max(0, Math.floor((now - page.storedAt) / 1000)))
   reply.header('etag', page.etag)
@@ -74,9 +74,8 @@ export function sendPage(
   reply.header(PATH_HEADER, 'page')
   const inm = request.headers['if-none-match']
   if (page.status === 200 && etagMatches(inm, page.etag)) {
-    reply.code(304)
-    return reply.send()
+    reply.code(304).send()
+    return
   }
-  reply.code(page.status)
-  return reply.send(page.body)
+  reply.code(page.status).send(page.body)
 }
