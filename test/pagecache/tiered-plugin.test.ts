@@ -16,7 +16,8 @@ describe('plugin on TieredPageStore across two instances', () => {
     const store = new TieredPageStore({ redis: t.connect(), prefix: t.prefix, memory: { maxBytes: 1 << 20, maxTtlMs: 60_000 } })
     stores.push(store)
     await store.ready()
-    const app = await appWith({ store })
+    // A generous cache timeout: on a loaded machine a slow call would bypass the cache and render once more.
+    const app = await appWith({ store, timeout: 5000 })
     app.get('/api/products', { config: { cutover: { id: 'products.list', ttl: 30, stale: 300, tags: ['products'] } } }, async () => {
       calls.n++
       return { n: calls.n }
@@ -51,7 +52,7 @@ describe('plugin on TieredPageStore across two instances', () => {
     expect(JSON.parse(fromMemory.body)).toEqual({ n: 1 })
 
     await a.cutover.invalidate({ tags: ['products'], hard: true })
-    await eventually(async () => (await b.inject('/api/products')).headers['cache-status'] === 'cutover; fwd=miss; stored')
+    await eventually(async () => (await b.inject('/api/products')).headers['cache-status'] === 'cutover; fwd=miss; stored', 10_000)
     expect(calls.n).toBe(2)
   })
 
@@ -61,11 +62,11 @@ describe('plugin on TieredPageStore across two instances', () => {
     await a.inject('/api/products')
     expect((await b.inject('/api/products')).headers['cache-status']).toMatch(/^cutover; hit/)
     await a.cutover.invalidate({ tags: ['products'] })
-    await eventually(async () => /fwd=stale/.test(String((await b.inject('/api/products')).headers['cache-status'])))
+    await eventually(async () => /fwd=stale/.test(String((await b.inject('/api/products')).headers['cache-status'])), 10_000)
     await eventually(async () => {
       const r = await b.inject('/api/products')
       return /^cutover; hit/.test(String(r.headers['cache-status'])) && JSON.parse(r.body).n === 2
-    })
+    }, 10_000)
     expect(calls.n).toBe(2)
   })
 })
