@@ -68,8 +68,8 @@ export class TieredPageStore implements PageStore {
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxBytes to be a whole number of bytes > 0', JSON.stringify(maxBytes))
     }
-    if (!Number.isSafeInteger(maxTtlMs) || maxTtlMs < 0) {
-      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a whole number of ms >= 0', JSON.stringify(maxTtlMs))
+    if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs) || maxTtlMs < 0) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a number of ms >= 0', JSON.stringify(maxTtlMs))
     }
     if (onSubscriberError !== undefined && typeof onSubscriberError !== 'function') {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'onSubscriberError to be a function', typeof onSubscriberError)

@@ -203,6 +203,8 @@ describe('TieredPageStore', () => {
     expect(() => new TieredPageStore({ redis, front: {} } as never)).toThrow(expect.objectContaining(code))
     expect(() => new TieredPageStore({ redis, memory: { maxBytes: 0 } })).toThrow(/memory.maxBytes/)
     expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: -1 } })).toThrow(/memory.maxTtlMs/)
+    expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: Number.POSITIVE_INFINITY } })).toThrow(/memory.maxTtlMs/)
+    expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: '5s' as never } })).toThrow(/memory.maxTtlMs/)
     expect(() => new TieredPageStore({ redis, onSubscriberError: 'log' as never })).toThrow(/onSubscriberError/)
   })
 })
