@@ -141,6 +141,22 @@ describe('TieredPageStore', () => {
     await eventually(async () => (await b.get(key)) === undefined, 'the purge after resubscribing')
   })
 
+  it('does not remember a Redis read that an invalidation overtook', async () => {
+    const redis = t.connect()
+    const store = new TieredPageStore({ redis, prefix: t.prefix })
+    opened.push(store)
+    await store.ready()
+    await new RedisPageStore({ redis: t.redis, prefix: t.prefix }).set(key, makePage())
+    // BLPOP holds the store's connection, so its GET is answered only after the message is in.
+    const blocker = redis.blpop(`${t.prefix}:nothing`, 0.3)
+    const reading = store.get(key)
+    await t.redis.publish(`${t.prefix}:v1:invalidate`, JSON.stringify({ keys: [other] }))
+    expect(await reading).toBeDefined()
+    await blocker
+    await rawDelete(key)
+    expect(await store.get(key)).toBeUndefined()
+  })
+
   it('empties the layer on a message it cannot read', async () => {
     const b = await open()
     await b.set(key, makePage())
