@@ -1,10 +1,11 @@
-import type { FastifyInstance, onRequestAsyncHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance, onRequestAsyncHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
 import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
 import type { PathRules } from './pagecache/key.js'
 import { MemoryPageStore } from './pagecache/memory-store.js'
 import { RedisPageStore } from './pagecache/redis-store.js'
+import { TieredPageStore } from './pagecache/tiered-store.js'
 import { resolveOptions, type CutoverOptions, type ResolvedOptions } from './pagecache/options.js'
 import { PageCache, type RouteStats } from './pagecache/page-cache.js'
 import { PATH_HEADER, cacheStatus } from './pagecache/respond.js'
@@ -48,8 +49,17 @@ function pathRules(app: FastifyInstance): PathRules {
   }
 }
 
-function buildStore(options: ResolvedOptions): { store: PageStore; owned: boolean } {
+function buildStore(options: ResolvedOptions, log: FastifyBaseLogger): { store: PageStore; owned: boolean } {
   if (options.store) return { store: options.store, owned: false }
+  if (options.redis && options.memory) {
+    const store = new TieredPageStore({
+      redis: options.redis,
+      prefix: options.prefix,
+      memory: { maxBytes: options.memory.maxBytes, maxTtlMs: options.memory.maxTtlMs },
+      onSubscriberError: (err) => log.warn({ err }, 'cutover: invalidation subscription failed; memory layer off until it is back'),
+    })
+    return { store, owned: true }
+  }
   if (options.redis) return { store: new RedisPageStore({ redis: options.redis, prefix: options.prefix }), owned: true }
   return { store: new MemoryPageStore({ maxBytes: options.memory?.maxBytes ?? 64 * 1024 * 1024 }), owned: true }
 }
@@ -58,7 +68,7 @@ const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Arra
 
 async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise<void> {
   const options = resolveOptions(raw)
-  const { store, owned } = buildStore(options)
+  const { store, owned } = buildStore(options, app.log)
   const cache = new PageCache(app, options, store, pathRules(app), app.log)
   const routes = new Map<string, RouteCacheConfig>()
   const owners = new Map<string, string>()
