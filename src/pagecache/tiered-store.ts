@@ -21,7 +21,7 @@ export interface TieredPageStoreOptions {
   memory?: {
     /** Bytes the memory layer may hold. @default 67108864 (64 MiB) */
     maxBytes?: number
-    /** Longest a page is served from memory without asking Redis, ms; 0 turns the layer off. @default 5000 */
+    /** Longest a page is served from memory without asking Redis, ms; 0 turns the layer off (no subscriber is opened). @default 5000 */
     maxTtlMs?: number
   }
   /** Called with errors of the invalidation subscription (reads go to Redis meanwhile). @default ignore */
@@ -48,7 +48,8 @@ export class TieredPageStore implements PageStore {
   readonly #front: MemoryPageStore
   readonly #index = new MemoryLayerIndex()
   readonly #tagStates = new TagStateCache()
-  readonly #subscriber: RedisClient
+  /** Undefined when maxTtlMs is 0: with no memory layer there is nothing to drop. */
+  readonly #subscriber: RedisClient | undefined
   readonly #ownsSubscriber: boolean
   readonly #onError: (err: Error) => void
   /** Moves on every invalidation, so a Redis read that raced one isn't remembered. */
@@ -79,11 +80,17 @@ export class TieredPageStore implements PageStore {
     this.#front = new MemoryPageStore({ maxBytes, now: () => Date.now() })
     this.#onError = onSubscriberError ?? (() => {})
     this.#ownsSubscriber = options.subscriber === undefined
-    this.#subscriber = options.subscriber ?? (redis.duplicate() as RedisClient)
-    this.#subscriber.on('message', this.#onMessage)
-    this.#subscriber.on('close', this.#onDown)
-    this.#subscriber.on('ready', this.#onUp)
-    if (this.#ownsSubscriber) this.#subscriber.on('error', this.#onError)
+    if (maxTtlMs === 0) {
+      this.#subscriber = undefined
+      this.#ready = Promise.resolve()
+      return
+    }
+    const sub = options.subscriber ?? (redis.duplicate() as RedisClient)
+    this.#subscriber = sub
+    sub.on('message', this.#onMessage)
+    sub.on('close', this.#onDown)
+    sub.on('ready', this.#onUp)
+    if (this.#ownsSubscriber) sub.on('error', this.#onError)
     this.#ready = this.#activate()
   }
 
@@ -172,14 +179,16 @@ export class TieredPageStore implements PageStore {
     this.#closed = true
     this.#live = false
     const sub = this.#subscriber
-    sub.off('message', this.#onMessage)
-    sub.off('close', this.#onDown)
-    sub.off('ready', this.#onUp)
-    if (this.#ownsSubscriber) {
-      sub.disconnect()
-      sub.off('error', this.#onError)
-    } else {
-      await sub.unsubscribe(this.redisStore.keys.invalidateChannel).catch(() => {})
+    if (sub) {
+      sub.off('message', this.#onMessage)
+      sub.off('close', this.#onDown)
+      sub.off('ready', this.#onUp)
+      if (this.#ownsSubscriber) {
+        sub.disconnect()
+        sub.off('error', this.#onError)
+      } else {
+        await sub.unsubscribe(this.redisStore.keys.invalidateChannel).catch(() => {})
+      }
     }
     this.#clearAll()
     await this.#front.close()
@@ -228,18 +237,19 @@ export class TieredPageStore implements PageStore {
   }
 
   async #activate(): Promise<void> {
-    if (this.#activating || this.#closed) return
+    const sub = this.#subscriber
+    if (!sub || this.#activating || this.#closed) return
     this.#activating = true
     try {
       // A connection lost while subscribing means subscribing again on the next one.
       for (let epoch = -1; epoch !== this.#epoch && !this.#closed; ) {
         epoch = this.#epoch
-        await this.#subscriber.subscribe(this.redisStore.keys.invalidateChannel)
+        await sub.subscribe(this.redisStore.keys.invalidateChannel)
       }
       if (this.#closed) return
       // Whatever was remembered before the subscription took may have missed a message.
       this.#clearAll()
-      this.#live = this.maxTtlMs > 0
+      this.#live = true
     } catch (err) {
       this.#onError(err as Error)
     } finally {

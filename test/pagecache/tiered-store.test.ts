@@ -195,8 +195,10 @@ describe('TieredPageStore', () => {
     dead.disconnect()
   })
 
-  it('with maxTtlMs 0 keeps nothing in memory', async () => {
+  it('with maxTtlMs 0 keeps nothing in memory and opens no subscriber', async () => {
+    const before = await t.redis.pubsub('NUMSUB', `${t.prefix}:v1:invalidate`)
     const store = await open({ memory: { maxBytes: 1 << 20, maxTtlMs: 0 } })
+    expect(await t.redis.pubsub('NUMSUB', `${t.prefix}:v1:invalidate`)).toEqual(before)
     expect(store.memoryInUse).toBe(false)
     await store.set(key, makePage())
     await rawDelete(key)
