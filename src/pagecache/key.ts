@@ -13,6 +13,7 @@ export const KEY_VERSION = 'k2'
  */
 export const ORIGIN_HEADERS = Object.freeze([
   'host',
+  ':authority',
   'x-forwarded-host',
   'x-forwarded-proto',
   'x-forwarded-scheme',
@@ -125,7 +126,7 @@ function originValue(name: string, value: string | string[] | undefined): string
   const v = headerValue(value)
   if (v === null) return null
   if (name === 'forwarded') return v.replace(/(^|[;,])\s*for=("[^"]*"|[^;,]*)/gi, '$1').toLowerCase()
-  return name === 'host' || name.endsWith('-host') ? v.toLowerCase() : v
+  return name === 'host' || name === ':authority' || name.endsWith('-host') ? v.toLowerCase() : v
 }
 
 /**

@@ -21,6 +21,8 @@ describe('origin headers in the key', () => {
     expect(keyWith({ host: 'shop.example', 'x-forwarded-host': 'evil.example' })).not.toBe(real)
     expect(keyWith({ host: 'shop.example', 'x-forwarded-proto': 'http' })).not.toBe(real)
     expect(keyWith({ host: 'shop.example', 'x-forwarded-prefix': '/evil' })).not.toBe(real)
+    // HTTP/2 may name the host only in :authority (Fastify's request.host falls back to it)
+    expect(keyWith({ ':authority': 'evil.example' })).not.toBe(keyWith({ ':authority': 'shop.example' }))
   })
 
   it('host names differing only in case share a key (DNS names are case-insensitive)', () => {
