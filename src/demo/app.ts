@@ -116,7 +116,7 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
       schema: {
         params: idParams,
         body: {
-          type: 'object', additionalProperties: false, minProperties: 1,
+          type: 'object', additionalProperties: false, anyOf: [{ required: ['name'] }, { required: ['priceCents'] }],
           properties: { name: { type: 'string', minLength: 1, maxLength: 128 }, priceCents: { type: 'integer', minimum: 0, maximum: 100_000_000 } },
         },
       },
