@@ -9,7 +9,8 @@ import { meterRedis } from '../meter/wrap-redis.js'
 import { BullmqRefreshQueue } from '../queue/bullmq-queue.js'
 import { ListRefreshQueue } from '../queue/list-queue.js'
 import type { RefreshConsumer, RefreshQueue } from '../queue/refresh-queue.js'
-import { buildDemoApp, type DemoPageCache } from './app.js'
+import { buildDemoApp } from './app.js'
+import { demoPageCache } from './page-cache.js'
 import { startLegacyWorker } from './worker.js'
 
 export type QueueDriverName = 'list' | 'bullmq'
@@ -24,7 +25,8 @@ export interface DemoStackOptions {
   /** Meter time bucket, seconds. @default 60 */
   bucketSeconds?: number
   queue: QueueDriverName
-  pageCache?: DemoPageCache
+  /** Put cutover's page cache in front of the read routes (their refresh jobs stop). @default false */
+  pageCache?: boolean
   /** Serve /metrics. @default false */
   metrics?: boolean
   /** Run the legacy worker in this process. @default true */
@@ -60,7 +62,7 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const redis = meterRedis(options.redis, meter)
   const app = await buildDemoApp({
     pool, redis, queue, meter, prefix: options.prefix, metrics: options.metrics ?? false,
-    ...(options.pageCache ? { pageCache: options.pageCache } : {}),
+    ...(options.pageCache ? { pageCache: demoPageCache({ redis, prefix: options.prefix }) } : {}),
   })
   let worker: RefreshConsumer | undefined
   if (options.worker ?? true) {

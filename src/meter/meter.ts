@@ -184,7 +184,8 @@ export class Meter {
     if (sample.statusCode >= 500) add(counts, field(COUNTERS.errors), 1)
     add(counts, field(COUNTERS.latencySumUs), Math.round(sample.durationMs * 1000))
     add(counts, field(COUNTERS.latency + latencyBucket(sample.durationMs)), 1)
-    if (sample.cacheStatus !== undefined && sample.cacheStatus.trim().toLowerCase().startsWith('cutover')) {
+    // A route in mode off answers `cutover; fwd=bypass; detail=mode-off`: not a page-cache response.
+    if (sample.cacheStatus !== undefined && /^\s*cutover\s*;/i.test(sample.cacheStatus) && !/detail=mode-off/i.test(sample.cacheStatus)) {
       add(counts, field(COUNTERS.cacheLookups), 1)
       if (/;\s*hit(\s*;|\s*$)/i.test(sample.cacheStatus)) add(counts, field(COUNTERS.cacheHits), 1)
     }

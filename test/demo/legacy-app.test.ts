@@ -102,3 +102,34 @@ describe('legacy demo app', () => {
     }
   })
 })
+
+describe('demo app with the page cache on', () => {
+  it('serves the read routes from the page cache, enqueues no refresh jobs, and a write drops the pages showing it', async () => {
+    const prefix = `${env.prefix}-paged`
+    const stack = await startDemoStack({ pool: db.pool, redis: env.redis, prefix, queue: 'list', pageCache: true, worker: false })
+    try {
+      const from = Date.now()
+      const first = await stack.app.inject('/api/products?page=1')
+      expect(first.statusCode).toBe(200)
+      expect(first.headers['cache-status']).toMatch(/fwd=miss/)
+      const second = await stack.app.inject('/api/products?page=1')
+      expect(second.headers['cache-status']).toMatch(/hit/)
+      expect(second.body).toBe(first.body)
+      const product = (first.json() as { items: Array<{ id: number; priceCents: number }> }).items[4] as { id: number; priceCents: number }
+
+      expect((await stack.app.inject({ method: 'PUT', url: `/api/products/${product.id}`, payload: { priceCents: product.priceCents + 1 } })).statusCode).toBe(204)
+      const third = await stack.app.inject('/api/products?page=1')
+      expect(third.headers['cache-status']).toMatch(/fwd=miss/)
+      expect((third.json() as { items: Array<{ id: number; priceCents: number }> }).items[4]).toMatchObject({ id: product.id, priceCents: product.priceCents + 1 })
+
+      expect(await stack.queue.depth()).toBe(0)
+      await expectSettled(stack, from, 'products.list', { requests: 3, cacheLookups: 3, cacheHits: 1 })
+      const list = await routeCounters(stack, from, 'products.list')
+      expect(list.jobs).toBeUndefined()
+      // One render read the id list and count from MySQL; the hit and the re-render after the write cost 2 more at most.
+      expect(list.queries ?? 0).toBeLessThanOrEqual(4)
+    } finally {
+      await stack.close()
+    }
+  })
+})

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Meter } from '../../src/meter/meter.js'
+import type { CutoverApi } from '../../src/plugin.js'
 import { cutoverMeter } from '../../src/meter/plugin.js'
 import { readMeter } from '../../src/meter/read.js'
 import { meterPool } from '../../src/meter/wrap-pool.js'
@@ -25,7 +26,8 @@ beforeAll(async () => {
   const redis = meterRedis(env.redis, meter)
   const queue = meterQueue(new ListRefreshQueue({ redis: env.redis, prefix: env.prefix }), meter)
   app = Fastify()
-  app.decorate('cutover', { shadowToken })
+  // Stands in for the page cache plugin's API: only its shadow token matters here.
+  app.decorate('cutover', { shadowToken } as unknown as CutoverApi)
   await app.register(cutoverMeter, { meter, metrics: true })
   // Route A: 3 inline queries (one on a connection taken from the pool), 2 Redis commands, 4 jobs.
   app.get('/a', { config: { cutover: { id: 'route.a' } } as object }, async () => {

@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js'
+import { invalidateCommand } from './invalidate.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = []
+export const commands: CliCommand[] = [invalidateCommand]
