@@ -47,6 +47,8 @@ export async function openDemoDatabase(mysqlUrl: string, database: string, conne
 /** Connects to Redis, failing with CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL. */
 export async function openDemoRedis(redisUrl: string): Promise<Redis> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  // Failures surface as rejected commands (and the coded error below); no unhandled 'error' events.
+  redis.on('error', () => undefined)
   try {
     await redis.connect()
     await redis.ping()

@@ -10,9 +10,19 @@ export interface RouteFigures {
   inlineQueries: number
   refreshJobs: number
   refreshReads: number
-  /** inlineQueries + refreshReads */
+  /** Refresh jobs the worker finished in the window. */
+  jobsDone: number
+  /**
+   * Refresh reads still owed: jobs enqueued in the window and not yet run,
+   * times the reads per job measured on the jobs that did run (0 when none ran).
+   */
+  refreshReadsOwed: number
+  /** inlineQueries + refreshReads + refreshReadsOwed */
   dbCalls: number
+  /** dbCalls / requests: what a request costs the database, including refresh reads still queued. */
   dbCallsPerRequest: number | null
+  /** (inlineQueries + refreshReads) / requests: only the calls already made. */
+  dbCallsMadePerRequest: number | null
   redisCommands: number
   redisPerRequest: number | null
   requestsPerSecond: number
@@ -55,7 +65,10 @@ function figures(totals: RouteTotals, durationSeconds: number, backlog: number):
   const requests = c(COUNTERS.requests)
   const inlineQueries = c(COUNTERS.queries)
   const refreshReads = c(COUNTERS.refreshReads)
-  const dbCalls = inlineQueries + refreshReads
+  const jobs = c(COUNTERS.jobs)
+  const jobsDone = c(COUNTERS.jobsDone)
+  const refreshReadsOwed = jobsDone > 0 ? Math.max(0, jobs - jobsDone) * (refreshReads / jobsDone) : 0
+  const dbCalls = inlineQueries + refreshReads + refreshReadsOwed
   const redisCommands = c(COUNTERS.redis)
   const lookups = c(COUNTERS.cacheLookups)
   return {
@@ -63,10 +76,13 @@ function figures(totals: RouteTotals, durationSeconds: number, backlog: number):
     requests,
     errors: c(COUNTERS.errors),
     inlineQueries,
-    refreshJobs: c(COUNTERS.jobs),
+    refreshJobs: jobs,
     refreshReads,
+    jobsDone,
+    refreshReadsOwed,
     dbCalls,
     dbCallsPerRequest: ratio(dbCalls, requests),
+    dbCallsMadePerRequest: ratio(inlineQueries + refreshReads, requests),
     redisCommands,
     redisPerRequest: ratio(redisCommands, requests),
     requestsPerSecond: durationSeconds > 0 ? requests / durationSeconds : 0,
@@ -135,6 +151,11 @@ export function formatPercent(value: number | null): string {
   return value === null ? '-' : `${(value * 100).toFixed(1)}%`
 }
 
+/** What the table's figures mean (printed under it in every format). */
+export const FIGURES_NOTE =
+  'DB/request = (inline queries + refresh reads the worker made for the route + refresh reads still owed) / requests; ' +
+  'owed = the route\'s jobs not yet run in the window times the reads per job measured on those that ran.'
+
 /** Rows of a before/after comparison: [label, before, after, change]. */
 export function comparisonRows(before: AmplificationSnapshot, after: AmplificationSnapshot): string[][] {
   const b = before.total
@@ -147,6 +168,7 @@ export function comparisonRows(before: AmplificationSnapshot, after: Amplificati
   }
   return [
     ['DB calls per request', formatNumber(b.dbCallsPerRequest), formatNumber(a.dbCallsPerRequest), change(b.dbCallsPerRequest, a.dbCallsPerRequest)],
+    ['  of which made so far', formatNumber(b.dbCallsMadePerRequest), formatNumber(a.dbCallsMadePerRequest), change(b.dbCallsMadePerRequest, a.dbCallsMadePerRequest)],
     ['requests/s', formatNumber(b.requestsPerSecond), formatNumber(a.requestsPerSecond), change(b.requestsPerSecond, a.requestsPerSecond)],
     ['p50 latency', formatMs(b.p50Ms), formatMs(a.p50Ms), change(b.p50Ms, a.p50Ms)],
     ['p99 latency', formatMs(b.p99Ms), formatMs(a.p99Ms), change(b.p99Ms, a.p99Ms)],
@@ -164,6 +186,7 @@ export const ROUTE_COLUMNS: Array<[string, (r: RouteFigures) => string]> = [
   ['inline DB', (r) => formatNumber(r.inlineQueries)],
   ['jobs', (r) => formatNumber(r.refreshJobs)],
   ['refresh DB', (r) => formatNumber(r.refreshReads)],
+  ['owed', (r) => formatNumber(Math.round(r.refreshReadsOwed))],
   ['DB/request', (r) => formatNumber(r.dbCallsPerRequest)],
   ['Redis/request', (r) => formatNumber(r.redisPerRequest)],
   ['p50', (r) => formatMs(r.p50Ms)],

@@ -1,4 +1,4 @@
-import { comparisonRows, formatNumber, ROUTE_COLUMNS, type AmplificationReport, type AmplificationSnapshot, type RouteFigures } from './amplification.js'
+import { comparisonRows, FIGURES_NOTE, formatNumber, ROUTE_COLUMNS, type AmplificationReport, type AmplificationSnapshot, type RouteFigures } from './amplification.js'
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
 export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
@@ -58,7 +58,7 @@ export function renderHtml(report: AmplificationReport): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>${escapeHtml(report.title)}</title><style>${STYLE}</style></head>
-<body><h1>${escapeHtml(report.title)}</h1><p class="meta">Generated ${escapeHtml(report.generatedAt)}. DB calls per request = (inline queries + refresh reads its jobs caused) / requests.</p>
+<body><h1>${escapeHtml(report.title)}</h1><p class="meta">Generated ${escapeHtml(report.generatedAt)}. ${escapeHtml(FIGURES_NOTE)}</p>
 ${before && after && report.phases.length > 1 ? comparison(before, after) : ''}
 ${report.phases.map(snapshotSection).join('\n')}
 </body></html>

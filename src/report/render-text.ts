@@ -1,4 +1,4 @@
-import { comparisonRows, formatNumber, ROUTE_COLUMNS, type AmplificationReport, type AmplificationSnapshot } from './amplification.js'
+import { comparisonRows, FIGURES_NOTE, formatNumber, ROUTE_COLUMNS, type AmplificationReport, type AmplificationSnapshot } from './amplification.js'
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
@@ -26,6 +26,7 @@ export function renderTerminal(report: AmplificationReport): string {
   if (before && after && report.phases.length > 1) {
     lines.push(...table(['all routes', before.label, after.label, 'change'], comparisonRows(before, after)), '')
   }
+  lines.push(FIGURES_NOTE)
   return lines.join('\n')
 }
 
@@ -41,7 +42,7 @@ function mdTable(header: string[], rows: string[][]): string[] {
 
 /** The report as Markdown. */
 export function renderMarkdown(report: AmplificationReport): string {
-  const lines = [`# ${mdEscape(report.title)}`, '', `Generated ${report.generatedAt}.`, '']
+  const lines = [`# ${mdEscape(report.title)}`, '', `Generated ${report.generatedAt}. ${mdEscape(FIGURES_NOTE)}`, '']
   const before = report.phases[0]
   const after = report.phases[report.phases.length - 1]
   if (before && after && report.phases.length > 1) {
