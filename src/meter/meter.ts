@@ -175,12 +175,19 @@ export class Meter {
     add(this.countsFor(this.increments), counterField('shadow', route, COUNTERS.jobs), n)
   }
 
-  /** One finished request: its count, status, latency and page-cache outcome. */
-  recordRequest(sample: RequestSample): void {
+  /**
+   * One request arriving. Counted on arrival, not on completion, so a request
+   * the client gave up on still counts for the DB calls it caused.
+   */
+  countRequest(route: string, shadow: boolean): void {
+    add(this.countsFor(this.increments), counterField(shadow ? 'shadow' : 'user', route, COUNTERS.requests), 1)
+  }
+
+  /** One finished request: its status, latency and page-cache outcome (see also countRequest). */
+  recordResponse(sample: RequestSample): void {
     const counts = this.countsFor(this.increments)
     const scope: CounterScope = sample.shadow ? 'shadow' : 'user'
     const field = (counter: string): string => counterField(scope, sample.route, counter)
-    add(counts, field(COUNTERS.requests), 1)
     if (sample.statusCode >= 500) add(counts, field(COUNTERS.errors), 1)
     add(counts, field(COUNTERS.latencySumUs), Math.round(sample.durationMs * 1000))
     add(counts, field(COUNTERS.latency + latencyBucket(sample.durationMs)), 1)
@@ -190,6 +197,12 @@ export class Meter {
       if (/;\s*hit(\s*;|\s*$)/i.test(sample.cacheStatus)) add(counts, field(COUNTERS.cacheHits), 1)
     }
     this.prom?.observe(sample)
+  }
+
+  /** countRequest and recordResponse at once, for a request that completed. */
+  recordRequest(sample: RequestSample): void {
+    this.countRequest(sample.route, sample.shadow)
+    this.recordResponse(sample)
   }
 
   /** A sample of a queue's depth (jobs waiting or running). */

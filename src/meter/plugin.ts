@@ -72,14 +72,20 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   app.addHook('onRequest', (request, _reply, done) => {
     if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return done()
     const state = stateOf(request)
+    meter.countRequest(state.route, state.shadow)
     runWithMeterContext({ route: state.route, shadow: state.shadow, source: 'request' }, done)
   })
 
   app.addHook('onResponse', async (request, reply) => {
     if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return
-    const state = stateOf(request)
+    let state = states.get(request)
+    if (!state) {
+      // An earlier onRequest hook answered before ours ran: count the request here.
+      state = stateOf(request)
+      meter.countRequest(state.route, state.shadow)
+    }
     const cacheStatus = reply.getHeader('cache-status')
-    meter.recordRequest({
+    meter.recordResponse({
       route: state.route,
       shadow: state.shadow,
       durationMs: reply.elapsedTime,
