@@ -1,5 +1,8 @@
 import type { CliCommand } from '../command.js'
 import { invalidateCommand } from './invalidate.js'
+import { reportAmplificationCommand } from './report-amplification.js'
+import { demoCommand } from './demo.js'
+import { demoServeCommand } from './demo-serve.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [invalidateCommand]
+export const commands: CliCommand[] = [invalidateCommand, reportAmplificationCommand, demoCommand, demoServeCommand]
