@@ -52,13 +52,14 @@ function tokenOf(app: FastifyInstance): string {
 /**
  * Renders through `app.inject` with the shadow marker, so the plugin serves
  * the page path without storing and the meter does not enqueue refresh jobs.
- * Request headers are forwarded (the page may vary on them) minus hop-by-hop ones.
+ * Request headers are forwarded (the page may vary on them, and the host is
+ * part of its key) minus hop-by-hop ones.
  */
 export function injectCandidateSource(options: InjectSourceOptions = {}): CandidateSource {
   const render = async (ctx: ShadowContext, path: 'page' | 'legacy'): Promise<RenderedResponse> => {
     const headers: Record<string, string | string[]> = {}
     for (const [k, v] of Object.entries(ctx.request.headers)) {
-      if (v === undefined || ['connection', 'content-length', 'transfer-encoding', 'host'].includes(k.toLowerCase())) continue
+      if (v === undefined || ['connection', 'content-length', 'transfer-encoding'].includes(k.toLowerCase())) continue
       headers[k] = v
     }
     headers[SHADOW_HEADER] = options.token ?? tokenOf(ctx.app)

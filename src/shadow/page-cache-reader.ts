@@ -4,6 +4,7 @@ import { pageKeyHash, type PathRules } from '../pagecache/key.js'
 import type { ShadowContext } from './hook.js'
 import type { CachedPage } from './candidate-source.js'
 
+/** The router's path folding, read as the plugin reads it (src/plugin.ts), so the key is the one serving uses. */
 function pathRulesOf(app: FastifyInstance): PathRules {
   const config = app.initialConfig as Record<string, unknown> & { routerOptions?: Record<string, unknown> }
   const pick = (name: string, fallback: boolean): boolean => {
@@ -13,7 +14,6 @@ function pathRulesOf(app: FastifyInstance): PathRules {
   return {
     ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
     ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
-    caseSensitive: pick('caseSensitive', true),
   }
 }
 

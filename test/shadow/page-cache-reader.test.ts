@@ -27,7 +27,7 @@ describe('shadowing through the cutover plugin', () => {
   function ctxFor(a: FastifyInstance, url: string, body: unknown): ShadowContext {
     return {
       app: a,
-      request: { routeId: 'products.list', method: 'GET', url, headers: { accept: 'application/json' } },
+      request: { routeId: 'products.list', method: 'GET', url, headers: { host: 'localhost:80', accept: 'application/json' } },
       control: { status: 200, headers: { 'content-type': 'application/json; charset=utf-8' }, body: Buffer.from(JSON.stringify(body)), durationMs: 3 },
       signal: new AbortController().signal,
     }

@@ -1,7 +1,10 @@
 import type { CliCommand } from '../command.js'
-import { dbMigrate } from './db-migrate.js'
 import { invalidateCommand } from './invalidate.js'
+import { reportAmplificationCommand } from './report-amplification.js'
+import { demoCommand } from './demo.js'
+import { demoServeCommand } from './demo-serve.js'
+import { dbMigrate } from './db-migrate.js'
 import { reportShadow } from './report-shadow.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [invalidateCommand, dbMigrate, reportShadow]
+export const commands: CliCommand[] = [invalidateCommand, reportAmplificationCommand, demoCommand, demoServeCommand, dbMigrate, reportShadow]
