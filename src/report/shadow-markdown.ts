@@ -1,5 +1,5 @@
 import { CAUSES } from '../shadow/classify.js'
-import { CAUSE_LABEL, lat, num, pct } from './shadow-format.js'
+import { CAUSE_LABEL, escapeHtml, lat, num, pct } from './shadow-format.js'
 import type { PathNode, RouteReport, ShadowReport } from './shadow-model.js'
 
 function treeLines(nodes: PathNode[], depth: number, out: string[]): void {
@@ -19,6 +19,9 @@ function route(r: RouteReport): string {
   out.push('| | control | candidate |', '| --- | --- | --- |')
   out.push(`| latency p50 / p95 / p99 | ${lat(r.latency.control)} | ${lat(r.latency.candidate)} |`)
   out.push(`| DB calls per request | ${num(r.dbCallsPerRequest.control)} | ${num(r.dbCallsPerRequest.candidate)} |`, '')
+  if (r.stalePageAge.max !== null) {
+    out.push(`Stale cached pages: age p50 ${Math.round((r.stalePageAge.p50 ?? 0) / 1000)} s, max ${Math.round(r.stalePageAge.max / 1000)} s.`, '')
+  }
   out.push(
     `${r.samples} compared samples (${r.errors} errors), match rate ${pct(r.matchRate.rate)} ` +
       `(interval ${pct(r.matchRate.lower)} – ${pct(r.matchRate.upper)}), exact matches ${r.matches}.`,
@@ -31,7 +34,7 @@ function route(r: RouteReport): string {
   if (r.paths.length === 0) out.push('none')
   else treeLines(r.paths, 0, out)
   for (const e of r.examples) {
-    out.push('', `<details><summary>${e.cause ?? 'ignored'} at <code>${e.shape}</code>: ${e.method} ${e.url}</summary>`, '')
+    out.push('', `<details><summary>${e.cause ?? 'ignored'} at <code>${escapeHtml(e.shape)}</code>: ${escapeHtml(`${e.method} ${e.url}`)}</summary>`, '')
     out.push('```sh', e.curl, '```')
     if (e.patch) out.push('', '```diff', e.patch.trimEnd(), '```')
     out.push('', '</details>')
