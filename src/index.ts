@@ -1,1 +1,7 @@
 export * from './errors.js'
+export * from './flags/flag-source.js'
+export { toRouteState, type RouteFlagInput } from './flags/route-state.js'
+export { inRollout, sampled, stickyBucket } from './flags/sticky.js'
+export { KILL_ENV, killedByEnv } from './flags/kill-switch.js'
+export { FileFlagSource, type FileFlagSourceOptions } from './flags/file-source.js'
+export { UnleashFlagSource, type UnleashFlagSourceOptions } from './flags/unleash-source.js'
