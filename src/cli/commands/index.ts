@@ -1,4 +1,8 @@
 import type { CliCommand } from '../command.js'
+import { flagsCreate } from './flags-create.js'
+import { flagsKill } from './flags-kill.js'
+import { flagsSet } from './flags-set.js'
+import { flagsShow } from './flags-show.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = []
+export const commands: CliCommand[] = [flagsCreate, flagsSet, flagsShow, flagsKill]
