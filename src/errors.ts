@@ -56,6 +56,20 @@ export const CUTOVER_ERR_INVALIDATE_INVALID = createError(
 // ---- CLI
 export const CUTOVER_ERR_CLI_USAGE = createError('CUTOVER_ERR_CLI_USAGE', '%s', 2)
 
+// ---- page stores (drivers)
+export const CUTOVER_ERR_STORE_ARGUMENT_INVALID = createError(
+  'CUTOVER_ERR_STORE_ARGUMENT_INVALID',
+  'expected page store %s to be %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_STORE_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_STORE_OPTIONS_INVALID',
+  'expected %s option %s, got %s',
+  500,
+  TypeError,
+)
+
 // ---- flags (route modes, flag sources, admin writer)
 export const CUTOVER_ERR_FLAGS_OPTIONS_INVALID = createError(
   'CUTOVER_ERR_FLAGS_OPTIONS_INVALID',

@@ -1,4 +1,10 @@
 export * from './errors.js'
+
+// ---- page stores
+export { RedisPageStore, type RedisPageStoreOptions } from './pagecache/redis-store.js'
+export { TieredPageStore, type TieredPageStoreOptions } from './pagecache/tiered-store.js'
+
+// ---- flags
 export * from './flags/flag-source.js'
 export { toRouteState, type RouteFlagInput } from './flags/route-state.js'
 export { inRollout, sampled, stickyBucket } from './flags/sticky.js'

@@ -3,6 +3,7 @@ import { flagsCreate } from './flags-create.js'
 import { flagsKill } from './flags-kill.js'
 import { flagsSet } from './flags-set.js'
 import { flagsShow } from './flags-show.js'
+import { invalidateCommand } from './invalidate.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [flagsCreate, flagsSet, flagsShow, flagsKill]
+export const commands: CliCommand[] = [invalidateCommand, flagsCreate, flagsSet, flagsShow, flagsKill]

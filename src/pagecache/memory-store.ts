@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto'
+import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+
+export interface MemoryPageStoreOptions {
+  /** Upper bound on the bytes held (bodies plus an estimate of headers). @default 67108864 */
+  maxBytes?: number
+  /** Clock, injectable for tests. @default Date.now */
+  now?: () => number
+}
+
+interface Slot {
+  entry: StoredEntry
+  bytes: number
+}
+
+const ENTRY_OVERHEAD = 256
+
+function sizeOf(entry: StoredEntry): number {
+  if (entry.kind === 'pass') return ENTRY_OVERHEAD
+  let bytes = ENTRY_OVERHEAD + entry.body.length
+  for (const [k, v] of Object.entries(entry.headers)) bytes += k.length + (Array.isArray(v) ? v.join('').length : v.length)
+  for (const t of Object.keys(entry.tags)) bytes += t.length + 8
+  return bytes
+}
+
+const slotId = (key: PageKey): string => `${key.route}\n${key.hash}`
+
+/**
+ * In-process store: an LRU bounded by bytes (a Map keeps insertion order; a
+ * read moves the entry to the end, eviction takes from the front). Entries past
+ * `deleteAt` are dropped when read and evicted first in line.
+ */
+export class MemoryPageStore implements PageStore {
+  readonly name = 'memory'
+  readonly maxBytes: number
+  private readonly slots = new Map<string, Slot>()
+  private readonly tags = new Map<string, TagState>()
+  private readonly leases = new Map<string, { token: string; until: number }>()
+  private readonly now: () => number
+  private bytes = 0
+
+  constructor(options: MemoryPageStoreOptions = {}) {
+    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024
+    this.now = options.now ?? Date.now
+  }
+
+  /** Bytes currently held. */
+  get size(): number {
+    return this.bytes
+  }
+
+  async get(key: PageKey): Promise<StoredEntry | undefined> {
+    const id = slotId(key)
+    const slot = this.slots.get(id)
+    if (!slot) return undefined
+    if (slot.entry.deleteAt <= this.now()) {
+      this.remove(id, slot)
+      return undefined
+    }
+    this.slots.delete(id)
+    this.slots.set(id, slot)
+    return slot.entry
+  }
+
+  async set(key: PageKey, entry: StoredEntry): Promise<void> {
+    const id = slotId(key)
+    const previous = this.slots.get(id)
+    if (previous) this.remove(id, previous)
+    const bytes = sizeOf(entry)
+    if (bytes > this.maxBytes || entry.deleteAt <= this.now()) return
+    this.slots.set(id, { entry, bytes })
+    this.bytes += bytes
+    for (const [oldest, slot] of this.slots) {
+      if (this.bytes <= this.maxBytes) break
+      this.remove(oldest, slot)
+    }
+  }
+
+  async delete(keys: PageKey[]): Promise<number> {
+    let n = 0
+    for (const key of keys) {
+      const id = slotId(key)
+      const slot = this.slots.get(id)
+      if (slot) {
+        this.remove(id, slot)
+        n++
+      }
+    }
+    return n
+  }
+
+  /** Drops every entry (the tiered store does this when it may have missed an invalidation). */
+  clear(): void {
+    this.slots.clear()
+    this.bytes = 0
+  }
+
+  async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    const out: Record<string, TagState> = {}
+    for (const t of tags) out[t] = { ...(this.tags.get(t) ?? { version: 0, hard: 0 }) }
+    return out
+  }
+
+  async purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
+    const out: Record<string, TagState> = {}
+    for (const t of new Set(tags)) {
+      const state = this.tags.get(t) ?? { version: 0, hard: 0 }
+      const next = { version: state.version + 1, hard: hard ? state.version + 1 : state.hard }
+      this.tags.set(t, next)
+      out[t] = { ...next }
+    }
+    return out
+  }
+
+  async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+    const id = slotId(key)
+    const held = this.leases.get(id)
+    if (held && held.until > this.now()) return null
+    const token = randomUUID()
+    this.leases.set(id, { token, until: this.now() + ttlMs })
+    return token
+  }
+
+  async releaseLease(key: PageKey, token: string): Promise<void> {
+    const id = slotId(key)
+    if (this.leases.get(id)?.token === token) this.leases.delete(id)
+  }
+
+  async close(): Promise<void> {
+    this.slots.clear()
+    this.leases.clear()
+    this.bytes = 0
+  }
+
+  private remove(id: string, slot: Slot): void {
+    this.slots.delete(id)
+    this.bytes -= slot.bytes
+  }
+}

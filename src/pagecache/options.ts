@@ -1,0 +1,135 @@
+import type { Cluster, Redis } from 'ioredis'
+import { CUTOVER_ERR_OPTIONS_INVALID, CUTOVER_ERR_OPTIONS_UNKNOWN } from '../errors.js'
+import type { PageStore } from './store.js'
+
+/** Options of `app.register(cutover, options)`. */
+export interface CutoverOptions {
+  /** ioredis client (standalone or Cluster) for the shared page store. Without it pages live in process memory. */
+  redis?: Redis | Cluster
+  /** A store of your own (implements PageStore); takes precedence over `redis`. */
+  store?: PageStore
+  /** Prefix of every Redis key (`<prefix>:v1:...`). @default 'cutover' */
+  prefix?: string
+  /**
+   * In-process page memory. Without `redis` it is the store (default 64 MiB);
+   * with `redis` it is an optional layer in front (off unless given), dropped
+   * in every process on invalidation. `maxTtl` caps how long a page stays in
+   * the layer, seconds (@default 5).
+   */
+  memory?: { maxBytes?: number; maxTtl?: number } | false
+  /** Longest any cache call may take before the route is served by its handler, ms. @default 100 */
+  timeout?: number
+  /** Breaker: consecutive cache failures that make cutover skip the cache for `cooldown` ms. @default { failures: 5, cooldown: 1000 } */
+  breaker?: { failures?: number; cooldown?: number }
+  /**
+   * Cross-process render lease on a miss: `ttl` ms it is held at most, `wait`
+   * ms a waiter waits for the stored page before rendering uncached, `poll` ms
+   * between looks. @default { ttl: 10000, wait: 5000, poll: 20 }
+   */
+  lease?: { ttl?: number; wait?: number; poll?: number }
+  /** Seconds a key whose render was not storable is passed straight to its handler. @default 10 */
+  passTtl?: number
+  /** XFetch beta: > 1 refreshes earlier, 0 turns early refresh off. @default 1 */
+  xfetchBeta?: number
+}
+
+export interface ResolvedOptions {
+  readonly redis: Redis | Cluster | undefined
+  readonly store: PageStore | undefined
+  readonly prefix: string
+  readonly memory: { readonly maxBytes: number; readonly maxTtlMs: number } | undefined
+  readonly timeoutMs: number
+  readonly breaker: { readonly failures: number; readonly cooldownMs: number }
+  readonly lease: { readonly ttlMs: number; readonly waitMs: number; readonly pollMs: number }
+  readonly passTtlMs: number
+  readonly xfetchBeta: number
+}
+
+export const DEFAULTS = Object.freeze({
+  prefix: 'cutover',
+  memoryMaxBytes: 64 * 1024 * 1024,
+  memoryMaxTtl: 5,
+  timeout: 100,
+  breaker: { failures: 5, cooldown: 1000 },
+  lease: { ttl: 10_000, wait: 5_000, poll: 20 },
+  passTtl: 10,
+  xfetchBeta: 1,
+})
+
+const KNOWN = ['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta']
+
+const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
+
+function number(name: string, value: unknown, fallback: number, min: number, integer = false): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID(`${name} to be a${integer ? 'n integer' : ' number'} >= ${min}`, show(value))
+  }
+  return value
+}
+
+function object(name: string, value: unknown, known: string[]): Record<string, unknown> {
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID(`${name} to be an object`, show(value))
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) throw new CUTOVER_ERR_OPTIONS_UNKNOWN(`${name}.${key}`, known.join(', '))
+  }
+  return value as Record<string, unknown>
+}
+
+function isStore(value: unknown): value is PageStore {
+  const s = value as Partial<PageStore> | null
+  return typeof s === 'object' && s !== null && typeof s.get === 'function' && typeof s.set === 'function' && typeof s.purgeTags === 'function'
+}
+
+function isRedis(value: unknown): value is Redis | Cluster {
+  const r = value as { sendCommand?: unknown; get?: unknown } | null
+  return typeof r === 'object' && r !== null && typeof r.sendCommand === 'function' && typeof r.get === 'function'
+}
+
+function resolveMemory(raw: unknown, shared: boolean): ResolvedOptions['memory'] {
+  if (raw === false) {
+    if (!shared) throw new CUTOVER_ERR_OPTIONS_INVALID('memory to be an object when neither redis nor store is given', 'false')
+    return undefined
+  }
+  if (raw === undefined && shared) return undefined
+  const m = object('memory', raw, ['maxBytes', 'maxTtl'])
+  return Object.freeze({
+    maxBytes: number('memory.maxBytes', m.maxBytes, DEFAULTS.memoryMaxBytes, 1024, true),
+    maxTtlMs: number('memory.maxTtl', m.maxTtl, DEFAULTS.memoryMaxTtl, 0) * 1000,
+  })
+}
+
+/** Validates the plugin options once, applies defaults, freezes the result. */
+export function resolveOptions(raw: unknown): ResolvedOptions {
+  const o = object('options', raw ?? {}, KNOWN)
+  for (const key of Object.keys(o)) if (!KNOWN.includes(key)) throw new CUTOVER_ERR_OPTIONS_UNKNOWN(key, KNOWN.join(', '))
+  if (o.redis !== undefined && !isRedis(o.redis)) throw new CUTOVER_ERR_OPTIONS_INVALID('redis to be an ioredis client (Redis or Cluster)', show(o.redis))
+  if (o.store !== undefined && !isStore(o.store)) throw new CUTOVER_ERR_OPTIONS_INVALID('store to implement PageStore', show(o.store))
+  const prefix = o.prefix ?? DEFAULTS.prefix
+  if (typeof prefix !== 'string' || !/^[\w.\-:]{1,64}$/.test(prefix)) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID('prefix to be 1-64 characters of letters, digits, . _ - :', show(prefix))
+  }
+  const breaker = object('breaker', o.breaker, ['failures', 'cooldown'])
+  const lease = object('lease', o.lease, ['ttl', 'wait', 'poll'])
+  return Object.freeze({
+    redis: o.redis as ResolvedOptions['redis'],
+    store: o.store as ResolvedOptions['store'],
+    prefix,
+    memory: resolveMemory(o.memory, o.redis !== undefined || o.store !== undefined),
+    timeoutMs: number('timeout', o.timeout, DEFAULTS.timeout, 1),
+    breaker: Object.freeze({
+      failures: number('breaker.failures', breaker.failures, DEFAULTS.breaker.failures, 1, true),
+      cooldownMs: number('breaker.cooldown', breaker.cooldown, DEFAULTS.breaker.cooldown, 0),
+    }),
+    lease: Object.freeze({
+      ttlMs: number('lease.ttl', lease.ttl, DEFAULTS.lease.ttl, 1),
+      waitMs: number('lease.wait', lease.wait, DEFAULTS.lease.wait, 0),
+      pollMs: number('lease.poll', lease.poll, DEFAULTS.lease.poll, 1),
+    }),
+    passTtlMs: number('passTtl', o.passTtl, DEFAULTS.passTtl, 0) * 1000,
+    xfetchBeta: number('xfetchBeta', o.xfetchBeta, DEFAULTS.xfetchBeta, 0),
+  })
+}

@@ -1,0 +1,111 @@
+import CachePolicy from 'http-cache-semantics'
+import type { RouteCacheConfig } from './route-config.js'
+
+type Headers = Record<string, string | string[] | number | undefined>
+
+export type Decision<T> = ({ ok: true } & T) | { ok: false; reason: string }
+
+export interface RequestFacts {
+  method: string
+  headers: Headers
+}
+
+/**
+ * May this request be answered from, or written to, the cache? Credentials make
+ * a page personal (RFC 9111 §3.5): such requests pass unless the route keys on
+ * the user explicitly.
+ */
+export function requestPolicy(route: RouteCacheConfig, req: RequestFacts): Decision<object> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return { ok: false, reason: 'method' }
+  if (req.headers.authorization !== undefined && !route.keysOnAuthorization) return { ok: false, reason: 'authorization' }
+  if (req.headers.cookie !== undefined && !route.keysOnCookie) return { ok: false, reason: 'cookie' }
+  return { ok: true }
+}
+
+export interface ResponseFacts {
+  status: number
+  headers: Headers
+  bodyBytes: number
+  /** Request headers, for the Cache-Control library's view of the exchange. */
+  requestHeaders: Headers
+  url: string
+}
+
+/** How long to keep a storable page. */
+export interface Freshness {
+  ttlMs: number
+  staleMs: number
+}
+
+function headerList(value: string | string[] | number | undefined): string[] {
+  if (value === undefined) return []
+  const all = Array.isArray(value) ? value.join(',') : String(value)
+  return all.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean)
+}
+
+/** Strips credentials so the library judges the response, not the request (we did that). */
+function policyRequestHeaders(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(h)) {
+    if (v !== undefined && k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : String(v)
+  }
+  return out
+}
+
+function libraryHeaders(h: Headers): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v : String(v)
+  return out
+}
+
+/**
+ * May this response be stored, and for how long? Cache-Control is read by
+ * http-cache-semantics as a shared cache with heuristics off; the route's own
+ * status list decides statuses, so the library is shown a 200. Set-Cookie is
+ * never stored, not even with `public`; a `Vary` naming a header the key does
+ * not include is refused, since one variant would be served to everyone.
+ */
+export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Decision<Freshness> {
+  if (!route.statuses.has(res.status)) return { ok: false, reason: `status-${res.status}` }
+  if (res.headers['set-cookie'] !== undefined) return { ok: false, reason: 'set-cookie' }
+  if (res.bodyBytes > route.maxBytes) return { ok: false, reason: 'too-large' }
+  const vary = headerList(res.headers.vary)
+  if (vary.includes('*')) return { ok: false, reason: 'vary-star' }
+  const unkeyed = vary.find((h) => !route.vary.includes(h))
+  if (unkeyed !== undefined) return { ok: false, reason: `vary-unkeyed-${unkeyed}` }
+
+  const policy = new CachePolicy(
+    { url: res.url, method: 'GET', headers: policyRequestHeaders(res.requestHeaders) },
+    { status: 200, headers: libraryHeaders(res.headers) },
+    { shared: true, cacheHeuristic: 0 },
+  )
+  const cc = policy.toObject().rescc as Record<string, string | true>
+  if (cc['no-store'] !== undefined) return { ok: false, reason: 'no-store' }
+  if (cc.private !== undefined) return { ok: false, reason: 'private' }
+  if (!policy.storable()) return { ok: false, reason: 'uncacheable' }
+  if (cc['no-cache'] !== undefined) return { ok: false, reason: 'no-cache' }
+  if (route.followOrigin) {
+    // Cache-Control speaks whole seconds; rounding drops the ms spent since the response was made.
+    const ttlMs = Math.round(policy.timeToLive() / 1000) * 1000
+    if (ttlMs <= 0) return { ok: false, reason: 'origin-ttl' }
+    return { ok: true, ttlMs, staleMs: route.staleMs }
+  }
+  return { ok: true, ttlMs: route.ttlMs ?? 0, staleMs: route.staleMs }
+}
+
+/**
+ * XFetch (Vattani et al., "Optimal Probabilistic Cache Stampede Prevention"):
+ * refresh early with a probability that rises as expiry nears, scaled by how
+ * long a render takes, so a hot page is re-rendered before it expires and
+ * never by every request at once. `random` is injectable for tests.
+ */
+export function shouldRefreshEarly(
+  page: { staleAt: number; renderMs: number },
+  now: number,
+  beta = 1,
+  random: () => number = Math.random,
+): boolean {
+  if (page.renderMs <= 0 || beta <= 0) return now >= page.staleAt
+  const r = random()
+  return now - page.renderMs * beta * Math.log(r > 0 ? r : Number.MIN_VALUE) >= page.staleAt
+}

@@ -1,0 +1,182 @@
+import { randomBytes } from 'node:crypto'
+import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
+import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } from './keys.js'
+import { purgeTagsLua } from './lua/purge-tags.js'
+import { releaseLeaseLua } from './lua/release-lease.js'
+import { decodeEntry, encodeEntry } from './page-codec.js'
+import { RedisScript, type RedisClient } from './redis-script.js'
+import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+
+export interface RedisPageStoreOptions {
+  /** The ioredis client (standalone or Cluster). The store never closes it. */
+  redis: RedisClient
+  /**
+   * First part of every key name (`<prefix>:v1:...`); must not hold `{` or `}`.
+   * @default 'cutover'
+   */
+  prefix?: string
+  /**
+   * Bodies longer than this many bytes are stored brotli-compressed (when that
+   * makes them smaller). 0 compresses every non-empty body.
+   * @default 8192
+   */
+  compressAbove?: number
+}
+
+export const REDIS_STORE_DEFAULTS = Object.freeze({ prefix: 'cutover', compressAbove: 8192 })
+
+const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove']
+const purgeTagsScript = new RedisScript(purgeTagsLua)
+const releaseLeaseScript = new RedisScript(releaseLeaseLua)
+
+/** Checks the options every Redis-backed store takes; throws CUTOVER_ERR_STORE_OPTIONS_INVALID. */
+export function checkStoreOptions(owner: string, options: object, known: string[]): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new CUTOVER_ERR_STORE_OPTIONS_INVALID(owner, 'object', String(options))
+  }
+  for (const name of Object.keys(options)) {
+    if (!known.includes(name)) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID(owner, `"${name}" to be one of ${known.join(', ')}`, 'an unknown option')
+    }
+  }
+  const { redis } = options as { redis?: unknown }
+  if (typeof redis !== 'object' || redis === null || typeof (redis as { getBuffer?: unknown }).getBuffer !== 'function') {
+    throw new CUTOVER_ERR_STORE_OPTIONS_INVALID(owner, 'redis to be an ioredis client (Redis or Cluster)', typeof redis)
+  }
+}
+
+/**
+ * Page store on Redis through ioredis, standalone or Cluster. Entries are
+ * binary envelopes (see page-codec.ts) that expire at their `deleteAt`; the keys
+ * of one route share a Cluster hash tag; tag states live in one hash, moved by
+ * a Lua script; leases are `SET NX PX` with a random token.
+ */
+export class RedisPageStore implements PageStore {
+  readonly name = 'redis'
+  readonly keys: PageCacheKeys
+  readonly compressAbove: number
+  readonly #redis: RedisClient
+
+  constructor(options: RedisPageStoreOptions) {
+    checkStoreOptions('RedisPageStore', options, KNOWN_OPTIONS)
+    const compressAbove = options.compressAbove ?? REDIS_STORE_DEFAULTS.compressAbove
+    if (!Number.isSafeInteger(compressAbove) || compressAbove < 0) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('RedisPageStore', 'compressAbove to be a whole number of bytes >= 0', JSON.stringify(compressAbove))
+    }
+    this.#redis = options.redis
+    this.keys = pageCacheKeys(options.prefix ?? REDIS_STORE_DEFAULTS.prefix)
+    this.compressAbove = compressAbove
+  }
+
+  async get(key: PageKey): Promise<StoredEntry | undefined> {
+    const name = this.keys.page(key)
+    const raw = await this.#redis.getBuffer(name)
+    if (raw === null) return undefined
+    const entry = await decodeEntry(raw, name)
+    // Redis expires the key itself; this covers clock skew between hosts and a
+    // test clock running ahead.
+    return entry.deleteAt <= Date.now() ? undefined : entry
+  }
+
+  async set(key: PageKey, entry: StoredEntry): Promise<void> {
+    const name = this.keys.page(key)
+    if (typeof entry !== 'object' || entry === null || typeof entry.deleteAt !== 'number' || !Number.isFinite(entry.deleteAt)) {
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('entry deleteAt', 'a finite epoch ms', JSON.stringify(entry?.deleteAt))
+    }
+    const deleteAt = Math.ceil(entry.deleteAt)
+    if (deleteAt <= Date.now()) {
+      // Already past its end: replacing means no entry at all.
+      await this.#redis.del(name)
+      return
+    }
+    const value = await encodeEntry(entry, { compressAbove: this.compressAbove })
+    await this.#redis.set(name, value, 'PXAT', deleteAt)
+  }
+
+  async delete(keys: PageKey[]): Promise<number> {
+    checkList('keys', keys)
+    // DEL of several keys must stay within one slot on Cluster: one call per route.
+    const byRoute = new Map<string, string[]>()
+    for (const key of keys) {
+      const name = this.keys.page(key)
+      const group = byRoute.get(key.route)
+      if (group) group.push(name)
+      else byRoute.set(key.route, [name])
+    }
+    const counts = await Promise.all([...byRoute.values()].map((names) => this.#redis.del(...names)))
+    return counts.reduce((sum, n) => sum + n, 0)
+  }
+
+  async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    const unique = distinctTags(tags)
+    const states: Record<string, TagState> = {}
+    if (unique.length === 0) return states
+    const fields = unique.flatMap((tag) => [TAG_VERSION_FIELD + tag, TAG_HARD_FIELD + tag])
+    const values = await this.#redis.hmget(this.keys.tags, ...fields)
+    unique.forEach((tag, i) => {
+      states[tag] = {
+        version: tagCounter(tag, values[2 * i] ?? null),
+        hard: tagCounter(tag, values[2 * i + 1] ?? null),
+      }
+    })
+    return states
+  }
+
+  async purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
+    const unique = distinctTags(tags)
+    if (typeof hard !== 'boolean') throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('purge hard flag', 'a boolean', JSON.stringify(hard))
+    const states: Record<string, TagState> = {}
+    if (unique.length === 0) return states
+    const reply = await purgeTagsScript.run(this.#redis, [this.keys.tags], [hard ? '1' : '0', ...unique])
+    if (!Array.isArray(reply) || reply.length !== unique.length * 2) {
+      throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, 'purge script returned an unexpected reply')
+    }
+    unique.forEach((tag, i) => {
+      states[tag] = { version: Number(reply[2 * i]), hard: Number(reply[2 * i + 1]) }
+    })
+    return states
+  }
+
+  async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+    const name = this.keys.lease(key)
+    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease ttlMs', 'a whole number of ms > 0', JSON.stringify(ttlMs))
+    }
+    const token = randomBytes(16).toString('base64url')
+    const taken = await this.#redis.set(name, token, 'PX', ttlMs, 'NX')
+    return taken === 'OK' ? token : null
+  }
+
+  async releaseLease(key: PageKey, token: string): Promise<void> {
+    const name = this.keys.lease(key)
+    if (typeof token !== 'string' || token.length === 0) {
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease token', 'a non-empty string', JSON.stringify(token))
+    }
+    await releaseLeaseScript.run(this.#redis, [name], [token])
+  }
+
+  /** Nothing to close: the client belongs to the caller. */
+  async close(): Promise<void> {}
+}
+
+function checkList(what: string, value: unknown): void {
+  if (!Array.isArray(value)) throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID(what, 'an array', typeof value)
+}
+
+/** The tags without repeats; a repeated tag must move only once per purge. */
+export function distinctTags(tags: string[]): string[] {
+  checkList('tags', tags)
+  for (const tag of tags) {
+    if (typeof tag !== 'string' || tag.length === 0) {
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('tag', 'a non-empty string', JSON.stringify(tag))
+    }
+  }
+  return [...new Set(tags)]
+}
+
+function tagCounter(tag: string, value: string | null): number {
+  if (value === null) return 0
+  const n = Number(value)
+  if (!Number.isSafeInteger(n) || n < 0) throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`tag state "${tag}"`, `counter ${JSON.stringify(value)} is not a whole number`)
+  return n
+}

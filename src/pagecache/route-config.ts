@@ -1,0 +1,152 @@
+import type { FastifyRequest } from 'fastify'
+import { CUTOVER_ERR_ROUTE_CONFIG_INVALID, CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN } from '../errors.js'
+
+/** A route's mode when no flag source decides it. */
+export type StaticMode = 'off' | 'on'
+
+/** Tags a page is built under: a list, or computed from the request and the rendered body. */
+export type TagsOption = readonly string[] | ((request: FastifyRequest, body: unknown) => readonly string[])
+
+/** What a route writes in `config.cutover`. */
+export interface RouteCacheOptions {
+  /** Route id, unique per app: names the route in keys, tags, flags and reports. */
+  id: string
+  /** Seconds a page is fresh. Required unless `followOrigin` is true. */
+  ttl?: number
+  /**
+   * Seconds after `ttl` during which the stale page is still served at once
+   * while one request refreshes it in the background.
+   * @default 0
+   */
+  stale?: number
+  /** Tags (surrogate keys) for invalidation; the route id is always a tag too. @default [] */
+  tags?: TagsOption
+  /** Request headers whose values are part of the key. @default [] */
+  vary?: readonly string[]
+  /** Query parameters that are part of the key; `true` means all of them. @default true */
+  query?: readonly string[] | true
+  /** Response statuses that may be stored. @default [200] */
+  statuses?: readonly number[]
+  /** Largest body stored, bytes. @default 1048576 */
+  maxBytes?: number
+  /**
+   * Follow the handler's `Cache-Control` (`s-maxage`, `max-age`) and `Vary`
+   * instead of `ttl`. @default false
+   */
+  followOrigin?: boolean
+  /**
+   * Keys the page on the user: returns who the page belongs to. Only routes
+   * with `user` (or `vary` naming authorization/cookie) cache requests that
+   * carry Authorization or Cookie. Returning undefined bypasses the cache.
+   */
+  user?: (request: FastifyRequest) => string | undefined
+  /** Mode when no flag source is configured. @default 'on' */
+  mode?: StaticMode
+}
+
+/** The validated, frozen form the plugin works with. */
+export interface RouteCacheConfig {
+  readonly id: string
+  readonly ttlMs: number | undefined
+  readonly staleMs: number
+  readonly staticTags: readonly string[]
+  readonly tagsFn: ((request: FastifyRequest, body: unknown) => readonly string[]) | undefined
+  readonly vary: readonly string[]
+  readonly query: readonly string[] | true
+  readonly statuses: ReadonlySet<number>
+  readonly maxBytes: number
+  readonly followOrigin: boolean
+  readonly user: ((request: FastifyRequest) => string | undefined) | undefined
+  readonly mode: StaticMode
+  /** Request headers that may carry credentials but are keyed here explicitly. */
+  readonly keysOnAuthorization: boolean
+  readonly keysOnCookie: boolean
+}
+
+export const ROUTE_DEFAULTS = Object.freeze({
+  stale: 0,
+  tags: [] as readonly string[],
+  vary: [] as readonly string[],
+  query: true as const,
+  statuses: [200] as readonly number[],
+  maxBytes: 1_048_576,
+  followOrigin: false,
+  mode: 'on' as StaticMode,
+})
+
+const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode']
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+const show = (v: unknown): string =>
+  typeof v === 'function' ? 'a function' : v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v)
+
+function stringList(label: string, name: string, value: unknown, pattern?: RegExp): readonly string[] {
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && (!pattern || pattern.test(v)))) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be an array of non-empty strings`, show(value))
+  }
+  return Object.freeze([...value] as string[])
+}
+
+function seconds(label: string, name: string, value: unknown, allowZero: boolean): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    const what = allowZero ? 'a number of seconds >= 0' : 'a positive number of seconds'
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be ${what}`, show(value))
+  }
+  return value * 1000
+}
+
+function tagsOf(label: string, value: unknown): Pick<RouteCacheConfig, 'staticTags' | 'tagsFn'> {
+  if (typeof value === 'function') return { staticTags: [], tagsFn: value as RouteCacheConfig['tagsFn'] }
+  return { staticTags: stringList(label, 'tags', value), tagsFn: undefined }
+}
+
+/**
+ * Validates a route's `config.cutover` and merges it over the defaults.
+ * `label` names the route in errors (`"products.list" (GET /api/products)`).
+ */
+export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfig {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'config.cutover to be an object or false', show(raw))
+  }
+  const input = raw as Record<string, unknown>
+  for (const key of Object.keys(input)) {
+    if (!KNOWN.includes(key)) throw new CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN(label, key, KNOWN.join(', '))
+  }
+  const o: Record<string, unknown> = { ...ROUTE_DEFAULTS, ...input }
+  if (typeof o.id !== 'string' || !/^[\w.\-:/]{1,128}$/.test(o.id)) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'id to be 1-128 characters of letters, digits, . _ - : /', show(o.id))
+  }
+  label = `"${o.id}" ${label}`
+  if (typeof o.followOrigin !== 'boolean') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'followOrigin to be a boolean', show(o.followOrigin))
+  if (o.ttl === undefined && !o.followOrigin) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'ttl to be a positive number of seconds (or followOrigin: true)', 'undefined')
+  }
+  const ttlMs = o.ttl === undefined ? undefined : seconds(label, 'ttl', o.ttl, false)
+  const vary = stringList(label, 'vary', o.vary, HEADER_NAME).map((h) => h.toLowerCase())
+  const query = o.query === true ? true : stringList(label, 'query', o.query)
+  if (!Array.isArray(o.statuses) || o.statuses.length === 0 || !o.statuses.every((s) => Number.isInteger(s) && s >= 200 && s <= 599)) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'statuses to be a non-empty array of HTTP statuses (200-599)', show(o.statuses))
+  }
+  if (typeof o.maxBytes !== 'number' || !Number.isInteger(o.maxBytes) || o.maxBytes <= 0) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'maxBytes to be a positive integer', show(o.maxBytes))
+  }
+  if (o.user !== undefined && typeof o.user !== 'function') {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'user to be a function of the request', show(o.user))
+  }
+  if (o.mode !== 'on' && o.mode !== 'off') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'mode to be "on" or "off"', show(o.mode))
+  return Object.freeze({
+    id: o.id,
+    ttlMs,
+    staleMs: seconds(label, 'stale', o.stale, true),
+    ...tagsOf(label, o.tags),
+    vary: Object.freeze(vary),
+    query,
+    statuses: new Set(o.statuses as number[]),
+    maxBytes: o.maxBytes,
+    followOrigin: o.followOrigin,
+    user: o.user as RouteCacheConfig['user'],
+    mode: o.mode,
+    keysOnAuthorization: o.user !== undefined || vary.includes('authorization'),
+    keysOnCookie: o.user !== undefined || vary.includes('cookie'),
+  })
+}

@@ -1,0 +1,307 @@
+import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
+import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
+import { MemoryPageStore } from './memory-store.js'
+import type { RedisClient } from './redis-script.js'
+import { checkStoreOptions, distinctTags, RedisPageStore } from './redis-store.js'
+import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+
+export interface TieredPageStoreOptions {
+  /** The ioredis client (standalone or Cluster) of the shared store. The store never closes it. */
+  redis: RedisClient
+  /** @default 'cutover' (see RedisPageStoreOptions.prefix) */
+  prefix?: string
+  /** @default 8192 (see RedisPageStoreOptions.compressAbove) */
+  compressAbove?: number
+  /**
+   * Connection for SUBSCRIBE to the invalidation channel. The store leaves a
+   * given one open (it only unsubscribes on close).
+   * @default redis.duplicate(), closed on close()
+   */
+  subscriber?: RedisClient
+  memory?: {
+    /** Bytes the memory layer may hold. @default 67108864 (64 MiB) */
+    maxBytes?: number
+    /** Longest a page is served from memory without asking Redis, ms; 0 turns the layer off. @default 5000 */
+    maxTtlMs?: number
+  }
+  /** Called with errors of the invalidation subscription (reads go to Redis meanwhile). @default ignore */
+  onSubscriberError?: (err: Error) => void
+}
+
+export const TIERED_STORE_DEFAULTS = Object.freeze({ maxBytes: 64 * 1024 * 1024, maxTtlMs: 5000 })
+
+const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'subscriber', 'memory', 'onSubscriberError']
+
+/** What travels on the invalidation channel. */
+interface InvalidationMessage {
+  tags?: Record<string, TagState>
+  keys?: PageKey[]
+}
+
+/**
+ * A small memory layer in front of a RedisPageStore. Fresh pages, pass markers
+ * and tag states are answered from memory for at most `maxTtlMs`; purges and
+ * deletes are announced on `<prefix>:v1:invalidate` and every TieredPageStore
+ * subscribed to it (in any process, this one included) drops the copies built
+ * under the purged tags or stored under the deleted keys. While the
+ * subscription is down the layer is emptied and not used, since a message may
+ * have been missed.
+ */
+export class TieredPageStore implements PageStore {
+  readonly name = 'tiered'
+  readonly redisStore: RedisPageStore
+  readonly maxTtlMs: number
+  readonly #redis: RedisClient
+  readonly #front: MemoryPageStore
+  readonly #index = new MemoryLayerIndex()
+  readonly #tagStates = new TagStateCache()
+  readonly #subscriber: RedisClient
+  readonly #ownsSubscriber: boolean
+  readonly #onError: (err: Error) => void
+  /** Moves on every invalidation, so a Redis read that raced one isn't remembered. */
+  #generation = 0
+  /** Moves on every loss of the subscription. */
+  #epoch = 0
+  #live = false
+  #activating = false
+  #closed = false
+  #ready: Promise<void>
+
+  constructor(options: TieredPageStoreOptions) {
+    checkStoreOptions('TieredPageStore', options, KNOWN_OPTIONS)
+    const { redis, memory = {}, onSubscriberError } = options
+    const maxBytes = memory.maxBytes ?? TIERED_STORE_DEFAULTS.maxBytes
+    const maxTtlMs = memory.maxTtlMs ?? TIERED_STORE_DEFAULTS.maxTtlMs
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxBytes to be a whole number of bytes > 0', JSON.stringify(maxBytes))
+    }
+    if (!Number.isSafeInteger(maxTtlMs) || maxTtlMs < 0) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a whole number of ms >= 0', JSON.stringify(maxTtlMs))
+    }
+    if (onSubscriberError !== undefined && typeof onSubscriberError !== 'function') {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'onSubscriberError to be a function', typeof onSubscriberError)
+    }
+    this.redisStore = new RedisPageStore({ redis, ...pick(options, ['prefix', 'compressAbove']) })
+    this.#redis = redis
+    this.maxTtlMs = maxTtlMs
+    this.#front = new MemoryPageStore({ maxBytes, now: () => Date.now() })
+    this.#onError = onSubscriberError ?? (() => {})
+    this.#ownsSubscriber = options.subscriber === undefined
+    this.#subscriber = options.subscriber ?? (redis.duplicate() as RedisClient)
+    this.#subscriber.on('message', this.#onMessage)
+    this.#subscriber.on('close', this.#onDown)
+    this.#subscriber.on('ready', this.#onUp)
+    if (this.#ownsSubscriber) this.#subscriber.on('error', this.#onError)
+    this.#ready = this.#activate()
+  }
+
+  /** Resolves once the first subscription attempt is over; `memoryInUse` says whether it took. */
+  ready(): Promise<void> {
+    return this.#ready
+  }
+
+  /** Whether reads may be answered from memory now (subscribed to invalidations). */
+  get memoryInUse(): boolean {
+    return this.#live
+  }
+
+  async get(key: PageKey): Promise<StoredEntry | undefined> {
+    const id = this.redisStore.keys.page(key)
+    const record = this.#live ? this.#index.get(id) : undefined
+    if (record && record.expiresAt > Date.now()) {
+      const copy = await this.#front.get(key)
+      // A stale page goes back to Redis: another process may have stored its successor.
+      if (copy && (copy.kind === 'pass' || Date.now() < copy.staleAt)) {
+        return copy.deleteAt === record.deleteAt ? copy : { ...copy, deleteAt: record.deleteAt }
+      }
+    }
+    const generation = this.#generation
+    const entry = await this.redisStore.get(key)
+    if (entry) await this.#remember(id, key, entry, generation)
+    return entry
+  }
+
+  async set(key: PageKey, entry: StoredEntry): Promise<void> {
+    const id = this.redisStore.keys.page(key)
+    const generation = this.#generation
+    // The old copy must not outlive its replacement, whether or not that is remembered.
+    if (this.#index.remove(id)) await this.#front.delete([key])
+    await this.redisStore.set(key, entry)
+    await this.#remember(id, key, entry, generation)
+  }
+
+  async delete(keys: PageKey[]): Promise<number> {
+    if (!Array.isArray(keys)) throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('keys', 'an array', typeof keys)
+    const ids = keys.map((key) => this.redisStore.keys.page(key))
+    await this.#drop(this.#forget(ids))
+    const count = await this.redisStore.delete(keys)
+    if (keys.length > 0) await this.#publish({ keys: keys.map(({ route, hash }) => ({ route, hash })) })
+    return count
+  }
+
+  async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    const unique = distinctTags(tags)
+    if (!this.#live) return this.redisStore.tagStates(unique)
+    const now = Date.now()
+    const states: Record<string, TagState> = {}
+    const missing: string[] = []
+    for (const tag of unique) {
+      const held = this.#tagStates.get(tag, now)
+      if (held) states[tag] = { ...held }
+      else missing.push(tag)
+    }
+    if (missing.length === 0) return states
+    const generation = this.#generation
+    const fetched = await this.redisStore.tagStates(missing)
+    const keep = this.#live && generation === this.#generation
+    for (const tag of missing) {
+      const state = fetched[tag] ?? { version: 0, hard: 0 }
+      states[tag] = keep ? { ...this.#tagStates.merge(tag, state, Date.now(), this.maxTtlMs) } : state
+    }
+    return states
+  }
+
+  async purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
+    const states = await this.redisStore.purgeTags(tags, hard)
+    if (Object.keys(states).length === 0) return states
+    await this.#apply({ tags: states })
+    await this.#publish({ tags: states })
+    return states
+  }
+
+  acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+    return this.redisStore.acquireLease(key, ttlMs)
+  }
+
+  releaseLease(key: PageKey, token: string): Promise<void> {
+    return this.redisStore.releaseLease(key, token)
+  }
+
+  /** Stops listening and empties the memory layer; closes the subscriber only if the store opened it. */
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    this.#live = false
+    const sub = this.#subscriber
+    sub.off('message', this.#onMessage)
+    sub.off('close', this.#onDown)
+    sub.off('ready', this.#onUp)
+    if (this.#ownsSubscriber) {
+      sub.disconnect()
+      sub.off('error', this.#onError)
+    } else {
+      await sub.unsubscribe(this.redisStore.keys.invalidateChannel).catch(() => {})
+    }
+    this.#clearAll()
+    await this.#front.close()
+    await this.redisStore.close()
+  }
+
+  async #remember(id: string, key: PageKey, entry: StoredEntry, generation: number): Promise<void> {
+    if (!this.#live || generation !== this.#generation) return
+    const now = Date.now()
+    const expiresAt = Math.min(entry.deleteAt, now + this.maxTtlMs)
+    if (expiresAt <= now) return
+    const tags = entry.kind === 'page' ? Object.keys(entry.tags) : []
+    this.#index.add(id, { key, tags, deleteAt: entry.deleteAt, expiresAt }, now)
+    await this.#front.set(key, expiresAt === entry.deleteAt ? entry : { ...entry, deleteAt: expiresAt })
+    // An invalidation that arrived meanwhile may have missed this copy.
+    if (generation !== this.#generation) await this.#drop(this.#forget([id]))
+  }
+
+  /** Forgets the index records of the ids and moves the generation; returns their keys. */
+  #forget(ids: string[]): PageKey[] {
+    this.#generation++
+    return ids.flatMap((id) => this.#index.remove(id) ?? [])
+  }
+
+  async #drop(keys: PageKey[]): Promise<void> {
+    if (keys.length > 0) await this.#front.delete(keys)
+  }
+
+  async #apply(message: InvalidationMessage): Promise<void> {
+    this.#generation++
+    const now = Date.now()
+    const dropped: PageKey[] = []
+    if (message.tags) {
+      for (const [tag, state] of Object.entries(message.tags)) this.#tagStates.merge(tag, state, now, this.maxTtlMs)
+      dropped.push(...this.#index.removeTagged(Object.keys(message.tags)))
+    }
+    if (message.keys) dropped.push(...this.#forget(message.keys.map((key) => this.redisStore.keys.page(key))))
+    await this.#drop(dropped)
+  }
+
+  async #publish(message: InvalidationMessage): Promise<void> {
+    await this.#redis.publish(this.redisStore.keys.invalidateChannel, JSON.stringify(message))
+  }
+
+  #clearAll(): void {
+    this.#generation++
+    this.#tagStates.clear()
+    this.#index.clear()
+    this.#front.clear()
+  }
+
+  async #activate(): Promise<void> {
+    if (this.#activating || this.#closed) return
+    this.#activating = true
+    try {
+      // A connection lost while subscribing means subscribing again on the next one.
+      for (let epoch = -1; epoch !== this.#epoch && !this.#closed; ) {
+        epoch = this.#epoch
+        await this.#subscriber.subscribe(this.redisStore.keys.invalidateChannel)
+      }
+      if (this.#closed) return
+      // Whatever was remembered before the subscription took may have missed a message.
+      this.#clearAll()
+      this.#live = this.maxTtlMs > 0
+    } catch (err) {
+      this.#onError(err as Error)
+    } finally {
+      this.#activating = false
+    }
+  }
+
+  readonly #onDown = (): void => {
+    this.#epoch++
+    this.#live = false
+    this.#clearAll()
+  }
+
+  readonly #onUp = (): void => {
+    if (!this.#live && !this.#activating) this.#ready = this.#activate()
+  }
+
+  readonly #onMessage = (channel: string, raw: string): void => {
+    if (channel !== this.redisStore.keys.invalidateChannel) return
+    const message = parseMessage(raw)
+    // A message we can't read invalidated something we can't name: drop everything.
+    if (message) this.#apply(message).catch((err: Error) => this.#onError(err))
+    else this.#clearAll()
+  }
+}
+
+function pick<T extends object, K extends keyof T>(source: T, names: K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>
+  for (const name of names) if (source[name] !== undefined) out[name] = source[name]
+  return out
+}
+
+function parseMessage(raw: string): InvalidationMessage | undefined {
+  let value: unknown
+  try {
+    value = JSON.parse(raw)
+  } catch {
+    return undefined
+  }
+  if (typeof value !== 'object' || value === null) return undefined
+  const { tags, keys } = value as Record<string, unknown>
+  const isState = (s: unknown): s is TagState =>
+    typeof s === 'object' && s !== null && Number.isSafeInteger((s as TagState).version) && Number.isSafeInteger((s as TagState).hard)
+  const isKey = (k: unknown): k is PageKey =>
+    typeof k === 'object' && k !== null && typeof (k as PageKey).route === 'string' && (k as PageKey).route !== '' && typeof (k as PageKey).hash === 'string' && (k as PageKey).hash !== ''
+  if (tags !== undefined && (typeof tags !== 'object' || tags === null || !Object.values(tags).every(isState))) return undefined
+  if (keys !== undefined && (!Array.isArray(keys) || !keys.every(isKey))) return undefined
+  if (tags === undefined && keys === undefined) return undefined
+  return { ...(tags === undefined ? {} : { tags: tags as Record<string, TagState> }), ...(keys === undefined ? {} : { keys }) }
+}

@@ -1,0 +1,138 @@
+import type { FastifyBaseLogger, FastifyInstance, onRequestAsyncHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
+import fp from 'fastify-plugin'
+import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
+import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
+import type { PathRules } from './pagecache/key.js'
+import { MemoryPageStore } from './pagecache/memory-store.js'
+import { RedisPageStore } from './pagecache/redis-store.js'
+import { TieredPageStore } from './pagecache/tiered-store.js'
+import { resolveOptions, type CutoverOptions, type ResolvedOptions } from './pagecache/options.js'
+import { PageCache, type RouteStats } from './pagecache/page-cache.js'
+import { PATH_HEADER, cacheStatus } from './pagecache/respond.js'
+import { resolveRouteConfig, type RouteCacheConfig, type RouteCacheOptions } from './pagecache/route-config.js'
+import type { PageStore } from './pagecache/store.js'
+
+/** What `app.cutover` offers. */
+export interface CutoverApi {
+  /** Purges pages by tag, route or key. Rejects when the store can't be reached. */
+  invalidate(input: InvalidateInput): Promise<InvalidateResult>
+  /** Per-route counters of this process: hits, stale serves, misses, bypasses, stores, coalesced waits, refreshes, errors. */
+  stats(): Record<string, RouteStats>
+  /** The validated config of every opted-in route, by id. */
+  readonly routes: ReadonlyMap<string, RouteCacheConfig>
+  /** The page store in use. */
+  readonly store: PageStore
+  /** Per-process token that marks cutover's own shadow renders (header `x-cutover-shadow`). */
+  readonly shadowToken: string
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Opt this route into cutover's page cache; `false` opts out. */
+    cutover?: RouteCacheOptions | false
+  }
+  interface FastifyInstance {
+    cutover: CutoverApi
+  }
+}
+
+function pathRules(app: FastifyInstance): PathRules {
+  const config = app.initialConfig as Record<string, unknown> & { routerOptions?: Record<string, unknown> }
+  const pick = (name: string, fallback: boolean): boolean => {
+    const value = config.routerOptions?.[name] ?? config[name]
+    return typeof value === 'boolean' ? value : fallback
+  }
+  return {
+    ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
+    ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
+    caseSensitive: pick('caseSensitive', true),
+  }
+}
+
+function buildStore(options: ResolvedOptions, log: FastifyBaseLogger): { store: PageStore; owned: boolean } {
+  if (options.store) return { store: options.store, owned: false }
+  if (options.redis && options.memory) {
+    const store = new TieredPageStore({
+      redis: options.redis,
+      prefix: options.prefix,
+      memory: { maxBytes: options.memory.maxBytes, maxTtlMs: options.memory.maxTtlMs },
+      onSubscriberError: (err) => log.warn({ err }, 'cutover: invalidation subscription failed; memory layer off until it is back'),
+    })
+    return { store, owned: true }
+  }
+  if (options.redis) return { store: new RedisPageStore({ redis: options.redis, prefix: options.prefix }), owned: true }
+  return { store: new MemoryPageStore({ maxBytes: options.memory?.maxBytes ?? 64 * 1024 * 1024 }), owned: true }
+}
+
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
+
+async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise<void> {
+  const options = resolveOptions(raw)
+  const { store, owned } = buildStore(options, app.log)
+  const cache = new PageCache(app, options, store, pathRules(app), app.log)
+  const routes = new Map<string, RouteCacheConfig>()
+  const owners = new Map<string, string>()
+
+  app.decorate('cutover', {
+    invalidate: (input: InvalidateInput) => invalidate(store, input),
+    stats: () => cache.allStats(),
+    routes,
+    store,
+    shadowToken: cache.token,
+  } satisfies CutoverApi)
+
+  app.addHook('onRoute', (routeOptions: RouteOptions) => {
+    const raw = routeOptions.config?.cutover
+    if (raw === undefined || raw === false) return
+    const methods = asArray(routeOptions.method)
+    const where = `(${methods.join(',')} ${routeOptions.url})`
+    const route = resolveRouteConfig(where, raw)
+    // Fastify's automatic HEAD route repeats its GET route: same id, same URL.
+    const owner = owners.get(route.id)
+    if (owner !== undefined && owner !== routeOptions.url) {
+      throw new CUTOVER_ERR_ROUTE_DUPLICATE_ID(route.id, owner, routeOptions.url)
+    }
+    owners.set(route.id, routeOptions.url)
+    routes.set(route.id, route)
+    routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route)]
+    routeOptions.onSend = [...asArray(routeOptions.onSend), pageSendHook(cache, route)]
+  })
+
+  app.addHook('onClose', async () => {
+    if (owned) await store.close()
+  })
+}
+
+function pageRequestHook(cache: PageCache, route: RouteCacheConfig): onRequestAsyncHookHandler {
+  return async function cutoverOnRequest(request, reply) {
+    if (route.mode === 'off') {
+      reply.header(PATH_HEADER, 'legacy')
+      reply.header('cache-status', cacheStatus({ kind: 'bypass', detail: 'mode-off' }))
+      return
+    }
+    // Returning the reply tells Fastify the hook answered the request (a hit).
+    if (await cache.onRequest(route, request, reply)) return reply
+  }
+}
+
+function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHandler {
+  return function cutoverOnSend(request, reply, payload, done) {
+    // Hits and legacy responses have nothing to store: no promise on their path.
+    if (!cache.hasState(request)) {
+      done(null, payload)
+      return
+    }
+    cache.onSend(route, request, reply, payload).then(
+      (p) => done(null, p),
+      (err: Error) => {
+        // Storing must never break a response: log and send what the handler made.
+        request.log.warn({ err }, 'cutover: storing the page failed')
+        done(null, payload)
+      },
+    )
+  }
+}
+
+export const cutover = fp(cutoverPlugin, { name: 'cutover', fastify: '5.x' })
+export default cutover
+export type { CutoverOptions }

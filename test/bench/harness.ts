@@ -1,0 +1,92 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import autocannon, { type Request } from 'autocannon'
+
+/** A server started in its own process, so the load generator doesn't share its event loop. */
+export interface BenchServer {
+  url: string
+  stop(): Promise<void>
+}
+
+/** Forks `script` (run through tsx) with `args`; the script sends `{ port }` over IPC when listening. */
+export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
+  const child: ChildProcess = fork(script, args, {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m) => resolve((m as { port: number }).port))
+    child.once('exit', (code) => reject(new Error(`${script.pathname} ${args.join(' ')} exited with ${code}`)))
+  })
+  return {
+    url: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+export interface LoadResult {
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+}
+
+export interface LoadOptions {
+  url: string
+  path?: string
+  seconds?: number
+  connections?: number
+  /** A fresh path per request (e.g. for a miss path). */
+  nextPath?: () => string
+}
+
+export async function load(options: LoadOptions): Promise<LoadResult> {
+  const { nextPath } = options
+  const result = await autocannon({
+    url: options.url + (options.path ?? '/'),
+    duration: options.seconds ?? 5,
+    connections: options.connections ?? 32,
+    pipelining: 1,
+    ...(nextPath ? { requests: [{ setupRequest: (req: Request): Request => ({ ...req, path: nextPath() }) }] } : {}),
+  })
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+  }
+}
+
+export interface Row {
+  name: string
+  result: LoadResult
+  /** Name of the row this one is compared with. */
+  baseline?: string
+  /** Extra figures (e.g. DB calls per request) printed as they are. */
+  extra?: Record<string, string | number>
+}
+
+/** Prints rows with req/s and p99, and each row's ratio to its baseline measured in the same run. */
+export function printRows(title: string, rows: Row[]): void {
+  console.log(`\n${title}`)
+  const byName = new Map(rows.map((r) => [r.name, r]))
+  const table = rows.map((r) => {
+    const base = r.baseline ? byName.get(r.baseline) : undefined
+    return {
+      case: r.name,
+      'req/s': Math.round(r.result.rps),
+      'p50 ms': r.result.p50,
+      'p99 ms': r.result.p99,
+      'vs baseline': base ? `${(r.result.rps / base.result.rps).toFixed(2)}x ${base.name}` : '(baseline)',
+      'non-2xx': r.result.non2xx + r.result.errors,
+      ...(r.extra ?? {}),
+    }
+  })
+  console.table(table)
+}

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { FastifyInstance } from 'fastify'
+import { runCli } from '../../src/cli/run.js'
+import type { CliIO } from '../../src/cli/command.js'
+import { appWith, eventually } from '../helpers/app.js'
+import { redisForTest, type RedisForTest } from '../helpers/redis.js'
+import { REDIS_URL } from '../helpers/services.js'
+
+function io(): CliIO & { lines: string[]; errors: string[] } {
+  const lines: string[] = []
+  const errors: string[] = []
+  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false, env: {} }
+}
+
+describe('cutover invalidate', () => {
+  let r: RedisForTest
+  let app: FastifyInstance
+  let renders = 0
+  beforeAll(async () => {
+    r = redisForTest('cli-inv')
+    app = await appWith({ redis: r.connect(), prefix: r.prefix, memory: { maxBytes: 1 << 20, maxTtl: 60 } })
+    app.get('/p', { config: { cutover: { id: 'p', ttl: 60, tags: ['products'] } } }, async () => ({ n: ++renders }))
+    await app.ready()
+  })
+  afterAll(async () => {
+    await app.close()
+    await r.cleanup()
+  })
+
+  it('hard-purges a tag the app uses, so the next request renders again', async () => {
+    await app.inject('/p')
+    expect((await app.inject('/p')).headers['cache-status']).toMatch(/^cutover; hit/)
+    const out = io()
+    const code = await runCli(['invalidate', '--tag', 'products', '--hard', '--redis-url', REDIS_URL, '--prefix', r.prefix, '--json'], out)
+    expect(code).toBe(0)
+    expect(JSON.parse(out.lines[0]!)).toEqual({ tags: { products: { version: 1, hard: 1 } }, deleted: 0 })
+    // The app's memory layer was dropped through pub/sub: the page renders again.
+    await eventually(async () => (await app.inject('/p')).headers['cache-status'] === 'cutover; fwd=miss; stored')
+    expect(renders).toBe(2)
+  })
+
+  it('exits 2 with a usage error when nothing to purge is given, or an unknown flag', async () => {
+    const out = io()
+    expect(await runCli(['invalidate'], out)).toBe(2)
+    expect(out.errors.join('\n')).toMatch(/CUTOVER_ERR_CLI_USAGE.*--tag/)
+    expect(await runCli(['invalidate', '--tags', 'x'], io())).toBe(2)
+  })
+
+  it('exits 1 naming the URL when Redis is unreachable', async () => {
+    const out = io()
+    expect(await runCli(['invalidate', '--tag', 'x', '--redis-url', 'redis://127.0.0.1:1'], out)).toBe(1)
+    expect(out.errors.join('\n')).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/)
+  })
+
+  it('prints help', async () => {
+    const out = io()
+    expect(await runCli(['invalidate', '--help'], out)).toBe(0)
+    expect(out.lines.join('\n')).toMatch(/usage: cutover invalidate/)
+  })
+})

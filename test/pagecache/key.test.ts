@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest'
+import { keyedQuery, normalizePath, pageKeyHash, type KeyInput } from '../../src/pagecache/key.js'
+
+const rules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, caseSensitive: true }
+const base: KeyInput = { routeId: 'r', url: '/a', query: {}, queryAllow: true, headers: {}, vary: [], rules }
+const key = (over: Partial<KeyInput>): string => pageKeyHash({ ...base, ...over })
+
+describe('normalizePath', () => {
+  it('decodes percent-encoded unreserved characters and upper-cases other escapes (RFC 3986 §6.2.2)', () => {
+    expect(normalizePath('/a%2db%7e', rules)).toBe('/a-b~')
+    expect(normalizePath('/a%2fb', rules)).toBe('/a%2Fb')
+    expect(normalizePath('/%e2%82%ac', rules)).toBe('/%E2%82%AC')
+  })
+  it('keeps %2F distinct from a slash and keeps malformed escapes verbatim', () => {
+    expect(normalizePath('/a%2Fb', rules)).not.toBe(normalizePath('/a/b', rules))
+    expect(normalizePath('/a%zz', rules)).toBe('/a%zz')
+  })
+  it('drops the query and fragment, so /a and /a? are one path', () => {
+    expect(normalizePath('/a?', rules)).toBe('/a')
+    expect(normalizePath('/a?x=1#f', rules)).toBe('/a')
+  })
+  it('follows the router: trailing and duplicate slashes and case only fold when the router folds them', () => {
+    expect(normalizePath('/a/', rules)).toBe('/a/')
+    expect(normalizePath('/a/', { ...rules, ignoreTrailingSlash: true })).toBe('/a')
+    expect(normalizePath('/', { ...rules, ignoreTrailingSlash: true })).toBe('/')
+    expect(normalizePath('//a//b', rules)).toBe('//a//b')
+    expect(normalizePath('//a//b', { ...rules, ignoreDuplicateSlashes: true })).toBe('/a/b')
+    expect(normalizePath('/A', rules)).toBe('/A')
+    expect(normalizePath('/A', { ...rules, caseSensitive: false })).toBe('/a')
+  })
+  it('keeps ; and dots as path characters', () => {
+    expect(normalizePath('/me;x.css', rules)).toBe('/me;x.css')
+  })
+})
+
+describe('keyedQuery', () => {
+  it('sorts by name, keeps repeated values in order, drops what is not allowed', () => {
+    expect(keyedQuery({ b: '2', a: ['3', '1'], z: 'x' }, ['a', 'b'])).toEqual([
+      ['a', ['3', '1']],
+      ['b', '2'],
+    ])
+    expect(keyedQuery({ b: '2', a: '1' }, true)).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ])
+    expect(keyedQuery(null, true)).toEqual([])
+  })
+})
+
+describe('pageKeyHash', () => {
+  it('is stable and hex', () => {
+    expect(key({})).toBe(key({}))
+    expect(key({})).toMatch(/^[0-9a-f]{40}$/)
+  })
+  it('changes with route, path, allowed query, vary values and user', () => {
+    const k = key({})
+    expect(key({ routeId: 's' })).not.toBe(k)
+    expect(key({ url: '/b' })).not.toBe(k)
+    expect(key({ query: { a: '1' } })).not.toBe(k)
+    expect(key({ vary: ['accept-language'], headers: { 'accept-language': 'fr' } })).not.toBe(
+      key({ vary: ['accept-language'], headers: { 'accept-language': 'de' } }),
+    )
+    expect(key({ user: 'u1' })).not.toBe(key({ user: 'u2' }))
+  })
+  it('ignores headers that are not in vary and query parameters outside the allow-list', () => {
+    expect(key({ headers: { 'x-forwarded-host': 'evil' } })).toBe(key({}))
+    expect(key({ queryAllow: ['page'], query: { page: '1', utm: 'x' } })).toBe(key({ queryAllow: ['page'], query: { page: '1' } }))
+  })
+  it('tells a missing vary header from an empty one, and a missing user from an empty one', () => {
+    expect(key({ vary: ['x-a'], headers: {} })).not.toBe(key({ vary: ['x-a'], headers: { 'x-a': '' } }))
+    expect(key({ user: '' })).not.toBe(key({}))
+  })
+  it('cannot be forged by moving a delimiter between parts', () => {
+    expect(key({ routeId: 'a', url: '/b/c' })).not.toBe(key({ routeId: 'a/b', url: '/c' }))
+    expect(key({ query: { a: '1&b=2' } })).not.toBe(key({ query: { a: '1', b: '2' } }))
+    expect(key({ vary: ['x-a'], headers: { 'x-a': '1", "x' } })).not.toBe(key({ vary: ['x-a'], headers: { 'x-a': '1' } }))
+  })
+})

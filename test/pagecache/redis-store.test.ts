@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto'
+import { brotliCompressSync } from 'node:zlib'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { CODEC_BROTLI, CODEC_IDENTITY, encodeEntry } from '../../src/pagecache/page-codec.js'
+import { RedisPageStore } from '../../src/pagecache/redis-store.js'
+import { makePage, makePass } from '../contract/page-store.contract.js'
+import { redisForTest, type RedisForTest } from '../helpers/redis.js'
+
+const CORRUPT = { code: 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY' }
+const key = { route: 'products.list', hash: 'abc123' }
+
+describe('RedisPageStore', () => {
+  let t: RedisForTest
+  let store: RedisPageStore
+
+  beforeEach(() => {
+    t = redisForTest('redis-driver')
+    store = new RedisPageStore({ redis: t.redis, prefix: t.prefix })
+  })
+  afterEach(async () => {
+    await store.close()
+    await t.cleanup()
+  })
+
+  describe('key layout', () => {
+    it('writes pages, leases and tag states under <prefix>:v1 with the route as hash tag', async () => {
+      await store.set(key, makePage())
+      await store.acquireLease(key, 10_000)
+      await store.purgeTags(['products'], true)
+      const names = (await t.redis.keys(`${t.prefix}:*`)).sort()
+      expect(names).toEqual([
+        `${t.prefix}:v1:tags`,
+        `${t.prefix}:v1:{products.list}:lease:abc123`,
+        `${t.prefix}:v1:{products.list}:page:abc123`,
+      ])
+      expect(await t.redis.hgetall(`${t.prefix}:v1:tags`)).toEqual({ 'v:products': '1', 'h:products': '1' })
+    })
+
+    it('escapes a route id holding braces and colons inside one hash tag', async () => {
+      await store.set({ route: 'x}:{y', hash: 'h' }, makePage())
+      expect(await t.redis.keys(`${t.prefix}:*`)).toEqual([`${t.prefix}:v1:{x%7D%3A%7By}:page:h`])
+    })
+
+    it('expires the Redis key at deleteAt', async () => {
+      const deleteAt = Date.now() + 120_000
+      await store.set(key, makePage({ deleteAt }))
+      const pttl = await t.redis.pttl(store.keys.page(key))
+      expect(pttl).toBeGreaterThan(110_000)
+      expect(pttl).toBeLessThanOrEqual(120_000)
+      const lease = await store.acquireLease(key, 5000)
+      expect(lease).not.toBeNull()
+      expect(await t.redis.pttl(store.keys.lease(key))).toBeLessThanOrEqual(5000)
+    })
+  })
+
+  describe('compression', () => {
+    const json = Buffer.from(JSON.stringify(Array.from({ length: 500 }, (_, i) => ({ id: i, name: `product ${i}` }))))
+
+    it('stores a body above the threshold brotli-compressed and smaller', async () => {
+      expect(json.length).toBeGreaterThan(8192)
+      await store.set(key, makePage({ body: json }))
+      const raw = (await t.redis.getBuffer(store.keys.page(key))) as Buffer
+      expect(raw.subarray(0, 4).toString('latin1')).toBe('CTPG')
+      expect(raw[5]).toBe(CODEC_BROTLI)
+      expect(raw.length).toBeLessThan(json.length / 3)
+      const got = await store.get(key)
+      expect(got?.kind === 'page' && got.body.equals(json)).toBe(true)
+    })
+
+    it('stores a body at or below the threshold as is', async () => {
+      const small = json.subarray(0, 8192)
+      await store.set(key, makePage({ body: small }))
+      const raw = (await t.redis.getBuffer(store.keys.page(key))) as Buffer
+      expect(raw[5]).toBe(CODEC_IDENTITY)
+      expect(raw.subarray(raw.length - small.length).equals(small)).toBe(true)
+    })
+
+    it('stores an incompressible body as is even above the threshold', async () => {
+      const noise = randomBytes(20_000)
+      await store.set(key, makePage({ body: noise }))
+      const raw = (await t.redis.getBuffer(store.keys.page(key))) as Buffer
+      expect(raw[5]).toBe(CODEC_IDENTITY)
+    })
+
+    it('follows a custom threshold', async () => {
+      const eager = new RedisPageStore({ redis: t.redis, prefix: t.prefix, compressAbove: 100 })
+      await eager.set(key, makePage({ body: Buffer.from('x'.repeat(101)) }))
+      expect((await t.redis.getBuffer(store.keys.page(key)))?.[5]).toBe(CODEC_BROTLI)
+    })
+  })
+
+  describe('corrupt entries', () => {
+    async function rawSet(value: Buffer | string): Promise<void> {
+      await t.redis.set(store.keys.page(key), value)
+    }
+
+    it('reports garbage, wrong magic and empty values as corrupt', async () => {
+      for (const value of ['garbage', '', 'XXXX\x01\x00\x00\x00\x00\x02{}']) {
+        await rawSet(value)
+        await expect(store.get(key), JSON.stringify(value)).rejects.toMatchObject(CORRUPT)
+      }
+    })
+
+    it('reports truncated entries as corrupt, compressed or not', async () => {
+      for (const body of [Buffer.from('x'.repeat(3000)), Buffer.from('y'.repeat(30_000))]) {
+        const whole = await encodeEntry(makePage({ body }), { compressAbove: 8192 })
+        for (const cut of [5, 12, whole.length - 1]) {
+          await rawSet(whole.subarray(0, cut))
+          await expect(store.get(key), `cut at ${cut} of ${whole.length}`).rejects.toMatchObject(CORRUPT)
+        }
+      }
+    })
+
+    it('reports an unknown format version or codec as corrupt', async () => {
+      const whole = await encodeEntry(makePage(), { compressAbove: 8192 })
+      const future = Buffer.from(whole)
+      future[4] = 2
+      await rawSet(future)
+      await expect(store.get(key)).rejects.toThrow(/unknown envelope format 2/)
+      const codec = Buffer.from(whole)
+      codec[5] = 9
+      await rawSet(codec)
+      await expect(store.get(key)).rejects.toThrow(/unknown body codec 9/)
+    })
+
+    it('reports a header of the wrong shape as corrupt', async () => {
+      const envelope = (header: unknown): Buffer => {
+        const json = Buffer.from(JSON.stringify(header))
+        const pre = Buffer.alloc(10)
+        pre.write('CTPG', 0, 'latin1')
+        pre[4] = 1
+        pre.writeUInt32BE(json.length, 6)
+        return Buffer.concat([pre, json])
+      }
+      const { body: _body, ...page } = makePage({ body: Buffer.alloc(0) })
+      const bad = [
+        [1, 2],
+        { kind: 'other' },
+        { ...page, bodyLength: 0, status: '200' },
+        { ...page, bodyLength: 0, headers: { a: 1 } },
+        { ...page, bodyLength: 0, tags: { a: 'x' } },
+        { ...page, bodyLength: 5 },
+        { kind: 'pass', storedAt: 1, deleteAt: 2 },
+      ]
+      for (const header of bad) {
+        await rawSet(envelope(header))
+        await expect(store.get(key), JSON.stringify(header)).rejects.toMatchObject(CORRUPT)
+      }
+      await rawSet(envelope({ ...page, bodyLength: 0 }))
+      expect(await store.get(key)).toMatchObject({ kind: 'page', status: 200 })
+    })
+
+    it('stops decompressing a body that grows past the length its header announces', async () => {
+      // Announced lengths on both sides of the synchronous limit, actual body 200 KB.
+      for (const announced of [10, 70_000]) {
+        const { body: _body, ...page } = makePage()
+        const json = Buffer.from(JSON.stringify({ ...page, bodyLength: announced }))
+        const pre = Buffer.alloc(10)
+        pre.write('CTPG', 0, 'latin1')
+        pre[4] = 1
+        pre[5] = CODEC_BROTLI
+        pre.writeUInt32BE(json.length, 6)
+        await rawSet(Buffer.concat([pre, json, brotliCompressSync(Buffer.alloc(200_000, 'a'))]))
+        await expect(store.get(key), `${announced} bytes announced`).rejects.toThrow(/does not decompress/)
+      }
+    })
+
+    it('reports a tag counter that is not a number as corrupt', async () => {
+      await t.redis.hset(store.keys.tags, 'v:products', 'many')
+      await expect(store.tagStates(['products'])).rejects.toMatchObject(CORRUPT)
+    })
+  })
+
+  describe('atomic purges', () => {
+    it('moves no tag at all when one of them can not move', async () => {
+      await store.purgeTags(['good'], false)
+      await t.redis.hset(store.keys.tags, 'v:bad', 'not a number')
+      await expect(store.purgeTags(['good', 'other', 'bad'], true)).rejects.toThrow(/tag state of "bad" is not an integer/)
+      expect(await t.redis.hmget(store.keys.tags, 'v:good', 'h:good', 'v:other')).toEqual(['1', null, null])
+    })
+  })
+
+  describe('options and arguments', () => {
+    it('rejects unknown options, a bad threshold, a bad prefix and a missing client', () => {
+      const redis = t.redis
+      const code = { code: 'CUTOVER_ERR_STORE_OPTIONS_INVALID' }
+      expect(() => new RedisPageStore({ redis, prefix: 'p', ttl: 1 } as never)).toThrow(expect.objectContaining(code))
+      expect(() => new RedisPageStore({ redis, prefix: 'p', compressAbove: -1 })).toThrow(/compressAbove/)
+      expect(() => new RedisPageStore({ redis, prefix: 'p', compressAbove: 1.5 })).toThrow(/compressAbove/)
+      expect(() => new RedisPageStore({ redis: {} as never, prefix: 'p' })).toThrow(expect.objectContaining(code))
+      expect(() => new RedisPageStore({ redis, prefix: 'a{b}' })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_STORE_ARGUMENT_INVALID' }))
+    })
+
+    it('defaults the prefix to cutover and the threshold to 8192', () => {
+      const plain = new RedisPageStore({ redis: t.redis })
+      expect(plain.keys.tags).toBe('cutover:v1:tags')
+      expect(plain.compressAbove).toBe(8192)
+    })
+
+    it('rejects bad lease durations, tokens and entries with coded errors', async () => {
+      const code = { code: 'CUTOVER_ERR_STORE_ARGUMENT_INVALID' }
+      await expect(store.acquireLease(key, 0)).rejects.toMatchObject(code)
+      await expect(store.acquireLease(key, 1.5)).rejects.toMatchObject(code)
+      await expect(store.releaseLease(key, '')).rejects.toMatchObject(code)
+      await expect(store.set(key, makePage({ deleteAt: Number.NaN }))).rejects.toMatchObject(code)
+      await expect(store.set(key, makePage({ body: 'text' as unknown as Buffer }))).rejects.toMatchObject(code)
+      await expect(store.set(key, { ...makePass(), kind: 'other' } as never)).rejects.toMatchObject(code)
+      await expect(store.delete('k' as never)).rejects.toMatchObject(code)
+      await expect(store.purgeTags(['a'], 'yes' as never)).rejects.toMatchObject(code)
+      await expect(store.purgeTags([''], false)).rejects.toMatchObject(code)
+      await expect(store.tagStates([42 as unknown as string])).rejects.toMatchObject(code)
+    })
+
+    it('leaves the caller\'s client open on close', async () => {
+      await store.close()
+      expect(await t.redis.ping()).toBe('PONG')
+    })
+  })
+})
