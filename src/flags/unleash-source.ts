@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client'
 import type { ClientFeaturesResponse } from 'unleash-client'
 import {
@@ -100,14 +101,18 @@ export class UnleashFlagSource extends StateTable {
   }
 
   /**
-   * Stops polling. A start-up fetch still in flight is awaited first:
-   * destroying the client under it would let it re-arm its poll timer.
+   * Stops polling. unleash-client's destroy() removes its repository's error
+   * listeners, so a fetch still in flight that then fails throws an uncaught
+   * error. The start-up fetch is awaited before destroy(); for a later poll in
+   * flight (which cannot be awaited) a listener is put back to absorb it.
    */
   async close(): Promise<void> {
     const client = this.#client
     if (!client) return
     await this.#starting
     client.destroy()
+    const repository: unknown = Reflect.get(client, 'repository')
+    if (repository instanceof EventEmitter) repository.on('error', () => {})
   }
 
   #createClient(): Unleash {

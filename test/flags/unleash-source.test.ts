@@ -158,5 +158,27 @@ describe('UnleashFlagSource', () => {
         process.off('uncaughtException', onUncaught)
       }
     })
+
+    it('close() while a later poll is in flight: its failure is absorbed, not thrown', async () => {
+      const uncaught: unknown[] = []
+      const onError = (err: unknown) => uncaught.push(err)
+      process.on('uncaughtException', onError)
+      process.on('unhandledRejection', onError)
+      try {
+        const source = open({ url: `http://127.0.0.1:${port}/api`, refreshIntervalMs: 10 })
+        sources.pop()
+        const before = connections
+        await source.start({ timeoutMs: 1000 })
+        const until = Date.now() + 3000
+        while (connections - before < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 2))
+        expect(connections - before).toBe(2)
+        await source.close()
+        await new Promise((r) => setTimeout(r, 300))
+        expect(uncaught).toEqual([])
+      } finally {
+        process.off('uncaughtException', onError)
+        process.off('unhandledRejection', onError)
+      }
+    })
   })
 })
