@@ -66,6 +66,14 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
   }
 }
 
+/** The round with the median throughput (its latencies come with it). */
+export function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps)
+  const mid = sorted[Math.floor(sorted.length / 2)]
+  if (!mid) throw new Error('no results')
+  return mid
+}
+
 export interface Row {
   name: string
   result: LoadResult
