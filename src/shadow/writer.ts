@@ -142,7 +142,12 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
         capped += refused
         await conn.query('UPDATE shadow_daily SET stored = stored + ?, capped = capped + ? WHERE route = ? AND day = ?', [records.length - refused, refused, route, day])
       }
-      for (const r of kept) await writeSample(conn, r)
+      const diffRows: unknown[][] = []
+      for (const r of kept) diffRows.push(...(await writeSample(conn, r)))
+      // One insert for the whole batch's differences.
+      for (let i = 0; i < diffRows.length; i += 1000) {
+        await conn.query('INSERT INTO shadow_diffs (sample_id, route, at_ms, path, shape, kind, cause, ignored_reason) VALUES ?', [diffRows.slice(i, i + 1000)])
+      }
       await conn.commit()
       counters.written += kept.length
       counters.capped += capped
@@ -154,7 +159,8 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
     }
   }
 
-  async function writeSample(conn: mysql.PoolConnection, r: ShadowRecord): Promise<void> {
+  /** Writes the sample and its examples; returns its difference rows for the batch insert. */
+  async function writeSample(conn: mysql.PoolConnection, r: ShadowRecord): Promise<unknown[][]> {
     const [res] = await conn.query<mysql.ResultSetHeader>(
       `INSERT INTO shadow_samples (route, at_ms, method, url, outcome, cause, error, candidate_source, page_age_ms,
         control_status, control_ms, control_db_calls, control_redis_calls,
@@ -170,20 +176,19 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
     )
     const id = res.insertId
     const diffs = [...r.diffs].sort((a, b) => rank(a) - rank(b)).slice(0, maxDiffRows)
-    if (diffs.length > 0) {
-      await conn.query('INSERT INTO shadow_diffs (sample_id, route, at_ms, path, shape, kind, cause, ignored_reason) VALUES ?', [
-        diffs.map((d) => [id, r.route, r.at, d.path.slice(0, 512), d.shape.slice(0, 512), d.kind, d.cause, d.ignored ? `${d.ignored.rule}: ${d.ignored.reason}`.slice(0, 255) : null]),
-      ])
-    }
-    if (r.outcome !== 'mismatch') return
+    const rows = diffs.map((d) => [id, r.route, r.at, d.path.slice(0, 512), d.shape.slice(0, 512), d.kind, d.cause, d.ignored ? `${d.ignored.rule}: ${d.ignored.reason}`.slice(0, 255) : null])
+    if (r.outcome !== 'mismatch') return rows
     const shapes: string[] = []
     for (const d of diffs) if (d.cause !== null && !shapes.includes(d.shape)) shapes.push(d.shape)
     const day = utcDay(r.at)
     for (const shape of shapes.slice(0, maxExamplePaths)) {
       const hash = sha1(shape)
-      await conn.query('INSERT INTO shadow_reservoir (route, day, shape_hash, seen) VALUES (?, ?, ?, 1) ON DUPLICATE KEY UPDATE seen = seen + 1', [r.route, day, hash])
-      const [[row]] = await conn.query<mysql.RowDataPacket[]>('SELECT seen FROM shadow_reservoir WHERE route = ? AND day = ? AND shape_hash = ?', [r.route, day, hash])
-      const seen = Number(row?.seen ?? 1)
+      // LAST_INSERT_ID(expr) hands the new count back in the same statement; a first offer inserts (insertId 0).
+      const [offer] = await conn.query<mysql.ResultSetHeader>(
+        'INSERT INTO shadow_reservoir (route, day, shape_hash, seen) VALUES (?, ?, ?, 1) ON DUPLICATE KEY UPDATE seen = LAST_INSERT_ID(seen + 1)',
+        [r.route, day, hash],
+      )
+      const seen = offer.insertId > 0 ? Number(offer.insertId) : 1
       // Algorithm R: the n-th offer replaces a random slot with probability k/n, so every offer is equally likely to be kept.
       const slot = seen <= k ? seen - 1 : Math.floor(random() * seen)
       if (slot >= k) continue
@@ -197,6 +202,7 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
         ],
       )
     }
+    return rows
   }
 
   function flushOnce(): Promise<void> {
