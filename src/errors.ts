@@ -70,6 +70,37 @@ export const CUTOVER_ERR_STORE_OPTIONS_INVALID = createError(
   TypeError,
 )
 
+// ---- meter, refresh queue, amplification report and demo
+export const CUTOVER_ERR_METER_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_METER_OPTIONS_INVALID',
+  'expected meter option %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_QUEUE_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_QUEUE_OPTIONS_INVALID',
+  'expected refresh queue option %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_QUEUE_JOB_INVALID = createError(
+  'CUTOVER_ERR_QUEUE_JOB_INVALID',
+  'expected a refresh job {table: string, id: string | number, origin?: string}, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_REPORT_WINDOW_INVALID = createError(
+  'CUTOVER_ERR_REPORT_WINDOW_INVALID',
+  'expected a report window %s, got %s',
+  500,
+  RangeError,
+)
+export const CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE = createError<[string, string, string, string]>(
+  'CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE',
+  '%s is not reachable at %s (%s); start it or set %s to where it runs',
+  500,
+)
+
 // ---- flags (route modes, flag sources, admin writer)
 export const CUTOVER_ERR_FLAGS_OPTIONS_INVALID = createError(
   'CUTOVER_ERR_FLAGS_OPTIONS_INVALID',

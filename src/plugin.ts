@@ -62,7 +62,6 @@ function pathRules(app: FastifyInstance): PathRules {
   return {
     ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
     ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
-    caseSensitive: pick('caseSensitive', true),
   }
 }
 

@@ -1,0 +1,79 @@
+import { parseArgs } from 'node:util'
+import { seedDemoData } from '../../demo/schema.js'
+import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, openDemoDatabase, openDemoRedis, redactUrl } from '../../demo/services.js'
+import { startDemoStack } from '../../demo/stack.js'
+import { usage, type CliCommand } from '../command.js'
+import { positiveInt, queueDriver } from './demo.js'
+
+export const demoServeCommand: CliCommand = {
+  name: ['demo', 'serve'],
+  summary: 'run the demo app and its refresh worker on a port, legacy or with the page cache on',
+  help: `usage: cutover demo serve [--port N] [--host H] [--page-cache] [--queue list|bullmq] [--database NAME] [--prefix P]
+                         [--metrics] [--worker-concurrency N]
+
+Seeds the demo database if needed, then serves the demo app with its refresh
+worker in this process until interrupted (Ctrl-C). Point your own load or
+tools at it. The meter writes under the prefix: read it with
+\`cutover report amplification --prefix P\`.
+
+  --port N                port (default 3000)
+  --host H                address to listen on (default 127.0.0.1)
+  --page-cache            page cache on for the read routes (their refresh jobs stop)
+  --queue D               refresh queue driver: list (default) or bullmq
+  --database NAME         MySQL database (default ${DEFAULT_DEMO_DATABASE})
+  --prefix P              Redis key prefix (default cutover-demo)
+  --metrics               serve Prometheus metrics at /metrics
+  --worker-concurrency N  refresh jobs the worker runs at once (default 32)
+
+Routes: GET /api/products?page&sort&category, GET /api/products/:id,
+GET /api/categories/:id/products?page&sort, PUT /api/products/:id.
+Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`,
+  async run(argv, io) {
+    const { values } = usage(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          port: { type: 'string', default: '3000' },
+          host: { type: 'string', default: '127.0.0.1' },
+          'page-cache': { type: 'boolean', default: false },
+          queue: { type: 'string', default: 'list' },
+          database: { type: 'string', default: DEFAULT_DEMO_DATABASE },
+          prefix: { type: 'string', default: 'cutover-demo' },
+          metrics: { type: 'boolean', default: false },
+          'worker-concurrency': { type: 'string', default: '32' },
+        },
+      }),
+    )
+    const port = positiveInt('port', values.port)
+    const queue = queueDriver(values.queue)
+    const workerConcurrency = positiveInt('worker-concurrency', values['worker-concurrency'])
+    const mysqlUrl = io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL
+    const redis = await openDemoRedis(io.env.REDIS_URL ?? DEFAULT_REDIS_URL)
+    const pool = await openDemoDatabase(mysqlUrl, values.database, 20).catch((err: unknown) => {
+      redis.disconnect()
+      throw err
+    })
+    try {
+      const rows = await seedDemoData(pool)
+      const stack = await startDemoStack({
+        pool, redis, prefix: values.prefix, queue, pageCache: values['page-cache'], metrics: values.metrics, workerConcurrency,
+      })
+      const url = await stack.app.listen({ port, host: values.host })
+      io.out(`demo app (${values['page-cache'] ? 'page cache on for the read routes' : 'legacy'}) with its refresh worker at ${url}`)
+      io.out(`database ${values.database} at ${redactUrl(mysqlUrl)}: ${rows.toLocaleString('en-US')} products; queue driver ${queue}`)
+      io.out(`try: curl '${url}/api/products?page=1&sort=price'${values.metrics ? `; metrics at ${url}/metrics` : ''}`)
+      io.out(`figures: cutover report amplification --prefix ${values.prefix} --since 5m   (Ctrl-C stops)`)
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      io.out('stopping')
+      await stack.close()
+      return 0
+    } finally {
+      await pool.end()
+      redis.disconnect()
+    }
+  },
+}

@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util'
+import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
+import { runDemo } from '../../demo/run-demo.js'
+import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL } from '../../demo/services.js'
+import type { QueueDriverName } from '../../demo/stack.js'
+import { usage, type CliCommand } from '../command.js'
+
+export function positiveInt(name: string, text: string): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 1) throw new CUTOVER_ERR_CLI_USAGE(`--${name} must be a positive integer, got "${text}"`)
+  return n
+}
+
+export function queueDriver(text: string): QueueDriverName {
+  if (text !== 'list' && text !== 'bullmq') throw new CUTOVER_ERR_CLI_USAGE(`--queue must be list or bullmq, got "${text}"`)
+  return text
+}
+
+export const demoCommand: CliCommand = {
+  name: ['demo'],
+  summary: 'the legacy app measured under load, then with the page cache on: before/after report',
+  help: `usage: cutover demo [--duration S] [--connections N] [--queue list|bullmq] [--database NAME] [--prefix P]
+                   [--drain S] [--worker-concurrency N] [--out DIR]
+
+Creates and seeds the demo database (10,000 products, idempotent), starts the
+legacy app (object cache in Redis, one refresh job per record served) with its
+worker, drives load (autocannon: product lists, category pages, single
+products with skewed popularity, 1% writes) and prints the amplification
+table. Then turns the page cache on for the read routes (their refresh jobs
+stop), repeats the same load and prints before/after side by side. Writes the
+report as HTML, Markdown and JSON.
+
+  --duration S            seconds of load per phase (default 15)
+  --connections N         concurrent connections (default 8)
+  --queue D               refresh queue driver: list (default) or bullmq
+  --database NAME         MySQL database, created if missing (default ${DEFAULT_DEMO_DATABASE})
+  --prefix P              Redis key prefix (default cutover-demo; the meter writes
+                          under <P>-legacy and <P>-pagecache)
+  --drain S               longest wait for the worker to run the legacy backlog (default 10);
+                          jobs still queued then count at the measured reads per job
+  --worker-concurrency N  refresh jobs the worker runs at once (default 32)
+  --out DIR               report directory (default ./reports)
+
+Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`,
+  async run(argv, io) {
+    const { values } = usage(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          duration: { type: 'string', default: '15' },
+          connections: { type: 'string', default: '8' },
+          queue: { type: 'string', default: 'list' },
+          database: { type: 'string', default: DEFAULT_DEMO_DATABASE },
+          prefix: { type: 'string', default: 'cutover-demo' },
+          drain: { type: 'string', default: '10' },
+          'worker-concurrency': { type: 'string', default: '32' },
+          out: { type: 'string', default: 'reports' },
+        },
+      }),
+    )
+    await runDemo({
+      mysqlUrl: io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
+      redisUrl: io.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      database: values.database,
+      prefix: values.prefix,
+      queue: queueDriver(values.queue),
+      durationSeconds: positiveInt('duration', values.duration),
+      connections: positiveInt('connections', values.connections),
+      drainSeconds: positiveInt('drain', values.drain),
+      workerConcurrency: positiveInt('worker-concurrency', values['worker-concurrency']),
+      outDir: values.out,
+      log: io.out,
+    })
+    return 0
+  },
+}

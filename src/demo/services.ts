@@ -1,0 +1,74 @@
+import { Redis } from 'ioredis'
+import mysql from 'mysql2/promise'
+import { CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE } from '../errors.js'
+
+export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306'
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
+export const DEFAULT_DEMO_DATABASE = 'cutover_demo'
+
+/** The URL with any password replaced, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url)
+    if (u.password) u.password = '***'
+    return u.toString()
+  } catch {
+    return url
+  }
+}
+
+/** The MySQL URL pointed at `database`. */
+export function databaseUrl(mysqlUrl: string, database: string): string {
+  const u = new URL(mysqlUrl)
+  u.pathname = `/${database}`
+  return u.toString()
+}
+
+/**
+ * Creates `database` if absent and opens a pool on it. Fails with
+ * CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL when MySQL can't be reached.
+ */
+export async function openDemoDatabase(mysqlUrl: string, database: string, connectionLimit = 10): Promise<mysql.Pool> {
+  if (!/^[A-Za-z0-9_]+$/.test(database)) {
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('MySQL', redactUrl(mysqlUrl), `database name "${database}" must be letters, digits and "_"`, '--database')
+  }
+  let admin: mysql.Connection | undefined
+  try {
+    admin = await mysql.createConnection({ uri: mysqlUrl, connectTimeout: 3000 })
+    await admin.query(`CREATE DATABASE IF NOT EXISTS \`${database}\``)
+  } catch (err) {
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('MySQL', redactUrl(mysqlUrl), (err as Error).message || String((err as { code?: string }).code), 'MYSQL_URL')
+  } finally {
+    await admin?.end().catch(() => undefined)
+  }
+  return mysql.createPool({ uri: databaseUrl(mysqlUrl, database), connectionLimit })
+}
+
+/** Connects to Redis, failing with CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL. */
+export async function openDemoRedis(redisUrl: string): Promise<Redis> {
+  const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null })
+  // Failures surface as rejected commands (and the coded error below); no unhandled 'error' events.
+  redis.on('error', () => undefined)
+  try {
+    await redis.connect()
+    await redis.ping()
+  } catch (err) {
+    redis.disconnect()
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('Redis', redactUrl(redisUrl), (err as Error).message, 'REDIS_URL')
+  }
+  // Connected: from now on reconnect as usual.
+  redis.options.retryStrategy = (times) => Math.min(times * 100, 2000)
+  return redis
+}
+
+/** Deletes every key matching `pattern` (the demo's own keys only). */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
+  let cursor = '0'
+  let deleted = 0
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+    cursor = next
+    if (keys.length > 0) deleted += await redis.del(...keys)
+  } while (cursor !== '0')
+  return deleted
+}

@@ -1,0 +1,49 @@
+import type { ConsumeOptions, RefreshConsumer, RefreshHandler, RefreshJob, RefreshQueue } from '../queue/refresh-queue.js'
+import { BACKGROUND_ROUTE, currentMeterContext } from './context.js'
+import type { Meter } from './meter.js'
+
+export interface MeteredRefreshQueue extends RefreshQueue {
+  /** Samples depth() every `everyMs` into the meter's queue gauges; returns a function that stops it. */
+  sampleDepth(everyMs: number): () => void
+}
+
+/**
+ * A refresh queue whose jobs carry the route that enqueued them (`origin`),
+ * so a worker consuming through the same wrapper charges each job's DB reads
+ * back to that route, in whichever process it runs. Inside a shadow render
+ * nothing is enqueued: shadows never write.
+ */
+export function meterQueue(queue: RefreshQueue, meter: Meter): MeteredRefreshQueue {
+  return {
+    driver: queue.driver,
+    name: queue.name,
+    async enqueue(jobs: readonly RefreshJob[]): Promise<void> {
+      const context = currentMeterContext()
+      if (context?.shadow) {
+        // Counted in the shadow scope as what the page would have cost.
+        if (jobs.length > 0) meter.countShadowEnqueue(context.route, jobs.length)
+        return
+      }
+      const stamped = jobs.map((job) => (job.origin === undefined ? { ...job, origin: context?.route ?? BACKGROUND_ROUTE } : job))
+      await queue.enqueue(stamped)
+      const perOrigin = new Map<string, number>()
+      for (const job of stamped) perOrigin.set(job.origin as string, (perOrigin.get(job.origin as string) ?? 0) + 1)
+      for (const [origin, n] of perOrigin) meter.countEnqueued(origin, n)
+    },
+    consume(handler: RefreshHandler, options?: ConsumeOptions): RefreshConsumer {
+      return queue.consume((job) => meter.runJob(job.origin, () => handler(job)), options)
+    },
+    async depth(): Promise<number> {
+      const depth = await queue.depth()
+      meter.recordQueueDepth(queue.name, depth)
+      return depth
+    },
+    sampleDepth(everyMs: number): () => void {
+      const timer = setInterval(() => void this.depth().catch(() => undefined), everyMs)
+      timer.unref()
+      return () => clearInterval(timer)
+    },
+    close: () => queue.close(),
+  }
+}
+

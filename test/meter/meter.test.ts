@@ -1,0 +1,127 @@
+import { Registry } from 'prom-client'
+import { afterAll, describe, expect, it } from 'vitest'
+import { runWithMeterContext } from '../../src/meter/context.js'
+import { Meter } from '../../src/meter/meter.js'
+import { readMeter } from '../../src/meter/read.js'
+import { redisForTest } from '../helpers/redis.js'
+
+const env = redisForTest('meter')
+afterAll(() => env.cleanup())
+
+const T0 = Date.UTC(2026, 0, 1, 12, 0, 0)
+
+function meterAt(clock: { now: number }, extra: Partial<ConstructorParameters<typeof Meter>[0]> = {}): Meter {
+  return new Meter({ redis: env.redis, prefix: env.prefix, bucketSeconds: 60, flushIntervalMs: 0, now: () => clock.now, ...extra })
+}
+
+describe('Meter', () => {
+  it('charges DB calls to the request route, or as refresh reads inside a job', async () => {
+    const clock = { now: T0 }
+    const meter = meterAt(clock)
+    runWithMeterContext({ route: 'a', shadow: false, source: 'request' }, () => {
+      meter.countQuery()
+      meter.countQuery()
+      meter.countRedis(3)
+    })
+    meter.countEnqueued('a', 2)
+    await meter.runJob('a', async () => meter.countQuery())
+    meter.countQuery() // outside any request
+    await meter.close()
+    const reading = await readMeter({ redis: env.redis, prefix: env.prefix, from: T0, to: T0 + 1000 })
+    expect(reading.user.get('a')?.counters).toEqual({ queries: 2, redis: 3, jobs: 2, refreshReads: 1, jobsDone: 1 })
+    expect(reading.user.get('(background)')?.counters).toEqual({ queries: 1 })
+    expect(reading.backlog.get('a')).toBe(1)
+  })
+
+  it('keeps time buckets apart so a window picks only its own', async () => {
+    const clock = { now: T0 + 3_600_000 }
+    const meter = meterAt(clock, { prefix: `${env.prefix}-win` })
+    const request = (route: string): void => meter.recordRequest({ route, shadow: false, durationMs: 10, statusCode: 200 })
+    request('r')
+    clock.now += 60_000
+    request('r')
+    request('r')
+    await meter.flush()
+    clock.now += 60_000
+    request('r')
+    await meter.close()
+    const read = (from: number, to: number) => readMeter({ redis: env.redis, prefix: `${env.prefix}-win`, from, to })
+    const base = T0 + 3_600_000
+    expect((await read(base, base + 59_000)).user.get('r')?.counters.requests).toBe(1)
+    expect((await read(base + 60_000, base + 119_000)).user.get('r')?.counters.requests).toBe(2)
+    const all = await read(base, base + 180_000)
+    expect(all.user.get('r')?.counters.requests).toBe(4)
+    expect(all.dataFrom).toBe(base)
+    expect(all.dataTo).toBe(base + 180_000)
+  })
+
+  it('adds up counts flushed by several meters (processes) into one bucket', async () => {
+    const clock = { now: T0 + 7_200_000 }
+    const prefix = `${env.prefix}-multi`
+    const meters = [meterAt(clock, { prefix }), meterAt(clock, { prefix })]
+    for (const meter of meters) {
+      runWithMeterContext({ route: 'x', shadow: false, source: 'request' }, () => meter.countQuery())
+      meter.recordQueueDepth('refresh', meter === meters[0] ? 40 : 7)
+    }
+    await Promise.all(meters.map((m) => m.close()))
+    const reading = await readMeter({ redis: env.redis, prefix, from: clock.now, to: clock.now })
+    expect(reading.user.get('x')?.counters.queries).toBe(2)
+    expect(reading.queues.get('refresh')?.depthMax).toBe(40)
+  })
+
+  it('counts shadow requests apart from user requests and reads page-cache hits from Cache-Status', async () => {
+    const clock = { now: T0 + 10_800_000 }
+    const prefix = `${env.prefix}-shadow`
+    const meter = meterAt(clock, { prefix })
+    meter.recordRequest({ route: 'p', shadow: false, durationMs: 1, statusCode: 200, cacheStatus: 'cutover; hit; ttl=20' })
+    meter.recordRequest({ route: 'p', shadow: false, durationMs: 1, statusCode: 200, cacheStatus: 'cutover; fwd=miss; stored' })
+    meter.recordRequest({ route: 'p', shadow: false, durationMs: 1, statusCode: 503 })
+    meter.recordRequest({ route: 'p', shadow: true, durationMs: 1, statusCode: 200 })
+    await meter.close()
+    const reading = await readMeter({ redis: env.redis, prefix, from: clock.now, to: clock.now })
+    expect(reading.user.get('p')?.counters).toMatchObject({ requests: 3, errors: 1, cacheLookups: 2, cacheHits: 1 })
+    expect(reading.shadow.get('p')?.counters.requests).toBe(1)
+  })
+
+  it('keeps counts it could not send and sends them on the next flush', async () => {
+    const clock = { now: T0 + 14_400_000 }
+    const prefix = `${env.prefix}-retry`
+    const broken = env.connect()
+    const meter = new Meter({ redis: broken, prefix, flushIntervalMs: 0, now: () => clock.now })
+    runWithMeterContext({ route: 'k', shadow: false, source: 'request' }, () => meter.countQuery())
+    broken.disconnect()
+    await expect(meter.flush()).rejects.toThrow()
+    broken.connect()
+    await meter.close()
+    const reading = await readMeter({ redis: env.redis, prefix, from: clock.now, to: clock.now })
+    expect(reading.user.get('k')?.counters.queries).toBe(1)
+  })
+
+  it('exports its counts to a prom-client registry', async () => {
+    const registry = new Registry()
+    const meter = meterAt({ now: Date.now() }, { registry, prefix: `${env.prefix}-prom` })
+    runWithMeterContext({ route: 'products.list', shadow: false, source: 'request' }, () => meter.countQuery())
+    await meter.runJob('products.list', async () => meter.countQuery())
+    await meter.flush()
+    runWithMeterContext({ route: 'products.list', shadow: false, source: 'request' }, () => meter.countQuery())
+    meter.recordRequest({ route: 'products.list', shadow: false, durationMs: 12, statusCode: 200 })
+    const text = await registry.metrics()
+    expect(text).toContain('cutover_meter_db_calls_total{route="products.list",traffic="user",kind="inline"} 2')
+    expect(text).toContain('cutover_meter_db_calls_total{route="products.list",traffic="user",kind="refresh"} 1')
+    expect(text).toContain('cutover_meter_requests_total{route="products.list",traffic="user"} 1')
+    expect(text).toMatch(/cutover_meter_request_duration_seconds_count\{route="products.list",traffic="user"\} 1/)
+    await meter.close()
+  })
+
+  it('rejects bad options with coded errors', () => {
+    const code = { code: 'CUTOVER_ERR_METER_OPTIONS_INVALID' }
+    expect(() => new Meter({} as never)).toThrow(expect.objectContaining(code))
+    expect(() => new Meter({ redis: env.redis, bucketSeconds: 0 })).toThrow(/bucketSeconds/)
+    expect(() => new Meter({ redis: env.redis, prefix: '' })).toThrow(/prefix/)
+    expect(() => new Meter({ redis: env.redis, flushIntervalMs: -1 })).toThrow(/flushIntervalMs/)
+  })
+
+  it('rejects a reversed report window', async () => {
+    await expect(readMeter({ redis: env.redis, from: 10, to: 5 })).rejects.toMatchObject({ code: 'CUTOVER_ERR_REPORT_WINDOW_INVALID' })
+  })
+})
