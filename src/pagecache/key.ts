@@ -71,8 +71,9 @@ export function normalizePath(rawUrl: string, rules: PathRules): string {
   return path === '' ? '/' : path
 }
 
+// Values keep their type: the key's JSON tells the object {"b":"1"} from the
+// string '{"b":"1"}', which a nested query parser yields for different URLs.
 function queryValue(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)))
   return value === undefined ? null : value
 }
 

@@ -98,6 +98,43 @@ describe.each(STORES)('query strings ($name)', (store) => {
   })
 })
 
+/**
+ * A bracket-notation parser in the style of `qs`: `a[]=x` pushes a string,
+ * `a[][k]=x` pushes an object. Apps plug such parsers in with Fastify's
+ * `querystringParser`.
+ */
+function bracketParser(str: string): Record<string, unknown> {
+  const out: Record<string, unknown[]> = {}
+  for (const [name, value] of new URLSearchParams(str)) {
+    const m = /^(\w+)\[\](?:\[(\w+)\])?$/.exec(name)
+    if (!m) continue
+    const list = (out[m[1]!] ??= [])
+    list.push(m[2] ? { [m[2]]: value } : value)
+  }
+  return out
+}
+
+describe.each(STORES)('query values of other types ($name)', (store) => {
+  const build = appsFor(store)
+
+  it('an array of objects and an array of their JSON strings are two pages (no type confusion in the key)', async () => {
+    const app = await build(
+      (a) => {
+        a.get('/filter', { config: { cutover: { id: 'filter', ttl: 60 } } }, async (req) => {
+          const first = (req.query as { f?: unknown[] }).f?.[0]
+          return { kind: typeof first, value: first }
+        })
+      },
+      { querystringParser: bracketParser },
+    )
+    const asObject = await app.inject('/filter?f[][color]=red')
+    const asString = await app.inject(`/filter?f[]=${encodeURIComponent('{"color":"red"}')}`)
+    expect(asObject.json()).toEqual({ kind: 'object', value: { color: 'red' } })
+    expect(asString.json()).toEqual({ kind: 'string', value: '{"color":"red"}' })
+    expect(String(asString.headers['cache-status'])).toContain('stored')
+  })
+})
+
 describe('allowListedRequest', () => {
   it('drops empty and malformed segments rather than guessing what they mean', () => {
     expect(allowListedRequest('/s?&&a=1&%zz=2&b', { a: '1', b: '' }, ['a'])).toEqual({ url: '/s?a=1', query: { a: '1' } })
