@@ -35,9 +35,27 @@ export interface UnleashFlagSourceOptions extends StateTableOptions {
   storageProvider?: StorageProvider | 'memory'
   /** unleash-client's Unleash project filter. */
   projectName?: string
+  /**
+   * unleash-client stops polling for good after a 401/403. The source then
+   * starts a fresh client after this many ms (and again while the answer stays
+   * 401/403), so a fixed token takes effect without a restart. @default 60000
+   */
+  authRetryMs?: number
 }
 
 const FETCH_WARNING = /responded \d{3}|Backing off/
+const AUTH_REFUSED = /responded 40[13]\b/
+
+/**
+ * unleash-client's destroy() removes its repository's error listeners, so a
+ * fetch still in flight that then fails would throw an uncaught error; a
+ * listener is put back to absorb it.
+ */
+function destroyClient(client: Unleash): void {
+  client.destroy()
+  const repository: unknown = Reflect.get(client, 'repository')
+  if (repository instanceof EventEmitter) repository.on('error', () => {})
+}
 
 /**
  * Route flags from Unleash through unleash-client. Reads come from a state
@@ -54,6 +72,9 @@ export class UnleashFlagSource extends StateTable {
   #fetchFaults = 0
   #lastGood = new Map<string, RouteState>()
   #sawData = false
+  #storage: StorageProvider | undefined
+  #authRetry: NodeJS.Timeout | undefined
+  #closed = false
 
   constructor(options: UnleashFlagSourceOptions) {
     super(options)
@@ -63,13 +84,16 @@ export class UnleashFlagSource extends StateTable {
       }
     }
     // unleash-client's retry policy rejects request timeouts under its 1s minimum backoff.
-    for (const [key, min] of [['refreshIntervalMs', 10], ['fetchTimeoutMs', 1000]] as const) {
+    for (const [key, min] of [['refreshIntervalMs', 10], ['fetchTimeoutMs', 1000], ['authRetryMs', 10]] as const) {
       const v = options[key]
       if (v !== undefined && (!Number.isInteger(v) || v < min)) {
         throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID(`${key} to be an integer >= ${min} (milliseconds)`, JSON.stringify(v))
       }
     }
     this.#options = options
+    // One storage for every client this source makes: a client started after
+    // an auth failure begins from the last good payload, not from the bootstrap.
+    this.#storage = options.storageProvider === 'memory' ? new InMemStorageProvider<ClientFeaturesResponse>() : options.storageProvider
     this.flagPrefix = options.flagPrefix ?? 'cutover.'
     this.#killFlag = killFlagNameFor(this.flagPrefix)
   }
@@ -77,7 +101,7 @@ export class UnleashFlagSource extends StateTable {
   async start(options: FlagSourceStartOptions = {}): Promise<FlagSourceStatus> {
     const timeoutMs = options.timeoutMs ?? 5000
     if (this.#client) throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID('start() to be called once', 'a second call')
-    const client = this.#createClient()
+    const client = this.#createClient(true)
     this.#client = client
     const faultsBefore = this.#fetchFaults
     // start() resolves once the first fetch has finished, whatever its outcome
@@ -101,23 +125,36 @@ export class UnleashFlagSource extends StateTable {
   }
 
   /**
-   * Stops polling. unleash-client's destroy() removes its repository's error
-   * listeners, so a fetch still in flight that then fails throws an uncaught
-   * error. The start-up fetch is awaited before destroy(); for a later poll in
-   * flight (which cannot be awaited) a listener is put back to absorb it.
+   * Stops polling. The start-up fetch is awaited before destroy() (see
+   * destroyClient); a later poll in flight cannot be awaited and is absorbed.
    */
   async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#authRetry)
     const client = this.#client
     if (!client) return
     await this.#starting
-    client.destroy()
-    const repository: unknown = Reflect.get(client, 'repository')
-    if (repository instanceof EventEmitter) repository.on('error', () => {})
+    destroyClient(client)
   }
 
-  #createClient(): Unleash {
+  // After a 401/403 the old client has stopped polling (its last fetch is over),
+  // so destroying it and starting a new one is safe.
+  #retryAuthLater(): void {
+    if (this.#authRetry || this.#closed) return
+    this.#authRetry = setTimeout(() => {
+      this.#authRetry = undefined
+      if (this.#closed || !this.#client) return
+      destroyClient(this.#client)
+      const client = this.#createClient(false)
+      this.#client = client
+      this.#starting = client.start().catch((err: Error) => this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(err.message)))
+    }, this.#options.authRetryMs ?? 60_000)
+    this.#authRetry.unref()
+  }
+
+  #createClient(first: boolean): Unleash {
     const o = this.#options
-    const storage = o.storageProvider === 'memory' ? new InMemStorageProvider<ClientFeaturesResponse>() : o.storageProvider
+    const storage = this.#storage
     const client = new Unleash({
       url: o.url,
       appName: o.appName ?? 'cutover',
@@ -129,7 +166,7 @@ export class UnleashFlagSource extends StateTable {
       skipInstanceCountWarning: true,
       namePrefix: this.flagPrefix,
       ...(o.projectName ? { projectName: o.projectName } : {}),
-      ...(o.bootstrap ? { bootstrap: { data: o.bootstrap } } : {}),
+      ...(o.bootstrap && first ? { bootstrap: { data: o.bootstrap } } : {}),
       ...(storage ? { storageProvider: storage } : {}),
       disableAutoStart: true,
     })
@@ -139,6 +176,7 @@ export class UnleashFlagSource extends StateTable {
     client.on(UnleashEvents.Error, (err: Error) => {
       this.#fetchFaults++
       this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(err.message))
+      if (AUTH_REFUSED.test(err.message)) this.#retryAuthLater()
     })
     client.on(UnleashEvents.Warn, (msg: unknown) => {
       const text = msg instanceof Error ? msg.message : String(msg)

@@ -13,8 +13,9 @@ import { startUnleashServer, type UnleashServer } from '../helpers/unleash-serve
 
 const REFRESH_MS = 500
 const ROUTE = 'products.list'
-// unleash-server publishes a change to its client API on its own schedule
-// (about a second); a client sees it at its next poll after that.
+// unleash-server refreshes the revision its client API serves once a second
+// (a fixed schedule in the server); a client sees a change at its next poll
+// after that. The deadline adds slack for a loaded machine.
 const DEADLINE_MS = 2 * REFRESH_MS + 2000
 
 let server: UnleashServer

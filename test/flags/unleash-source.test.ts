@@ -53,6 +53,23 @@ describe('UnleashFlagSource', () => {
     fake.done()
   })
 
+  it('after a 401 starts a fresh client later, so a fixed token takes effect without a restart', async () => {
+    const fake = fakeUnleash()
+    fake.setRoutes({ r: { mode: 'canary', percent: 5 } })
+    const source = open({ url: fake.state.url, authRetryMs: 50, bootstrap: featuresFor({ r: { mode: 'off' } }) as never })
+    await source.start()
+    fake.state.status = 401
+    await fake.fetches(1)
+    // unleash-client has stopped polling; the state holds (not the bootstrap's).
+    expect(source.state('r')).toMatchObject({ mode: 'canary', percent: 5 })
+    fake.setRoutes({ r: { mode: 'on' } })
+    const until = Date.now() + 5000
+    while (source.state('r').mode !== 'on' && Date.now() < until) await new Promise((r) => setTimeout(r, 10))
+    expect(source.state('r').mode).toBe('on')
+    expect(source.stats().faults.CUTOVER_ERR_FLAGS_UNLEASH_FETCH).toBeGreaterThan(0)
+    fake.done()
+  })
+
   it('keeps the last good state through 5xx answers, logged and counted', async () => {
     const fake = fakeUnleash()
     fake.setRoutes({ r: { mode: 'shadow', shadowRate: 0.3 } })
