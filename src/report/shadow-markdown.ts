@@ -13,6 +13,14 @@ function treeLines(nodes: PathNode[], depth: number, out: string[]): void {
   }
 }
 
+/** Long diffs are cut for a pull request; the HTML and JSON reports keep them whole. */
+const maxPatchLines = 60
+
+function clip(patch: string, lines: number): string {
+  const all = patch.split('\n')
+  return all.length <= lines ? patch : [...all.slice(0, lines), `… ${all.length - lines} more lines (whole diff in the HTML and JSON reports)`].join('\n')
+}
+
 function route(r: RouteReport): string {
   const out: string[] = []
   out.push(`### \`${r.route}\` – ${r.verdict.ready ? '✅ ready' : '❌ not ready'}`, '')
@@ -36,7 +44,7 @@ function route(r: RouteReport): string {
   for (const e of r.examples) {
     out.push('', `<details><summary>${e.cause ?? 'ignored'} at <code>${escapeHtml(e.shape)}</code>: ${escapeHtml(`${e.method} ${e.url}`)}</summary>`, '')
     out.push('```sh', e.curl, '```')
-    if (e.patch) out.push('', '```diff', e.patch.trimEnd(), '```')
+    if (e.patch) out.push('', '```diff', clip(e.patch.trimEnd(), maxPatchLines), '```')
     out.push('', '</details>')
   }
   return out.join('\n')

@@ -44,7 +44,11 @@ export interface PathNode {
   name: string
   /** The shape up to here. */
   path: string
-  /** Samples with a difference at this path or below, per cause (`ignored` for rule-explained ones). */
+  /**
+   * Per cause (`ignored` for rule-explained ones): at a leaf, the samples with
+   * a difference there; above, the sum over the paths below (a sample that
+   * differs at two of them counts twice).
+   */
   counts: Partial<Record<Cause | 'ignored', number>>
   /** Reasons of the rules that explain differences here. */
   ignoredReasons: string[]
@@ -180,16 +184,20 @@ export function buildRouteReport(route: string, data: ReportData, options: Omit<
   const latency = { control: percentiles(compared.map((s) => s.controlMs)), candidate: percentiles(compared.map((s) => s.candidateMs)) }
   const policy = { ...options.policy, ...options.routePolicies?.[route] }
   const severity = (c: Cause | null): number => (c === null ? CAUSES.length : CAUSES.indexOf(c))
-  const seen = new Set<string>()
-  const examples = data.examples
-    .filter((e) => e.route === route)
-    .sort((a, b) => severity(a.cause) - severity(b.cause) || b.at - a.at)
-    .filter((e) => {
-      const key = `${e.shape}\n${e.at}\n${e.url}`
-      if (seen.has(key)) return false
-      seen.add(key)
-      return true
-    })
+  // One example per path shape first (most serious, most recent), then more of the same shapes.
+  const ordered = data.examples.filter((e) => e.route === route).sort((a, b) => severity(a.cause) - severity(b.cause) || b.at - a.at)
+  const shapes = new Set<string>()
+  const firsts: ExampleRow[] = []
+  const others: ExampleRow[] = []
+  for (const e of ordered) {
+    if (shapes.has(e.shape)) {
+      others.push(e)
+    } else {
+      shapes.add(e.shape)
+      firsts.push(e)
+    }
+  }
+  const examples = [...firsts, ...others]
     .slice(0, perRoute)
     .map((e) => ({ ...e, curl: curlFor(baseUrl, e) }))
   const stale = compared.filter((s) => s.cause === 'staleness').map((s) => s.pageAgeMs).filter((v): v is number => v !== null).sort((a, b) => a - b)

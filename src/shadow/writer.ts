@@ -175,7 +175,21 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
       ],
     )
     const id = res.insertId
-    const diffs = [...r.diffs].sort((a, b) => rank(a) - rank(b)).slice(0, maxDiffRows)
+    // Past the row cap, keep one row of every path shape and cause first, so the counts still show each of them.
+    const sorted = [...r.diffs].sort((a, b) => rank(a) - rank(b))
+    const firsts = new Set<string>()
+    const lead: ClassifiedDiff[] = []
+    const rest: ClassifiedDiff[] = []
+    for (const d of sorted) {
+      const key = `${d.shape}\n${d.cause ?? ''}`
+      if (firsts.has(key)) {
+        rest.push(d)
+      } else {
+        firsts.add(key)
+        lead.push(d)
+      }
+    }
+    const diffs = [...lead, ...rest].slice(0, maxDiffRows)
     const rows = diffs.map((d) => [id, r.route, r.at, d.path.slice(0, 512), d.shape.slice(0, 512), d.kind, d.cause, d.ignored ? `${d.ignored.rule}: ${d.ignored.reason}`.slice(0, 255) : null])
     if (r.outcome !== 'mismatch') return rows
     const shapes: string[] = []
