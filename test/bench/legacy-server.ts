@@ -3,11 +3,14 @@
 //   legacy-unmetered  the same app and worker with no meter at all (overhead baseline)
 //   legacy-metered    the same app, metered, worker off (overhead comparison)
 //   legacy-bare       the same app, unmetered, worker off (overhead baseline)
+//   legacy-context    legacy-bare plus only the meter's AsyncLocalStorage request context
 //   pagecache         the demo app metered, page cache on for the read routes
 // Env: MYSQL_URL (database seeded by the parent), REDIS_URL, PREFIX, METER_PREFIX.
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
+import type { FastifyInstance } from 'fastify'
 import { buildDemoApp } from '../../src/demo/app.js'
+import { runWithMeterContext } from '../../src/meter/context.js'
 import { startDemoStack } from '../../src/demo/stack.js'
 import { startLegacyWorker } from '../../src/demo/worker.js'
 import { ListRefreshQueue } from '../../src/queue/list-queue.js'
@@ -24,9 +27,14 @@ const pool = mysql.createPool({ uri: need('MYSQL_URL'), connectionLimit: 20 })
 
 let close: () => Promise<void>
 let listen: (opts: { port: number; host: string }) => Promise<string>
-if (mode === 'legacy-unmetered' || mode === 'legacy-bare') {
+if (mode === 'legacy-unmetered' || mode === 'legacy-bare' || mode === 'legacy-context') {
   const queue = new ListRefreshQueue({ redis, prefix })
-  const app = await buildDemoApp({ pool, redis, queue, prefix })
+  const app = await buildDemoApp({
+    pool, redis, queue, prefix,
+    ...(mode === 'legacy-context' ? { beforeRoutes: async (a: FastifyInstance) => {
+      a.addHook('onRequest', (_request, _reply, done) => runWithMeterContext({ route: 'r', shadow: false, source: 'request' }, done))
+    } } : {}),
+  })
   const worker = mode === 'legacy-unmetered' ? startLegacyWorker({ queue, pool, redis, prefix, concurrency: 32 }) : undefined
   listen = (opts) => app.listen(opts)
   close = async () => {

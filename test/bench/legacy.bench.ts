@@ -80,9 +80,11 @@ export async function run(): Promise<void> {
     // 2. Meter overhead on the legacy list route: the app alone (worker off, so
     // the worker's CPU use doesn't blur it), metered vs bare, alternated, median of 3.
     const bare: LoadResult[] = []
+    const context: LoadResult[] = []
     const metered: LoadResult[] = []
     for (let round = 0; round < 3; round++) {
       bare.push((await measure('legacy-bare', env, redis, 1)).result)
+      context.push((await measure('legacy-context', env, redis, 1)).result)
       metered.push((await measure('legacy-metered', env, redis, 1)).result)
     }
     const pick = (results: LoadResult[]): LoadResult => {
@@ -91,8 +93,13 @@ export async function run(): Promise<void> {
     }
     const bareRow = pick(bare)
     const meteredRow = pick(metered)
+    const contextRow = pick(context)
     printRows(`meter overhead on the legacy list route (median of 3 alternating runs; target <= 3%)`, [
       { name: 'legacy list, no meter', result: bareRow, extra: { runs: bare.map((r) => Math.round(r.rps)).join(' / ') } },
+      {
+        name: 'legacy list, request context only', result: contextRow, baseline: 'legacy list, no meter',
+        extra: { runs: context.map((r) => Math.round(r.rps)).join(' / '), overhead: `${((1 - contextRow.rps / bareRow.rps) * 100).toFixed(1)}%` },
+      },
       {
         name: 'legacy list, metered', result: meteredRow, baseline: 'legacy list, no meter',
         extra: { runs: metered.map((r) => Math.round(r.rps)).join(' / '), overhead: `${((1 - meteredRow.rps / bareRow.rps) * 100).toFixed(1)}%` },
