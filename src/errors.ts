@@ -100,3 +100,67 @@ export const CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE = createError<[string, string,
   '%s is not reachable at %s (%s); start it or set %s to where it runs',
   500,
 )
+
+// ---- flags (route modes, flag sources, admin writer)
+export const CUTOVER_ERR_FLAGS_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_FLAGS_OPTIONS_INVALID',
+  'expected flag source option %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_FLAGS_STATE_INVALID = createError(
+  'CUTOVER_ERR_FLAGS_STATE_INVALID',
+  'expected route %s flag %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_FLAGS_FILE_INVALID = createError(
+  'CUTOVER_ERR_FLAGS_FILE_INVALID',
+  'flags file %s is invalid (the last good state stays in use): %s',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_FILE_UNREADABLE = createError(
+  'CUTOVER_ERR_FLAGS_FILE_UNREADABLE',
+  'flags file %s could not be read (the last good state stays in use): %s',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_UNLEASH_FETCH = createError(
+  'CUTOVER_ERR_FLAGS_UNLEASH_FETCH',
+  'Unleash features fetch failed (the last good state stays in use): %s',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD = createError(
+  'CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD',
+  'Unleash flag %s is malformed (its last good state stays in use): %s',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_START_TIMEOUT = createError(
+  'CUTOVER_ERR_FLAGS_START_TIMEOUT',
+  'flag source %s did not load within %sms; serving the %s state',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_ADMIN_AUTH = createError(
+  'CUTOVER_ERR_FLAGS_ADMIN_AUTH',
+  'Unleash Admin API refused %s %s with %s: the admin token is missing, wrong or lacks permission',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_ADMIN_NOT_FOUND = createError(
+  'CUTOVER_ERR_FLAGS_ADMIN_NOT_FOUND',
+  'Unleash Admin API: %s %s answered 404 (%s)',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_ADMIN_CONFLICT = createError(
+  'CUTOVER_ERR_FLAGS_ADMIN_CONFLICT',
+  'Unleash Admin API: %s %s answered 409 (%s)',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_ADMIN_TIMEOUT = createError(
+  'CUTOVER_ERR_FLAGS_ADMIN_TIMEOUT',
+  'Unleash Admin API: %s %s did not answer within %sms',
+  500,
+)
+export const CUTOVER_ERR_FLAGS_ADMIN_FAILED = createError(
+  'CUTOVER_ERR_FLAGS_ADMIN_FAILED',
+  'Unleash Admin API: %s %s failed: %s',
+  500,
+)

@@ -1,6 +1,16 @@
-import type { FastifyBaseLogger, FastifyInstance, onRequestAsyncHookHandler, onSendHookHandler, RouteOptions } from 'fastify'
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  onRequestAsyncHookHandler,
+  onSendHookHandler,
+  RouteOptions,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
+import type { RouteState } from './flags/flag-source.js'
+import { RouteModes, type PathDecision, type PathStats } from './flags/route-mode.js'
 import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
 import type { PathRules } from './pagecache/key.js'
 import { MemoryPageStore } from './pagecache/memory-store.js'
@@ -8,7 +18,6 @@ import { RedisPageStore } from './pagecache/redis-store.js'
 import { TieredPageStore } from './pagecache/tiered-store.js'
 import { resolveOptions, type CutoverOptions, type ResolvedOptions } from './pagecache/options.js'
 import { PageCache, type RouteStats } from './pagecache/page-cache.js'
-import { PATH_HEADER, cacheStatus } from './pagecache/respond.js'
 import { resolveRouteConfig, type RouteCacheConfig, type RouteCacheOptions } from './pagecache/route-config.js'
 import type { PageStore } from './pagecache/store.js'
 
@@ -24,6 +33,14 @@ export interface CutoverApi {
   readonly store: PageStore
   /** Per-process token that marks cutover's own shadow renders (header `x-cutover-shadow`). */
   readonly shadowToken: string
+  /** Kill switch for this process: every route off (legacy path) until revive(). */
+  kill(): void
+  revive(): void
+  readonly killed: boolean
+  /** A route's current mode, canary percentage and shadow rate. */
+  modeOf(routeId: string): RouteState
+  /** Per-route counters of the path that served (page, legacy) and of shadows. */
+  paths(): Record<string, PathStats>
 }
 
 declare module 'fastify' {
@@ -45,7 +62,6 @@ function pathRules(app: FastifyInstance): PathRules {
   return {
     ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
     ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
-    caseSensitive: pick('caseSensitive', true),
   }
 }
 
@@ -72,6 +88,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const cache = new PageCache(app, options, store, pathRules(app), app.log)
   const routes = new Map<string, RouteCacheConfig>()
   const owners = new Map<string, string>()
+  const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
 
   app.decorate('cutover', {
     invalidate: (input: InvalidateInput) => invalidate(store, input),
@@ -79,6 +96,13 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     routes,
     store,
     shadowToken: cache.token,
+    kill: () => modes.kill(),
+    revive: () => modes.revive(),
+    get killed() {
+      return modes.killed
+    },
+    modeOf: (routeId: string) => modes.stateOf(routes.get(routeId) ?? { id: routeId, mode: 'off' }),
+    paths: () => modes.stats(),
   } satisfies CutoverApi)
 
   app.addHook('onRoute', (routeOptions: RouteOptions) => {
@@ -94,22 +118,30 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     }
     owners.set(route.id, routeOptions.url)
     routes.set(route.id, route)
-    routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route)]
+    const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.user?.(request)).hash)
+    routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route, decide)]
     routeOptions.onSend = [...asArray(routeOptions.onSend), pageSendHook(cache, route)]
+    const shadow = modes.shadowHooks(route)
+    if (shadow) {
+      routeOptions.onSend = [...routeOptions.onSend, shadow.onSend]
+      routeOptions.onResponse = [...asArray(routeOptions.onResponse), shadow.onResponse]
+    }
   })
 
   app.addHook('onClose', async () => {
+    await modes.close()
     if (owned) await store.close()
   })
 }
 
-function pageRequestHook(cache: PageCache, route: RouteCacheConfig): onRequestAsyncHookHandler {
+function pageRequestHook(
+  cache: PageCache,
+  route: RouteCacheConfig,
+  decide: (request: FastifyRequest, reply: FastifyReply) => PathDecision,
+): onRequestAsyncHookHandler {
   return async function cutoverOnRequest(request, reply) {
-    if (route.mode === 'off') {
-      reply.header(PATH_HEADER, 'legacy')
-      reply.header('cache-status', cacheStatus({ kind: 'bypass', detail: 'mode-off' }))
-      return
-    }
+    // The route's mode (flags, kill switch, canary, shadow) picks the path; legacy runs the handler untouched.
+    if (decide(request, reply) === 'legacy') return
     // Returning the reply tells Fastify the hook answered the request (a hit).
     if (await cache.onRequest(route, request, reply)) return reply
   }

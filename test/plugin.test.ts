@@ -234,30 +234,3 @@ describe('faults: the cache fails open', () => {
     expect(store.deleted).toBe(1)
   })
 })
-
-describe('with Redis and a memory layer', () => {
-  it('drops the memory copy in every instance when one of them purges', async () => {
-    const { redisForTest } = await import('./helpers/redis.js')
-    const r = redisForTest('plugin-tiered')
-    const apps = await Promise.all(
-      [0, 1].map(async () => {
-        const a = await appWith({ redis: r.connect(), prefix: r.prefix, memory: { maxBytes: 1 << 20, maxTtl: 60 } })
-        let n = 0
-        a.get('/t', { config: { cutover: { id: 't', ttl: 60, tags: ['t'] } } }, async () => ({ n: ++n }))
-        await a.ready()
-        return a
-      }),
-    )
-    try {
-      const [a, b] = apps as [FastifyInstance, FastifyInstance]
-      expect(a.cutover.store.name).toBe('tiered')
-      await a.inject('/t')
-      expect((await b.inject('/t')).headers['cache-status']).toMatch(/^cutover; hit/)
-      await b.cutover.invalidate({ tags: ['t'], hard: true })
-      await eventually(async () => (await a.inject('/t')).headers['cache-status'] === 'cutover; fwd=miss; stored')
-    } finally {
-      await Promise.all(apps.map((a) => a.close()))
-      await r.cleanup()
-    }
-  })
-})

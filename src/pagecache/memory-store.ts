@@ -41,7 +41,7 @@ export class MemoryPageStore implements PageStore {
 
   constructor(options: MemoryPageStoreOptions = {}) {
     this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024
-    this.now = options.now ?? Date.now
+    this.now = options.now ?? (() => Date.now())
   }
 
   /** Bytes currently held. */

@@ -1,9 +1,10 @@
 import type { Cluster, Redis } from 'ioredis'
 import { CUTOVER_ERR_OPTIONS_INVALID, CUTOVER_ERR_OPTIONS_UNKNOWN } from '../errors.js'
+import type { RouteModeOptions } from '../flags/route-mode.js'
 import type { PageStore } from './store.js'
 
 /** Options of `app.register(cutover, options)`. */
-export interface CutoverOptions {
+export interface CutoverOptions extends RouteModeOptions {
   /** ioredis client (standalone or Cluster) for the shared page store. Without it pages live in process memory. */
   redis?: Redis | Cluster
   /** A store of your own (implements PageStore); takes precedence over `redis`. */
@@ -56,7 +57,8 @@ export const DEFAULTS = Object.freeze({
   xfetchBeta: 1,
 })
 
-const KNOWN = ['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta']
+// flags, identify, shadow and shadowLimits are validated by src/flags/route-mode.ts.
+const KNOWN = ['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta', 'flags', 'identify', 'shadow', 'shadowLimits']
 
 const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
 

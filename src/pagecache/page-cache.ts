@@ -2,7 +2,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Flights, waitForEntry, type FlightResult } from './coalesce.js'
 import { GuardedStore } from './guarded-store.js'
-import { pageKeyHash, type PathRules } from './key.js'
+import { allowListedRequest, pageKeyHash, type PathRules } from './key.js'
 import type { ResolvedOptions } from './options.js'
 import { requestPolicy, responsePolicy, shouldRefreshEarly } from './policy.js'
 import { PATH_HEADER, cacheStatus, sendPage, storableHeaders, strongEtag, type CacheOutcome } from './respond.js'
@@ -119,7 +119,11 @@ export class PageCache {
       if (user === undefined) return this.bypass(route, request, 'no-user')
     }
     const key = this.keyOf(route, request, user)
-    if (this.isOwnMarker(request.headers[REFRESH_HEADER])) return this.render(route, request, key, 'refresh', undefined)
+    if (this.isOwnMarker(request.headers[REFRESH_HEADER])) {
+      // The handler never sees the token, so a page that echoes headers can't store it for everyone.
+      delete request.raw.headers[REFRESH_HEADER]
+      return this.render(route, request, key, 'refresh', undefined)
+    }
     if (!this.guard.available) return this.bypass(route, request, 'cache-unavailable')
 
     let entry: StoredEntry | undefined
@@ -246,6 +250,12 @@ export class PageCache {
     settle: RenderState['settle'],
     lease?: string,
   ): Promise<false> {
+    if (route.query !== true) {
+      // The handler of a render that may be stored sees only what the key holds.
+      const clean = allowListedRequest(request.url, request.query, route.query)
+      request.raw.url = clean.url
+      request.query = clean.query
+    }
     const tags = [routeTag(route.id), ...route.staticTags]
     let tagVersions: Record<string, number>
     try {

@@ -1,4 +1,5 @@
 import CachePolicy from 'http-cache-semantics'
+import { ORIGIN_HEADERS } from './key.js'
 import type { RouteCacheConfig } from './route-config.js'
 
 type Headers = Record<string, string | string[] | number | undefined>
@@ -11,16 +12,37 @@ export interface RequestFacts {
 }
 
 /**
+ * Headers that ask a framework layer to treat the request as another URL or
+ * method. Browsers never send them; an attacker does, to get a page rendered
+ * for one URL stored under another. Keying on them would let that through for
+ * anyone who also sends them, so they bypass the cache unless the route lists
+ * them in `vary`.
+ */
+export const OVERRIDE_HEADERS = Object.freeze([
+  'x-original-url',
+  'x-rewrite-url',
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
+])
+
+/**
  * May this request be answered from, or written to, the cache? Credentials make
  * a page personal (RFC 9111 §3.5): such requests pass unless the route keys on
- * the user explicitly.
+ * the user explicitly. So do requests carrying a request-rewriting header the
+ * route does not key on.
  */
 export function requestPolicy(route: RouteCacheConfig, req: RequestFacts): Decision<object> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return { ok: false, reason: 'method' }
   if (req.headers.authorization !== undefined && !route.keysOnAuthorization) return { ok: false, reason: 'authorization' }
   if (req.headers.cookie !== undefined && !route.keysOnCookie) return { ok: false, reason: 'cookie' }
+  const override = OVERRIDE_HEADERS.find((h) => req.headers[h] !== undefined && !route.vary.includes(h))
+  if (override !== undefined) return { ok: false, reason: `override-header-${override}` }
   return { ok: true }
 }
+
+/** Headers whose whole value is part of every key (Forwarded is keyed only in part). */
+const KEYED_ORIGIN = ORIGIN_HEADERS.filter((h) => h !== 'forwarded')
 
 export interface ResponseFacts {
   status: number
@@ -43,11 +65,19 @@ function headerList(value: string | string[] | number | undefined): string[] {
   return all.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean)
 }
 
-/** Strips credentials so the library judges the response, not the request (we did that). */
+/**
+ * The library judges the response, not the request: credentials were judged
+ * by requestPolicy, and a client's own Cache-Control or Pragma must not decide
+ * what is stored for everyone. Honouring a request's no-store would let one
+ * request per pass window keep a page out of the cache for every client;
+ * the page cache answers for the origin, whose pages all share one entry.
+ */
+const REQUEST_HEADERS_IGNORED = new Set(['authorization', 'cookie', 'cache-control', 'pragma'])
+
 function policyRequestHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(h)) {
-    if (v !== undefined && k !== 'authorization' && k !== 'cookie') out[k] = Array.isArray(v) ? v.join(', ') : String(v)
+    if (v !== undefined && !REQUEST_HEADERS_IGNORED.has(k)) out[k] = Array.isArray(v) ? v.join(', ') : String(v)
   }
   return out
 }
@@ -71,7 +101,7 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
   if (res.bodyBytes > route.maxBytes) return { ok: false, reason: 'too-large' }
   const vary = headerList(res.headers.vary)
   if (vary.includes('*')) return { ok: false, reason: 'vary-star' }
-  const unkeyed = vary.find((h) => !route.vary.includes(h))
+  const unkeyed = vary.find((h) => !route.vary.includes(h) && !KEYED_ORIGIN.includes(h))
   if (unkeyed !== undefined) return { ok: false, reason: `vary-unkeyed-${unkeyed}` }
 
   const policy = new CachePolicy(
@@ -85,8 +115,11 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
   if (!policy.storable()) return { ok: false, reason: 'uncacheable' }
   if (cc['no-cache'] !== undefined) return { ok: false, reason: 'no-cache' }
   if (route.followOrigin) {
-    // Cache-Control speaks whole seconds; rounding drops the ms spent since the response was made.
-    const ttlMs = Math.round(policy.timeToLive() / 1000) * 1000
+    // Freshness lifetime less the Age the origin reported (RFC 9111 §4.2.3). Not
+    // timeToLive(): it also subtracts the time spent since the policy was built
+    // and counts stale-while-revalidate as fresh.
+    const reported = Number(res.headers.age ?? 0)
+    const ttlMs = Math.round((policy.maxAge() - (Number.isFinite(reported) && reported > 0 ? reported : 0)) * 1000)
     if (ttlMs <= 0) return { ok: false, reason: 'origin-ttl' }
     return { ok: true, ttlMs, staleMs: route.staleMs }
   }

@@ -45,11 +45,21 @@ export function checkStoreOptions(owner: string, options: object, known: string[
   }
 }
 
+/** What travels on the invalidation channel (`<prefix>:v1:invalidate`) as JSON. */
+export interface InvalidationMessage {
+  /** New states of purged tags. */
+  tags?: Record<string, TagState>
+  /** Deleted keys. */
+  keys?: PageKey[]
+}
+
 /**
  * Page store on Redis through ioredis, standalone or Cluster. Entries are
  * binary envelopes (see page-codec.ts) that expire at their `deleteAt`; the keys
  * of one route share a Cluster hash tag; tag states live in one hash, moved by
- * a Lua script; leases are `SET NX PX` with a random token.
+ * a Lua script; leases are `SET NX PX` with a random token. Purges and deletes
+ * are announced on the invalidation channel, so memory layers in every process
+ * (TieredPageStore) hear of them whichever store made them.
  */
 export class RedisPageStore implements PageStore {
   readonly name = 'redis'
@@ -104,6 +114,10 @@ export class RedisPageStore implements PageStore {
       else byRoute.set(key.route, [name])
     }
     const counts = await Promise.all([...byRoute.values()].map((names) => this.#redis.del(...names)))
+    if (keys.length > 0) {
+      const message: InvalidationMessage = { keys: keys.map(({ route, hash }) => ({ route, hash })) }
+      await this.#redis.publish(this.keys.invalidateChannel, JSON.stringify(message))
+    }
     return counts.reduce((sum, n) => sum + n, 0)
   }
 
@@ -127,7 +141,7 @@ export class RedisPageStore implements PageStore {
     if (typeof hard !== 'boolean') throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('purge hard flag', 'a boolean', JSON.stringify(hard))
     const states: Record<string, TagState> = {}
     if (unique.length === 0) return states
-    const reply = await purgeTagsScript.run(this.#redis, [this.keys.tags], [hard ? '1' : '0', ...unique])
+    const reply = await purgeTagsScript.run(this.#redis, [this.keys.tags], [hard ? '1' : '0', this.keys.invalidateChannel, ...unique])
     if (!Array.isArray(reply) || reply.length !== unique.length * 2) {
       throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, 'purge script returned an unexpected reply')
     }

@@ -34,7 +34,7 @@ export interface StoredPage {
   staleAt: number
   /** Epoch ms after which the page must not be served at all (end of the stale window). */
   deleteAt: number
-  /** Tag name -> TagState.version at render time; the route itself is tag `route:<id>`. */
+  /** Tag name -> TagState.version at render time; the route itself is tag `@route:<id>`. */
   tags: Record<string, number>
   /** How long the render took, ms (XFetch's delta). */
   renderMs: number

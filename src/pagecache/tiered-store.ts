@@ -2,7 +2,7 @@ import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID }
 import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
 import type { RedisClient } from './redis-script.js'
-import { checkStoreOptions, distinctTags, RedisPageStore } from './redis-store.js'
+import { checkStoreOptions, distinctTags, RedisPageStore, type InvalidationMessage } from './redis-store.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 
 export interface TieredPageStoreOptions {
@@ -21,7 +21,7 @@ export interface TieredPageStoreOptions {
   memory?: {
     /** Bytes the memory layer may hold. @default 67108864 (64 MiB) */
     maxBytes?: number
-    /** Longest a page is served from memory without asking Redis, ms; 0 turns the layer off. @default 5000 */
+    /** Longest a page is served from memory without asking Redis, ms; 0 turns the layer off (no subscriber is opened). @default 5000 */
     maxTtlMs?: number
   }
   /** Called with errors of the invalidation subscription (reads go to Redis meanwhile). @default ignore */
@@ -32,16 +32,10 @@ export const TIERED_STORE_DEFAULTS = Object.freeze({ maxBytes: 64 * 1024 * 1024,
 
 const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'subscriber', 'memory', 'onSubscriberError']
 
-/** What travels on the invalidation channel. */
-interface InvalidationMessage {
-  tags?: Record<string, TagState>
-  keys?: PageKey[]
-}
-
 /**
  * A small memory layer in front of a RedisPageStore. Fresh pages, pass markers
- * and tag states are answered from memory for at most `maxTtlMs`; purges and
- * deletes are announced on `<prefix>:v1:invalidate` and every TieredPageStore
+ * and tag states are answered from memory for at most `maxTtlMs`; the Redis
+ * store announces purges and deletes on `<prefix>:v1:invalidate` and every TieredPageStore
  * subscribed to it (in any process, this one included) drops the copies built
  * under the purged tags or stored under the deleted keys. While the
  * subscription is down the layer is emptied and not used, since a message may
@@ -51,11 +45,11 @@ export class TieredPageStore implements PageStore {
   readonly name = 'tiered'
   readonly redisStore: RedisPageStore
   readonly maxTtlMs: number
-  readonly #redis: RedisClient
   readonly #front: MemoryPageStore
   readonly #index = new MemoryLayerIndex()
   readonly #tagStates = new TagStateCache()
-  readonly #subscriber: RedisClient
+  /** Undefined when maxTtlMs is 0: with no memory layer there is nothing to drop. */
+  readonly #subscriber: RedisClient | undefined
   readonly #ownsSubscriber: boolean
   readonly #onError: (err: Error) => void
   /** Moves on every invalidation, so a Redis read that raced one isn't remembered. */
@@ -75,23 +69,28 @@ export class TieredPageStore implements PageStore {
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxBytes to be a whole number of bytes > 0', JSON.stringify(maxBytes))
     }
-    if (!Number.isSafeInteger(maxTtlMs) || maxTtlMs < 0) {
-      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a whole number of ms >= 0', JSON.stringify(maxTtlMs))
+    if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs) || maxTtlMs < 0) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a number of ms >= 0', JSON.stringify(maxTtlMs))
     }
     if (onSubscriberError !== undefined && typeof onSubscriberError !== 'function') {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'onSubscriberError to be a function', typeof onSubscriberError)
     }
     this.redisStore = new RedisPageStore({ redis, ...pick(options, ['prefix', 'compressAbove']) })
-    this.#redis = redis
     this.maxTtlMs = maxTtlMs
     this.#front = new MemoryPageStore({ maxBytes, now: () => Date.now() })
     this.#onError = onSubscriberError ?? (() => {})
     this.#ownsSubscriber = options.subscriber === undefined
-    this.#subscriber = options.subscriber ?? (redis.duplicate() as RedisClient)
-    this.#subscriber.on('message', this.#onMessage)
-    this.#subscriber.on('close', this.#onDown)
-    this.#subscriber.on('ready', this.#onUp)
-    if (this.#ownsSubscriber) this.#subscriber.on('error', this.#onError)
+    if (maxTtlMs === 0) {
+      this.#subscriber = undefined
+      this.#ready = Promise.resolve()
+      return
+    }
+    const sub = options.subscriber ?? (redis.duplicate() as RedisClient)
+    this.#subscriber = sub
+    sub.on('message', this.#onMessage)
+    sub.on('close', this.#onDown)
+    sub.on('ready', this.#onUp)
+    if (this.#ownsSubscriber) sub.on('error', this.#onError)
     this.#ready = this.#activate()
   }
 
@@ -134,9 +133,7 @@ export class TieredPageStore implements PageStore {
     if (!Array.isArray(keys)) throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('keys', 'an array', typeof keys)
     const ids = keys.map((key) => this.redisStore.keys.page(key))
     await this.#drop(this.#forget(ids))
-    const count = await this.redisStore.delete(keys)
-    if (keys.length > 0) await this.#publish({ keys: keys.map(({ route, hash }) => ({ route, hash })) })
-    return count
+    return this.redisStore.delete(keys)
   }
 
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
@@ -165,7 +162,6 @@ export class TieredPageStore implements PageStore {
     const states = await this.redisStore.purgeTags(tags, hard)
     if (Object.keys(states).length === 0) return states
     await this.#apply({ tags: states })
-    await this.#publish({ tags: states })
     return states
   }
 
@@ -183,14 +179,16 @@ export class TieredPageStore implements PageStore {
     this.#closed = true
     this.#live = false
     const sub = this.#subscriber
-    sub.off('message', this.#onMessage)
-    sub.off('close', this.#onDown)
-    sub.off('ready', this.#onUp)
-    if (this.#ownsSubscriber) {
-      sub.disconnect()
-      sub.off('error', this.#onError)
-    } else {
-      await sub.unsubscribe(this.redisStore.keys.invalidateChannel).catch(() => {})
+    if (sub) {
+      sub.off('message', this.#onMessage)
+      sub.off('close', this.#onDown)
+      sub.off('ready', this.#onUp)
+      if (this.#ownsSubscriber) {
+        sub.disconnect()
+        sub.off('error', this.#onError)
+      } else {
+        await sub.unsubscribe(this.redisStore.keys.invalidateChannel).catch(() => {})
+      }
     }
     this.#clearAll()
     await this.#front.close()
@@ -231,10 +229,6 @@ export class TieredPageStore implements PageStore {
     await this.#drop(dropped)
   }
 
-  async #publish(message: InvalidationMessage): Promise<void> {
-    await this.#redis.publish(this.redisStore.keys.invalidateChannel, JSON.stringify(message))
-  }
-
   #clearAll(): void {
     this.#generation++
     this.#tagStates.clear()
@@ -243,18 +237,19 @@ export class TieredPageStore implements PageStore {
   }
 
   async #activate(): Promise<void> {
-    if (this.#activating || this.#closed) return
+    const sub = this.#subscriber
+    if (!sub || this.#activating || this.#closed) return
     this.#activating = true
     try {
       // A connection lost while subscribing means subscribing again on the next one.
       for (let epoch = -1; epoch !== this.#epoch && !this.#closed; ) {
         epoch = this.#epoch
-        await this.#subscriber.subscribe(this.redisStore.keys.invalidateChannel)
+        await sub.subscribe(this.redisStore.keys.invalidateChannel)
       }
       if (this.#closed) return
       // Whatever was remembered before the subscription took may have missed a message.
       this.#clearAll()
-      this.#live = this.maxTtlMs > 0
+      this.#live = true
     } catch (err) {
       this.#onError(err as Error)
     } finally {

@@ -43,6 +43,8 @@ export interface LoadOptions {
   connections?: number
   /** A fresh path per request (e.g. for a miss path). */
   nextPath?: () => string
+  /** Request headers sent with every request. */
+  headers?: Record<string, string>
 }
 
 export async function load(options: LoadOptions): Promise<LoadResult> {
@@ -52,6 +54,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     duration: options.seconds ?? 5,
     connections: options.connections ?? 32,
     pipelining: 1,
+    ...(options.headers ? { headers: options.headers } : {}),
     ...(nextPath ? { requests: [{ setupRequest: (req: Request): Request => ({ ...req, path: nextPath() }) }] } : {}),
   })
   return {
@@ -61,6 +64,14 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     non2xx: result.non2xx,
     errors: result.errors,
   }
+}
+
+/** The round with the median throughput (its latencies come with it). */
+export function median(results: LoadResult[]): LoadResult {
+  const sorted = [...results].sort((a, b) => a.rps - b.rps)
+  const mid = sorted[Math.floor(sorted.length / 2)]
+  if (!mid) throw new Error('no results')
+  return mid
 }
 
 export interface Row {

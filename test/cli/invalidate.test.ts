@@ -18,7 +18,8 @@ describe('cutover invalidate', () => {
   let renders = 0
   beforeAll(async () => {
     r = redisForTest('cli-inv')
-    app = await appWith({ redis: r.connect(), prefix: r.prefix, memory: { maxBytes: 1 << 20, maxTtl: 60 } })
+    // A generous timeout: a loaded machine must not turn this into a fail-open test.
+    app = await appWith({ redis: r.connect(), prefix: r.prefix, memory: { maxBytes: 1 << 20, maxTtl: 60 }, timeout: 5000 })
     app.get('/p', { config: { cutover: { id: 'p', ttl: 60, tags: ['products'] } } }, async () => ({ n: ++renders }))
     await app.ready()
   })

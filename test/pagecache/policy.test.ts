@@ -87,3 +87,22 @@ describe('shouldRefreshEarly (XFetch)', () => {
     expect(shouldRefreshEarly(page, 9_999, 0, () => 0.0001)).toBe(false)
   })
 })
+
+describe('responsePolicy with followOrigin', () => {
+  const r = resolveRouteConfig('(GET /t)', { id: 't', followOrigin: true })
+  it('takes the TTL from the headers alone, not from how long ago the check began (a slow check shortened the TTL)', () => {
+    const now = Date.now
+    let t = 1_000_000
+    Date.now = () => (t += 500)
+    try {
+      expect(responsePolicy(r, res({ headers: { 'cache-control': 's-maxage=20' } }))).toMatchObject({ ttlMs: 20_000 })
+    } finally {
+      Date.now = now
+    }
+  })
+  it('subtracts the Age the origin reports and does not count stale-while-revalidate as fresh', () => {
+    expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30', age: '10' } }))).toMatchObject({ ttlMs: 20_000 })
+    expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30, stale-while-revalidate=60' } }))).toMatchObject({ ttlMs: 30_000 })
+    expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30', age: '40' } }))).toEqual({ ok: false, reason: 'origin-ttl' })
+  })
+})

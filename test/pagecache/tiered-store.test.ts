@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { RedisPageStore } from '../../src/pagecache/redis-store.js'
 import { TieredPageStore, type TieredPageStoreOptions } from '../../src/pagecache/tiered-store.js'
 import type { PageKey } from '../../src/pagecache/store.js'
 import { makePage, makePass } from '../contract/page-store.contract.js'
@@ -140,6 +141,22 @@ describe('TieredPageStore', () => {
     await eventually(async () => (await b.get(key)) === undefined, 'the purge after resubscribing')
   })
 
+  it('does not remember a Redis read that an invalidation overtook', async () => {
+    const redis = t.connect()
+    const store = new TieredPageStore({ redis, prefix: t.prefix })
+    opened.push(store)
+    await store.ready()
+    await new RedisPageStore({ redis: t.redis, prefix: t.prefix }).set(key, makePage())
+    // BLPOP holds the store's connection, so its GET is answered only after the message is in.
+    const blocker = redis.blpop(`${t.prefix}:nothing`, 0.3)
+    const reading = store.get(key)
+    await t.redis.publish(`${t.prefix}:v1:invalidate`, JSON.stringify({ keys: [other] }))
+    expect(await reading).toBeDefined()
+    await blocker
+    await rawDelete(key)
+    expect(await store.get(key)).toBeUndefined()
+  })
+
   it('empties the layer on a message it cannot read', async () => {
     const b = await open()
     await b.set(key, makePage())
@@ -178,8 +195,10 @@ describe('TieredPageStore', () => {
     dead.disconnect()
   })
 
-  it('with maxTtlMs 0 keeps nothing in memory', async () => {
+  it('with maxTtlMs 0 keeps nothing in memory and opens no subscriber', async () => {
+    const before = await t.redis.pubsub('NUMSUB', `${t.prefix}:v1:invalidate`)
     const store = await open({ memory: { maxBytes: 1 << 20, maxTtlMs: 0 } })
+    expect(await t.redis.pubsub('NUMSUB', `${t.prefix}:v1:invalidate`)).toEqual(before)
     expect(store.memoryInUse).toBe(false)
     await store.set(key, makePage())
     await rawDelete(key)
@@ -202,6 +221,51 @@ describe('TieredPageStore', () => {
     expect(() => new TieredPageStore({ redis, front: {} } as never)).toThrow(expect.objectContaining(code))
     expect(() => new TieredPageStore({ redis, memory: { maxBytes: 0 } })).toThrow(/memory.maxBytes/)
     expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: -1 } })).toThrow(/memory.maxTtlMs/)
+    expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: Number.POSITIVE_INFINITY } })).toThrow(/memory.maxTtlMs/)
+    expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: '5s' as never } })).toThrow(/memory.maxTtlMs/)
     expect(() => new TieredPageStore({ redis, onSubscriberError: 'log' as never })).toThrow(/onSubscriberError/)
+  })
+})
+
+describe('invalidations from a plain RedisPageStore', () => {
+  let t: RedisForTest
+  beforeEach(() => {
+    t = redisForTest('tiered-plain')
+  })
+  afterEach(() => t.cleanup())
+
+  it('reach a tiered store\'s memory layer, purges and deletes alike', async () => {
+    const tiered = new TieredPageStore({ redis: t.connect(), prefix: t.prefix })
+    const plain = new RedisPageStore({ redis: t.redis, prefix: t.prefix })
+    await tiered.ready()
+    await tiered.set(key, makePage({ tags: { products: 0 } }))
+    await tiered.set(other, makePage({ tags: { brands: 0 } }))
+    await t.redis.del(tiered.redisStore.keys.page(key), tiered.redisStore.keys.page(other))
+    expect(await tiered.get(key)).toBeDefined()
+    await plain.purgeTags(['products'], true)
+    await eventually(async () => (await tiered.get(key)) === undefined, 'the purge of the plain store')
+    expect(await tiered.tagStates(['products'])).toEqual({ products: { version: 1, hard: 1 } })
+    expect(await tiered.get(other)).toBeDefined()
+    await plain.delete([other])
+    await eventually(async () => (await tiered.get(other)) === undefined, 'the delete of the plain store')
+    await tiered.close()
+  })
+
+  it('are published as JSON naming the new tag states and the deleted keys', async () => {
+    const plain = new RedisPageStore({ redis: t.redis, prefix: t.prefix })
+    const listener = t.connect()
+    const messages: unknown[] = []
+    listener.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message)))
+    await listener.subscribe(plain.keys.invalidateChannel)
+    await plain.purgeTags(['a', 'b:c'], false)
+    await plain.delete([key])
+    await plain.delete([])
+    await plain.purgeTags(['z/1'], true)
+    await eventually(() => messages.length >= 3, 'three messages')
+    expect(messages).toEqual([
+      { tags: { a: { version: 1, hard: 0 }, 'b:c': { version: 1, hard: 0 } } },
+      { keys: [key] },
+      { tags: { 'z/1': { version: 1, hard: 1 } } },
+    ])
   })
 })

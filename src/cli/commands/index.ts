@@ -1,8 +1,21 @@
 import type { CliCommand } from '../command.js'
+import { flagsCreate } from './flags-create.js'
+import { flagsKill } from './flags-kill.js'
+import { flagsSet } from './flags-set.js'
+import { flagsShow } from './flags-show.js'
 import { invalidateCommand } from './invalidate.js'
 import { reportAmplificationCommand } from './report-amplification.js'
 import { demoCommand } from './demo.js'
 import { demoServeCommand } from './demo-serve.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [invalidateCommand, reportAmplificationCommand, demoCommand, demoServeCommand]
+export const commands: CliCommand[] = [
+  invalidateCommand,
+  reportAmplificationCommand,
+  demoCommand,
+  demoServeCommand,
+  flagsCreate,
+  flagsSet,
+  flagsShow,
+  flagsKill,
+]

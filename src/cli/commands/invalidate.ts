@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { invalidate } from '../../pagecache/invalidate.js'
-import { TieredPageStore } from '../../pagecache/tiered-store.js'
+import { RedisPageStore } from '../../pagecache/redis-store.js'
 import { usage, type CliCommand } from '../command.js'
 
 const list = (values: string[] | undefined): string[] => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
@@ -52,9 +52,9 @@ Keys are deleted at once. Memory layers in every app process are dropped.
       await redis.connect().catch((err: Error) => {
         throw new Error(`cannot reach Redis at ${url} (${err.message}); set --redis-url or REDIS_URL`)
       })
-      // The tiered store announces purges on the invalidation channel, so app
-      // processes drop their memory copies; its own memory layer stays off.
-      const store = new TieredPageStore({ redis, prefix: values.prefix, memory: { maxTtlMs: 0 } })
+      // The Redis store announces purges on the invalidation channel, so app
+      // processes drop their memory copies.
+      const store = new RedisPageStore({ redis, prefix: values.prefix })
       const result = await invalidate(store, {
         ...(tags.length > 0 ? { tags } : {}),
         ...(values.route !== undefined ? { route: values.route } : {}),

@@ -1,0 +1,24 @@
+import { parseArgs } from 'node:util'
+import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
+import { usage, type CliCommand } from '../command.js'
+import { targetHelp, targetOptions, writerFor } from '../flags-target.js'
+
+export const flagsCreate: CliCommand = {
+  name: ['flags', 'create'],
+  summary: 'create the route flags (mode off) and the kill switch in Unleash or a flags file',
+  help: `usage: cutover flags create <route-id>... [target]
+
+Creates a flag per route that has none yet (mode off, flexibleRollout with a
+fixed groupId and the cutover variant; see README "Flags in Unleash"), and the
+kill-switch flag. Existing flags are left as they are.
+
+${targetHelp}`,
+  async run(argv, io) {
+    const { values, positionals } = usage(() => parseArgs({ args: argv, options: targetOptions, allowPositionals: true, strict: true }))
+    if (positionals.length === 0) throw new CUTOVER_ERR_CLI_USAGE('give at least one route id')
+    const writer = writerFor(values, io.env)
+    const created = await writer.createRoutes(positionals)
+    for (const routeId of positionals) io.out(`${routeId}: ${created.includes(routeId) ? 'created (off)' : 'exists'}`)
+    return 0
+  },
+}

@@ -1,0 +1,146 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { readFile, stat } from 'node:fs/promises'
+import { basename, dirname, resolve } from 'node:path'
+import { CUTOVER_ERR_FLAGS_FILE_UNREADABLE, CUTOVER_ERR_FLAGS_OPTIONS_INVALID } from '../errors.js'
+import type { FlagSourceStartOptions, FlagSourceStatus } from './flag-source.js'
+import { parseFlagsDocument } from './flags-document.js'
+import { StateTable, type StateTableOptions } from './state-table.js'
+
+export interface FileFlagSourceOptions extends StateTableOptions {
+  /** The flags file (.json, or YAML for any other extension). */
+  path: string
+  /**
+   * How often the file is checked for changes besides fs.watch (which misses
+   * changes on some file systems and through some editors' renames).
+   * @default 1000
+   */
+  pollIntervalMs?: number
+  /** Use fs.watch on the file's directory. @default true */
+  watch?: boolean
+}
+
+/**
+ * Route flags from a JSON/YAML file, reloaded when it changes. A malformed or
+ * unreadable file keeps the last good state (logged with a coded error and
+ * counted); a route the file does not list is off.
+ */
+export class FileFlagSource extends StateTable {
+  readonly kind = 'file'
+  readonly path: string
+  readonly #pollIntervalMs: number
+  readonly #useWatch: boolean
+  #watcher: FSWatcher | undefined
+  #poll: NodeJS.Timeout | undefined
+  #debounce: NodeJS.Timeout | undefined
+  #lastText: string | undefined
+  #lastStat = ''
+  #loading: Promise<void> | undefined
+  #again = false
+  #closed = false
+
+  constructor(options: FileFlagSourceOptions) {
+    super(options)
+    if (typeof options?.path !== 'string' || options.path === '') {
+      throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID('path to be the flags file', JSON.stringify(options?.path))
+    }
+    const poll = options.pollIntervalMs ?? 1000
+    if (!Number.isInteger(poll) || poll < 10) {
+      throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID('pollIntervalMs to be an integer >= 10', JSON.stringify(poll))
+    }
+    this.path = resolve(options.path)
+    this.#pollIntervalMs = poll
+    this.#useWatch = options.watch ?? true
+  }
+
+  async start(_options: FlagSourceStartOptions = {}): Promise<FlagSourceStatus> {
+    await this.reload()
+    this.#startWatching()
+    const loaded = this.#lastText !== undefined
+    return { synchronized: loaded, origin: loaded ? 'backend' : 'none', routes: this.routeCount }
+  }
+
+  /** Reads the file now (watchers call this); concurrent calls coalesce. */
+  async reload(): Promise<void> {
+    if (this.#loading) {
+      this.#again = true
+      return this.#loading
+    }
+    this.#loading = (async () => {
+      do {
+        this.#again = false
+        await this.#load()
+      } while (this.#again && !this.#closed)
+    })().finally(() => {
+      this.#loading = undefined
+    })
+    return this.#loading
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true
+    this.#watcher?.close()
+    clearInterval(this.#poll)
+    clearTimeout(this.#debounce)
+    await this.#loading
+  }
+
+  async #load(): Promise<void> {
+    let text: string
+    try {
+      text = await readFile(this.path, 'utf8')
+    } catch (err) {
+      this.fault(new CUTOVER_ERR_FLAGS_FILE_UNREADABLE(this.path, (err as Error).message), { path: this.path })
+      return
+    }
+    if (text === this.#lastText || this.#closed) return
+    try {
+      const doc = parseFlagsDocument(text, this.path)
+      this.#lastText = text
+      this.replace(doc.routes, doc.kill)
+    } catch (err) {
+      // Remember the bad text so the poll does not log it every interval.
+      this.#lastText = text
+      this.fault(err as Error, { path: this.path })
+    }
+  }
+
+  #startWatching(): void {
+    if (this.#closed) return
+    if (this.#useWatch) {
+      try {
+        const name = basename(this.path)
+        this.#watcher = watch(dirname(this.path), { persistent: false }, (_event, file) => {
+          if (file === null || file === name) this.#schedule()
+        })
+        this.#watcher.on('error', () => {
+          this.#watcher?.close()
+          this.#watcher = undefined
+        })
+      } catch {
+        this.#watcher = undefined // the poll below still sees changes
+      }
+    }
+    this.#poll = setInterval(() => void this.#checkStat(), this.#pollIntervalMs)
+    this.#poll.unref()
+  }
+
+  #schedule(): void {
+    clearTimeout(this.#debounce)
+    this.#debounce = setTimeout(() => void this.reload(), 25)
+    this.#debounce.unref()
+  }
+
+  async #checkStat(): Promise<void> {
+    let signature: string
+    try {
+      const s = await stat(this.path)
+      signature = `${s.ino}:${s.size}:${s.mtimeMs}`
+    } catch {
+      signature = 'missing'
+    }
+    if (signature !== this.#lastStat) {
+      this.#lastStat = signature
+      if (signature !== 'missing') await this.reload()
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// The contract between cutover's plugin and wherever route flags live
+// (Unleash, a file). Reads are synchronous and allocation-free because they
+// run on every request of an opted-in route; drivers do their I/O in the
+// background and swap in a new state table when it is valid.
+
+/** How a route is served. */
+export type RouteMode = 'off' | 'shadow' | 'canary' | 'on'
+
+export const ROUTE_MODES: readonly RouteMode[] = Object.freeze(['off', 'shadow', 'canary', 'on'])
+
+/** A route's flag, as the plugin reads it. Objects are frozen and shared. */
+export interface RouteState {
+  readonly mode: RouteMode
+  /** Share of identities on the page path in `canary` mode, 0..100. */
+  readonly percent: number
+  /** Share of legacy-served requests shadowed in `shadow` mode, 0..1. */
+  readonly shadowRate: number
+  /** Stickiness group: fixed per route so a growing rollout only adds identities. */
+  readonly groupId: string
+}
+
+/** One route's state changed (by a reload, a kill or a revive). */
+export interface FlagChange {
+  readonly routeId: string
+  readonly previous: RouteState
+  readonly current: RouteState
+}
+
+/** What `start()` ended with; start never throws for an unreachable backend. */
+export interface FlagSourceStatus {
+  /** true when the backend answered (or the file was read) before the wait ended. */
+  readonly synchronized: boolean
+  /** Where the state in use came from. */
+  readonly origin: 'backend' | 'bootstrap' | 'backup' | 'none'
+  /** Routes the source knows. */
+  readonly routes: number
+}
+
+export interface FlagSourceStats {
+  /** Successful loads that replaced the state table. */
+  readonly loads: number
+  /** Faults by error code (fetch failures, malformed payloads, unreadable files). */
+  readonly faults: Readonly<Record<string, number>>
+  readonly lastFault?: { readonly code: string; readonly message: string; readonly at: number }
+  readonly killed: boolean
+}
+
+export interface FlagSourceStartOptions {
+  /**
+   * Longest wait for the first load before start() resolves with whatever
+   * state it has (bootstrap, backup, or every route off).
+   * @default 5000
+   */
+  timeoutMs?: number
+}
+
+/** Minimal logger: fastify's / pino's logger fits. */
+export interface FlagLogger {
+  warn(obj: object, msg: string): void
+  error(obj: object, msg: string): void
+  info?(obj: object, msg: string): void
+}
+
+export interface FlagSource {
+  /** Driver name for logs ('unleash', 'file'). */
+  readonly kind: string
+  /** Loads the first state within a bounded wait; never rejects for an unreachable backend. */
+  start(options?: FlagSourceStartOptions): Promise<FlagSourceStatus>
+  /** The route's current state; `off` for a route the source does not know, or when killed. */
+  state(routeId: string): RouteState
+  /** Sticky canary decision for an identity (user, session or page key). */
+  inCanary(routeId: string, identity: string): boolean
+  /** Subscribes to state changes; returns the unsubscribe function. */
+  onChange(listener: (change: FlagChange) => void): () => void
+  /** Kill switch for this process: every route `off` until revive(). */
+  kill(): void
+  revive(): void
+  /** true while this process's kill switch, the environment's or the backend's is on. */
+  readonly killed: boolean
+  stats(): FlagSourceStats
+  /** Stops background work; waits for a fetch in flight instead of cutting it off. */
+  close(): Promise<void>
+}
+
+/** Default shadow sample rate when a flag puts a route in shadow mode without one. */
+export const DEFAULT_SHADOW_RATE = 0.1
+
+export function offState(groupId: string): RouteState {
+  return Object.freeze({ mode: 'off', percent: 0, shadowRate: 0, groupId })
+}

@@ -1,0 +1,179 @@
+import { EventEmitter } from 'node:events'
+import { InMemStorageProvider, Unleash, UnleashEvents } from 'unleash-client'
+import type { ClientFeaturesResponse } from 'unleash-client'
+import {
+  CUTOVER_ERR_FLAGS_OPTIONS_INVALID,
+  CUTOVER_ERR_FLAGS_START_TIMEOUT,
+  CUTOVER_ERR_FLAGS_UNLEASH_FETCH,
+} from '../errors.js'
+import type { FlagSourceStartOptions, FlagSourceStatus, RouteState } from './flag-source.js'
+import { StateTable, type StateTableOptions } from './state-table.js'
+import { killFlagNameFor, routeStateFromFeature } from './unleash-layout.js'
+
+type Feature = ClientFeaturesResponse['features'][number]
+type StorageProvider = NonNullable<ConstructorParameters<typeof Unleash>[0]['storageProvider']>
+
+export interface UnleashFlagSourceOptions extends StateTableOptions {
+  /** Unleash API URL, e.g. `http://unleash:4242/api`. */
+  url: string
+  /** A backend (client) API token for the environment to read. */
+  token: string
+  /** @default 'cutover' */
+  appName?: string
+  /** Flag name = flagPrefix + route id. @default 'cutover.' */
+  flagPrefix?: string
+  /** Milliseconds between polls; a change reaches this process within one interval. @default 15000 */
+  refreshIntervalMs?: number
+  /** Per-request timeout of a features fetch, at least 1000 (unleash-client's minimum retry backoff). @default 10000 */
+  fetchTimeoutMs?: number
+  /** Features to serve until the server answers (the client API `features` array). */
+  bootstrap?: Feature[]
+  /**
+   * Where unleash-client keeps its copy of the last payload, so a restart while
+   * Unleash is down starts from the last known state. @default unleash-client's file backup in the OS temp dir
+   */
+  storageProvider?: StorageProvider | 'memory'
+  /** unleash-client's Unleash project filter. */
+  projectName?: string
+}
+
+const FETCH_WARNING = /responded \d{3}|Backing off/
+
+/**
+ * Route flags from Unleash through unleash-client. Reads come from a state
+ * table rebuilt on each payload; a payload that fails (5xx, 401, network,
+ * malformed) keeps the last good state, logged and counted.
+ */
+export class UnleashFlagSource extends StateTable {
+  readonly kind = 'unleash'
+  readonly flagPrefix: string
+  readonly #options: UnleashFlagSourceOptions
+  readonly #killFlag: string
+  #client: Unleash | undefined
+  #starting: Promise<void> | undefined
+  #fetchFaults = 0
+  #lastGood = new Map<string, RouteState>()
+  #sawData = false
+
+  constructor(options: UnleashFlagSourceOptions) {
+    super(options)
+    for (const key of ['url', 'token'] as const) {
+      if (typeof options?.[key] !== 'string' || options[key] === '') {
+        throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID(`${key} to be a non-empty string`, JSON.stringify(options?.[key]))
+      }
+    }
+    // unleash-client's retry policy rejects request timeouts under its 1s minimum backoff.
+    for (const [key, min] of [['refreshIntervalMs', 10], ['fetchTimeoutMs', 1000]] as const) {
+      const v = options[key]
+      if (v !== undefined && (!Number.isInteger(v) || v < min)) {
+        throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID(`${key} to be an integer >= ${min} (milliseconds)`, JSON.stringify(v))
+      }
+    }
+    this.#options = options
+    this.flagPrefix = options.flagPrefix ?? 'cutover.'
+    this.#killFlag = killFlagNameFor(this.flagPrefix)
+  }
+
+  async start(options: FlagSourceStartOptions = {}): Promise<FlagSourceStatus> {
+    const timeoutMs = options.timeoutMs ?? 5000
+    if (this.#client) throw new CUTOVER_ERR_FLAGS_OPTIONS_INVALID('start() to be called once', 'a second call')
+    const client = this.#createClient()
+    this.#client = client
+    const faultsBefore = this.#fetchFaults
+    // start() resolves once the first fetch has finished, whatever its outcome
+    // (unleash-client catches fetch errors), after the backup and bootstrap loaded.
+    this.#starting = client.start().catch((err: Error) => this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(err.message)))
+    let timer: NodeJS.Timeout | undefined
+    const finished = await Promise.race([
+      this.#starting.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), timeoutMs)
+        timer.unref()
+      }),
+    ])
+    clearTimeout(timer)
+    const synchronized = finished && this.#fetchFaults === faultsBefore
+    const origin = synchronized ? 'backend' : this.#sawData ? (this.#options.bootstrap ? 'bootstrap' : 'backup') : 'none'
+    if (!finished) {
+      this.fault(new CUTOVER_ERR_FLAGS_START_TIMEOUT(this.kind, timeoutMs, origin === 'none' ? 'all-off' : origin))
+    }
+    return { synchronized, origin, routes: this.routeCount }
+  }
+
+  /**
+   * Stops polling. unleash-client's destroy() removes its repository's error
+   * listeners, so a fetch still in flight that then fails throws an uncaught
+   * error. The start-up fetch is awaited before destroy(); for a later poll in
+   * flight (which cannot be awaited) a listener is put back to absorb it.
+   */
+  async close(): Promise<void> {
+    const client = this.#client
+    if (!client) return
+    await this.#starting
+    client.destroy()
+    const repository: unknown = Reflect.get(client, 'repository')
+    if (repository instanceof EventEmitter) repository.on('error', () => {})
+  }
+
+  #createClient(): Unleash {
+    const o = this.#options
+    const storage = o.storageProvider === 'memory' ? new InMemStorageProvider<ClientFeaturesResponse>() : o.storageProvider
+    const client = new Unleash({
+      url: o.url,
+      appName: o.appName ?? 'cutover',
+      customHeaders: { Authorization: o.token },
+      refreshInterval: o.refreshIntervalMs ?? 15_000,
+      timeout: o.fetchTimeoutMs ?? 10_000,
+      // cutover evaluates flags itself (no isEnabled calls), so there is nothing to report.
+      disableMetrics: true,
+      skipInstanceCountWarning: true,
+      namePrefix: this.flagPrefix,
+      ...(o.projectName ? { projectName: o.projectName } : {}),
+      ...(o.bootstrap ? { bootstrap: { data: o.bootstrap } } : {}),
+      ...(storage ? { storageProvider: storage } : {}),
+      disableAutoStart: true,
+    })
+    client.on(UnleashEvents.Changed, (features: Feature[]) => this.#rebuild(features))
+    // A backup read at start makes the client ready without a 'changed' event.
+    client.on(UnleashEvents.Ready, () => this.#rebuild(client.getFeatureToggleDefinitions()))
+    client.on(UnleashEvents.Error, (err: Error) => {
+      this.#fetchFaults++
+      this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(err.message))
+    })
+    client.on(UnleashEvents.Warn, (msg: unknown) => {
+      const text = msg instanceof Error ? msg.message : String(msg)
+      if (FETCH_WARNING.test(text)) {
+        this.#fetchFaults++
+        this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(text))
+      } else {
+        this.log.warn({ source: this.kind }, text)
+      }
+    })
+    return client
+  }
+
+  // Builds a complete table from the client's features. A flag that breaks the
+  // layout keeps its last good state (or stays off when it never had one).
+  #rebuild(features: Feature[]): void {
+    this.#sawData = true
+    const routes = new Map<string, RouteState>()
+    let kill = false
+    for (const feature of features) {
+      if (!feature?.name?.startsWith(this.flagPrefix)) continue
+      if (feature.name === this.#killFlag) {
+        kill = feature.enabled === true
+        continue
+      }
+      const routeId = feature.name.slice(this.flagPrefix.length)
+      try {
+        routes.set(routeId, routeStateFromFeature(routeId, feature))
+      } catch (err) {
+        this.fault(err as Error, { flag: feature.name })
+        const last = this.#lastGood.get(routeId)
+        if (last) routes.set(routeId, last)
+      }
+    }
+    this.#lastGood = routes
+    this.replace(routes, kill)
+  }
+}
