@@ -23,6 +23,25 @@ export type { FlagAdminWriter } from './flags/admin-writer.js'
 export { FileAdminWriter } from './flags/file-admin.js'
 export { UnleashAdminWriter, type UnleashAdminWriterOptions } from './flags/unleash-admin.js'
 
+// ---- amplification meter
+export { Meter, COUNTERS, type MeterOptions, type RequestSample } from './meter/meter.js'
+export { cutoverMeter, meterRouteOf, SHADOW_HEADER, type MeterPluginOptions } from './meter/plugin.js'
+export { currentMeterContext, runWithMeterContext, BACKGROUND_ROUTE, type MeterContext } from './meter/context.js'
+export { meterPool } from './meter/wrap-pool.js'
+export { meterRedis } from './meter/wrap-redis.js'
+export { meterQueue, type MeteredRefreshQueue } from './meter/wrap-queue.js'
+export { readMeter, type MeterReading, type ReadMeterOptions, type RouteTotals, type QueueGauges } from './meter/read.js'
+
+// ---- refresh queue
+export type { RefreshQueue, RefreshJob, RefreshHandler, RefreshConsumer, ConsumeOptions } from './queue/refresh-queue.js'
+export { ListRefreshQueue, type ListQueueOptions } from './queue/list-queue.js'
+export { BullmqRefreshQueue, type BullmqQueueOptions } from './queue/bullmq-queue.js'
+
+// ---- amplification report
+export { summarize, type AmplificationReport, type AmplificationSnapshot, type RouteFigures } from './report/amplification.js'
+export { renderHtml } from './report/render-html.js'
+export { renderJson, renderMarkdown, renderTerminal } from './report/render-text.js'
+
 // ---- shadow comparison, storage and reports
 export type { ShadowContext, ShadowHandler } from './shadow/hook.js'
 export {
@@ -35,7 +54,6 @@ export {
 } from './shadow/runner.js'
 export {
   injectCandidateSource,
-  SHADOW_HEADER,
   SHADOW_PATH_HEADER,
   type CachedPage,
   type CandidateSource,

@@ -32,6 +32,8 @@ export interface DemoAppOptions {
   pageCache?: DemoPageCache
   /** Fastify logger. @default false */
   logger?: boolean
+  /** Runs on the app before the routes are added (extra hooks or plugins). */
+  beforeRoutes?: (app: FastifyInstance) => Promise<void>
 }
 
 /** Tags of a page: every product on it, so a write drops exactly the pages showing it. */
@@ -76,6 +78,7 @@ export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInst
   const { queue, pageCache } = options
   if (options.meter) await app.register(cutoverMeter, { meter: options.meter, metrics: options.metrics ?? false })
   if (pageCache) await pageCache.register(app)
+  if (options.beforeRoutes) await options.beforeRoutes(app)
 
   /** Sends the body, then enqueues the refresh jobs, as the legacy app does. */
   const respond = async (reply: FastifyReply, body: unknown, products: Product[]): Promise<FastifyReply> => {

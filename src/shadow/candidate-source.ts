@@ -1,5 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
+import { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
+import { SHADOW_HEADER } from '../pagecache/page-cache.js'
 import type { ShadowContext } from './hook.js'
 
 /** A rendered response on the page or legacy path, with what it cost. */
@@ -29,10 +31,9 @@ export interface CandidateSource {
   legacy(context: ShadowContext, signal: AbortSignal): Promise<RenderedResponse>
 }
 
-/** Header marking a shadow render; its value is the process's shadow token. */
-export const SHADOW_HEADER = 'x-cutover-shadow'
-/** Header asking for the legacy path on a shadow render (`legacy`); absent means the page path. */
-export const SHADOW_PATH_HEADER = 'x-cutover-shadow-path'
+// The marker (its value is the process's shadow token) and, with `legacy`, the path a shadow render asks for.
+export { SHADOW_HEADER } from '../pagecache/page-cache.js'
+export { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
 
 export interface InjectSourceOptions {
   /**

@@ -71,3 +71,31 @@ describe('cutover demo', () => {
     }
   }, 60_000)
 })
+
+describe('cutover demo serve', () => {
+  it('serves the demo app with its worker until interrupted, metered under the prefix', async () => {
+    const db = await mysqlForTest('serve')
+    const r = redisForTest('serve')
+    try {
+      const out = io({ MYSQL_URL, REDIS_URL })
+      const running = runCli(['demo', 'serve', '--port', '0', '--page-cache', '--metrics', '--database', db.database, '--prefix', r.prefix], out)
+      let url: string | undefined
+      for (let i = 0; i < 300 && !url; i++) {
+        url = /at (http:\/\/\S+)$/.exec(out.lines[0] ?? '')?.[1]
+        if (!url) await new Promise((resolve) => setTimeout(resolve, 50))
+      }
+      expect(out.lines[0]).toMatch(/page cache on for the read routes/)
+      const page = await fetch(`${url}/api/products?page=3&sort=name`)
+      expect(page.status).toBe(200)
+      expect(((await page.json()) as { items: unknown[] }).items).toHaveLength(100)
+      expect((await fetch(`${url}/api/products?page=3&sort=name`)).headers.get('cache-status')).toMatch(/hit/)
+      expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/cutover_meter_requests_total\{route="products.list",traffic="user"\} 2/)
+      process.emit('SIGINT')
+      expect(await running).toBe(0)
+      expect(out.lines).toContain('stopping')
+    } finally {
+      await db.cleanup()
+      await r.cleanup()
+    }
+  })
+})

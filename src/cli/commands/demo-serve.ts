@@ -16,7 +16,7 @@ worker in this process until interrupted (Ctrl-C). Point your own load or
 tools at it. The meter writes under the prefix: read it with
 \`cutover report amplification --prefix P\`.
 
-  --port N                port (default 3000)
+  --port N                port (default 3000; 0 picks a free one)
   --host H                address to listen on (default 127.0.0.1)
   --page-cache            page cache on for the read routes (their refresh jobs stop)
   --queue D               refresh queue driver: list (default) or bullmq
@@ -45,7 +45,7 @@ Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFA
         },
       }),
     )
-    const port = positiveInt('port', values.port)
+    const port = values.port === '0' ? 0 : positiveInt('port', values.port)
     const queue = queueDriver(values.queue)
     const workerConcurrency = positiveInt('worker-concurrency', values['worker-concurrency'])
     const mysqlUrl = io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL
@@ -65,8 +65,13 @@ Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFA
       io.out(`try: curl '${url}/api/products?page=1&sort=price'${values.metrics ? `; metrics at ${url}/metrics` : ''}`)
       io.out(`figures: cutover report amplification --prefix ${values.prefix} --since 5m   (Ctrl-C stops)`)
       await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve)
-        process.once('SIGTERM', resolve)
+        const stop = (): void => {
+          process.off('SIGINT', stop)
+          process.off('SIGTERM', stop)
+          resolve()
+        }
+        process.on('SIGINT', stop)
+        process.on('SIGTERM', stop)
       })
       io.out('stopping')
       await stack.close()

@@ -1,0 +1,59 @@
+// A server for the legacy benchmark, in its own process:
+//   legacy            the demo app as it is, metered, with its refresh worker
+//   legacy-unmetered  the same app and worker with no meter at all (overhead baseline)
+//   legacy-metered    the same app, metered, worker off (overhead comparison)
+//   legacy-bare       the same app, unmetered, worker off (overhead baseline)
+//   legacy-context    legacy-bare plus only the meter's AsyncLocalStorage request context
+//   pagecache         the demo app metered, page cache on for the read routes
+// Env: MYSQL_URL (database seeded by the parent), REDIS_URL, PREFIX, METER_PREFIX.
+import { Redis } from 'ioredis'
+import mysql from 'mysql2/promise'
+import type { FastifyInstance } from 'fastify'
+import { buildDemoApp } from '../../src/demo/app.js'
+import { runWithMeterContext } from '../../src/meter/context.js'
+import { startDemoStack } from '../../src/demo/stack.js'
+import { startLegacyWorker } from '../../src/demo/worker.js'
+import { ListRefreshQueue } from '../../src/queue/list-queue.js'
+
+const mode = process.argv[2] ?? 'legacy'
+const need = (name: string): string => {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set`)
+  return value
+}
+const prefix = need('PREFIX')
+const redis = new Redis(need('REDIS_URL'))
+const pool = mysql.createPool({ uri: need('MYSQL_URL'), connectionLimit: 20 })
+
+let close: () => Promise<void>
+let listen: (opts: { port: number; host: string }) => Promise<string>
+if (mode === 'legacy-unmetered' || mode === 'legacy-bare' || mode === 'legacy-context') {
+  const queue = new ListRefreshQueue({ redis, prefix })
+  const app = await buildDemoApp({
+    pool, redis, queue, prefix,
+    ...(mode === 'legacy-context' ? { beforeRoutes: async (a: FastifyInstance) => {
+      a.addHook('onRequest', (_request, _reply, done) => runWithMeterContext({ route: 'r', shadow: false, source: 'request' }, done))
+    } } : {}),
+  })
+  const worker = mode === 'legacy-unmetered' ? startLegacyWorker({ queue, pool, redis, prefix, concurrency: 32 }) : undefined
+  listen = (opts) => app.listen(opts)
+  close = async () => {
+    await app.close()
+    await worker?.close()
+  }
+} else {
+  const stack = await startDemoStack({
+    pool, redis, prefix, meterPrefix: need('METER_PREFIX'), queue: 'list',
+    pageCache: mode === 'pagecache', worker: mode !== 'legacy-metered', workerConcurrency: 32,
+  })
+  listen = (opts) => stack.app.listen(opts)
+  close = () => stack.close()
+}
+const address = await listen({ port: 0, host: '127.0.0.1' })
+process.send?.({ port: Number(new URL(address).port) })
+process.on('SIGTERM', async () => {
+  await close()
+  await pool.end()
+  redis.disconnect()
+  process.exit(0)
+})
