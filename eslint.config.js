@@ -2,7 +2,7 @@ import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
 export default tseslint.config(
-  { ignores: ['dist/', 'coverage/', 'node_modules/', 'reports/', 'test-artifacts/', '.unleash-server/'] },
+  { ignores: ['dist/', '.build-test/', 'coverage/', 'node_modules/', 'reports/', 'test-artifacts/', '.unleash-server/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

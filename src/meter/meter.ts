@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs'
 import type { Redis, Result } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
@@ -6,8 +5,9 @@ import { BACKGROUND_ROUTE, currentMeterContext, runWithMeterContext, type MeterC
 import { latencyBucket } from './histogram.js'
 import { counterField, meterKeys, type CounterScope, type MeterKeys } from './keys.js'
 import { PromExport } from './prom.js'
+import { flushLua } from './lua/flush.js'
 
-const FLUSH_SCRIPT = readFileSync(new URL('./lua/flush.lua', import.meta.url), 'utf8')
+const FLUSH_SCRIPT = flushLua
 
 /** Counter names stored per route (a field is `<scope>|<route>|<counter>`). */
 export const COUNTERS = {

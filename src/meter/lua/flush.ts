@@ -1,12 +1,17 @@
--- Adds one process's batch of meter counts to a time bucket, atomically.
--- KEYS[1]  the bucket hash (`<prefix>:v1:meter:{meter}:b<seconds>:<start>`)
--- KEYS[2]  the backlog hash (route -> refresh jobs enqueued and not yet run)
--- ARGV[1]  seconds the bucket and backlog hashes are kept (their TTL, renewed on each flush)
--- ARGV[2]  n: number of field/increment pairs added with HINCRBY
--- ARGV[3]  m: number of field/value pairs kept as a maximum (gauges)
--- ARGV[4]  s: number of field/value pairs overwritten (last value of a gauge)
--- ARGV[5]  b: number of route/delta pairs added to the backlog hash
--- ARGV[6..] the n, then m, then s, then b pairs
+/**
+ * Adds one process's batch of meter counts to a time bucket, atomically.
+ * KEYS[1]  the bucket hash (`<prefix>:v1:meter:{meter}:b<seconds>:<start>`)
+ * KEYS[2]  the backlog hash (route -> refresh jobs enqueued and not yet run)
+ * ARGV[1]  seconds the bucket and backlog hashes are kept (their TTL, renewed on each flush)
+ * ARGV[2]  n: number of field/increment pairs added with HINCRBY
+ * ARGV[3]  m: number of field/value pairs kept as a maximum (gauges)
+ * ARGV[4]  s: number of field/value pairs overwritten (last value of a gauge)
+ * ARGV[5]  b: number of route/delta pairs added to the backlog hash
+ * ARGV[6..] the n, then m, then s, then b pairs
+ *
+ * Kept as a string so the compiled package needs no asset files beside its JavaScript.
+ */
+export const flushLua = `
 local n, m, s, b = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local i = 6
 for _ = 1, n do
@@ -38,3 +43,4 @@ if b > 0 then
   redis.call('EXPIRE', KEYS[2], ARGV[1])
 end
 return n + m + s + b
+`
