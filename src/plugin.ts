@@ -17,9 +17,9 @@ import { MemoryPageStore } from './pagecache/memory-store.js'
 import { RedisPageStore } from './pagecache/redis-store.js'
 import { TieredPageStore } from './pagecache/tiered-store.js'
 import { resolveOptions, type CutoverOptions, type ResolvedOptions } from './pagecache/options.js'
-import { PageCache, type RouteStats } from './pagecache/page-cache.js'
+import { PageCache, type PeekRequest, type RouteStats } from './pagecache/page-cache.js'
 import { resolveRouteConfig, type RouteCacheConfig, type RouteCacheOptions } from './pagecache/route-config.js'
-import type { PageStore } from './pagecache/store.js'
+import type { PageStore, StoredPage } from './pagecache/store.js'
 
 /** What `app.cutover` offers. */
 export interface CutoverApi {
@@ -33,6 +33,12 @@ export interface CutoverApi {
   readonly store: PageStore
   /** Per-process token that marks cutover's own shadow renders (header `x-cutover-shadow`). */
   readonly shadowToken: string
+  /**
+   * The page the cache would serve for a request of a route now, with its age
+   * in ms; undefined when there is none (or the route keys on the user). Reads
+   * only: nothing is stored, refreshed or counted.
+   */
+  peek(routeId: string, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined>
   /** Kill switch for this process: every route off (legacy path) until revive(). */
   kill(): void
   revive(): void
@@ -96,6 +102,10 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     routes,
     store,
     shadowToken: cache.token,
+    peek: async (routeId: string, request: PeekRequest) => {
+      const route = routes.get(routeId)
+      return route ? cache.peek(route, request) : undefined
+    },
     kill: () => modes.kill(),
     revive: () => modes.revive(),
     get killed() {

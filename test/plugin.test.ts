@@ -132,6 +132,21 @@ describe('page cache plugin', () => {
     expect(store.size).toBeGreaterThan(0)
   })
 
+  it('peek reads the page the cache would serve, with its age, without counting or storing', async () => {
+    const calls = await productsApp()
+    const peekAt = (url: string) => app.cutover.peek('products.list', { url, query: Object.fromEntries(new URL(url, 'http://x').searchParams), headers: { host: 'localhost:80' } })
+    expect(await peekAt('/api/products?page=3')).toBeUndefined()
+    await app.inject('/api/products?page=3')
+    const found = await peekAt('/api/products?page=3&utm=z')
+    expect(JSON.parse(found!.page.body.toString())).toEqual({ page: '3', n: 1 })
+    expect(found!.ageMs).toBeGreaterThanOrEqual(0)
+    expect(await app.cutover.peek('no.such.route', { url: '/', query: {}, headers: {} })).toBeUndefined()
+    await app.cutover.invalidate({ tags: ['products'], hard: true })
+    expect(await peekAt('/api/products?page=3')).toBeUndefined()
+    expect(calls.n).toBe(1)
+    expect(app.cutover.stats()['products.list']).toMatchObject({ hit: 0, miss: 1 })
+  })
+
   it('rejects malformed invalidations with a coded error', async () => {
     await productsApp()
     await expect(app.cutover.invalidate({} as never)).rejects.toMatchObject({ code: 'CUTOVER_ERR_INVALIDATE_INVALID' })

@@ -4,10 +4,10 @@ import { Flights, waitForEntry, type FlightResult } from './coalesce.js'
 import { GuardedStore } from './guarded-store.js'
 import { allowListedRequest, pageKeyHash, type PathRules } from './key.js'
 import type { ResolvedOptions } from './options.js'
-import { requestPolicy, responsePolicy, shouldRefreshEarly } from './policy.js'
+import { pageStanding, requestPolicy, responsePolicy, shouldRefreshEarly } from './policy.js'
 import { PATH_HEADER, cacheStatus, sendPage, storableHeaders, strongEtag, type CacheOutcome } from './respond.js'
 import type { RouteCacheConfig } from './route-config.js'
-import type { PageKey, PageStore, StoredEntry, StoredPage } from './store.js'
+import type { PageKey, PageStore, StoredEntry, StoredPage, TagState } from './store.js'
 
 /** Header carrying the per-process token on cutover's own background renders. */
 export const REFRESH_HEADER = 'x-cutover-refresh'
@@ -16,6 +16,14 @@ export const SHADOW_HEADER = 'x-cutover-shadow'
 
 /** Every page is built under its route's tag, so a route can be purged like any tag. */
 export const routeTag = (routeId: string): string => `@route:${routeId}`
+
+/** What peek() needs of a request: what the key is made of. */
+export interface PeekRequest {
+  url: string
+  /** The parsed query, as the route's handler would see it. */
+  query: unknown
+  headers: Record<string, string | string[] | undefined>
+}
 
 export interface RouteStats {
   hit: number
@@ -93,7 +101,7 @@ export class PageCache {
     return timingSafeEqual(Buffer.from(value), Buffer.from(this.token))
   }
 
-  keyOf(route: RouteCacheConfig, request: FastifyRequest, user: string | undefined): PageKey {
+  keyOf(route: RouteCacheConfig, request: PeekRequest, user: string | undefined): PageKey {
     const hash = pageKeyHash({
       routeId: route.id,
       url: request.url,
@@ -150,7 +158,7 @@ export class PageCache {
     return false
   }
 
-  /** Serves a stored page if it may still be served; undefined means treat as a miss. */
+  /** Serves a stored page if it may still be served; false means treat as a miss. */
   private async serveStored(
     route: RouteCacheConfig,
     request: FastifyRequest,
@@ -158,38 +166,47 @@ export class PageCache {
     key: PageKey,
     page: StoredPage,
   ): Promise<Answered> {
-    let purged: 'no' | 'soft' | 'hard' = 'no'
+    let states: Record<string, TagState> = {}
     const tags = Object.keys(page.tags)
     if (tags.length > 0) {
-      let states
       try {
         states = await this.guard.tagStates(tags)
       } catch {
         this.statsOf(route.id).errors++
         return this.bypass(route, request, 'cache-error')
       }
-      for (const tag of tags) {
-        const built = page.tags[tag] ?? 0
-        const state = states[tag] ?? { version: 0, hard: 0 }
-        if (state.hard > built) purged = 'hard'
-        else if (state.version > built && purged === 'no') purged = 'soft'
-      }
     }
     const now = Date.now()
-    if (purged === 'hard' || now >= page.deleteAt) return false
+    const standing = pageStanding(page, states, route.staleMs, now)
+    if (standing === 'gone') return false
     const stats = this.statsOf(route.id)
-    if (purged === 'no' && now < page.staleAt) {
+    if (standing === 'fresh') {
       stats.hit++
       if (shouldRefreshEarly(page, now, this.options.xfetchBeta)) this.refreshInBackground(route, request, key)
       sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) }, now)
       return true
     }
-    // Soft-purged pages count as expired at the purge: served stale only where the route has a stale window.
-    if (purged === 'soft' && route.staleMs === 0) return false
     stats.stale++
     this.refreshInBackground(route, request, key)
     sendPage(request, reply, page, { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) }, now)
     return true
+  }
+
+  /**
+   * The page the cache would serve for a request now, and its age, read
+   * without storing, refreshing or counting anything (shadow comparisons use
+   * it). Routes keyed on the user are not read: their key needs the live request.
+   */
+  async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
+    if (route.user) return undefined
+    const key = this.keyOf(route, request, undefined)
+    const entry = await this.guard.get(key)
+    if (entry?.kind !== 'page') return undefined
+    const tags = Object.keys(entry.tags)
+    const states = tags.length > 0 ? await this.guard.tagStates(tags) : {}
+    const now = Date.now()
+    if (pageStanding(entry, states, route.staleMs, now) === 'gone') return undefined
+    return { page: entry, ageMs: now - entry.storedAt }
   }
 
   private async miss(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, key: PageKey): Promise<Answered> {

@@ -142,3 +142,29 @@ export function shouldRefreshEarly(
   const r = random()
   return now - page.renderMs * beta * Math.log(r > 0 ? r : Number.MIN_VALUE) >= page.staleAt
 }
+
+/** Whether a stored page may be served: fresh, stale (serve and refresh), or gone (a miss). */
+export type PageStanding = 'fresh' | 'stale' | 'gone'
+
+/**
+ * Judges a stored page against the current states of the tags it was built
+ * under. A hard purge after the render makes it gone; a soft purge makes it
+ * expired at the purge, so it is served stale only where the route has a stale
+ * window; otherwise its own `staleAt`/`deleteAt` decide.
+ */
+export function pageStanding(
+  page: { tags: Record<string, number>; staleAt: number; deleteAt: number },
+  states: Record<string, { version: number; hard: number }>,
+  staleWindowMs: number,
+  now: number,
+): PageStanding {
+  let softPurged = false
+  for (const [tag, built] of Object.entries(page.tags)) {
+    const state = states[tag] ?? { version: 0, hard: 0 }
+    if (state.hard > built) return 'gone'
+    if (state.version > built) softPurged = true
+  }
+  if (now >= page.deleteAt) return 'gone'
+  if (!softPurged) return now < page.staleAt ? 'fresh' : 'stale'
+  return staleWindowMs > 0 ? 'stale' : 'gone'
+}

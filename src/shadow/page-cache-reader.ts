@@ -1,21 +1,6 @@
 import { performance } from 'node:perf_hooks'
-import type { FastifyInstance } from 'fastify'
-import { pageKeyHash, type PathRules } from '../pagecache/key.js'
 import type { ShadowContext } from './hook.js'
 import type { CachedPage } from './candidate-source.js'
-
-/** The router's path folding, read as the plugin reads it (src/plugin.ts), so the key is the one serving uses. */
-function pathRulesOf(app: FastifyInstance): PathRules {
-  const config = app.initialConfig as Record<string, unknown> & { routerOptions?: Record<string, unknown> }
-  const pick = (name: string, fallback: boolean): boolean => {
-    const value = config.routerOptions?.[name] ?? config[name]
-    return typeof value === 'boolean' ? value : fallback
-  }
-  return {
-    ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
-    ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
-  }
-}
 
 /** The query as Fastify's default parser gives it: repeated names become arrays. */
 function parseQuery(url: string): Record<string, string | string[]> {
@@ -30,52 +15,29 @@ function parseQuery(url: string): Record<string, string | string[]> {
 }
 
 /**
- * Reads the page the cache would serve for a shadowed request, without
- * storing, refreshing or counting anything: the same key, and the same
- * rules for purged and expired pages, as the plugin's serving path. Routes
+ * Reads the page the cache would serve for a shadowed request through
+ * `app.cutover.peek()`, without storing, refreshing or counting anything:
+ * the plugin's own key and rules for purged and expired pages. Routes
  * keyed per user are not read (their key needs the live request): they are
  * compared against a fresh render instead.
  */
-export function pageCacheReader(now: () => number = Date.now): (context: ShadowContext) => Promise<CachedPage | undefined> {
-  let rules: PathRules | undefined
+export function pageCacheReader(): (context: ShadowContext) => Promise<CachedPage | undefined> {
   return async (ctx) => {
-    const api = ctx.app.cutover
-    const route = api.routes.get(ctx.request.routeId)
-    if (!route || route.user) return undefined
-    rules ??= pathRulesOf(ctx.app)
     const started = performance.now()
-    const hash = pageKeyHash({
-      routeId: route.id,
+    const found = await ctx.app.cutover.peek(ctx.request.routeId, {
       url: ctx.request.url,
       query: parseQuery(ctx.request.url),
-      queryAllow: route.query,
       headers: ctx.request.headers,
-      vary: route.vary,
-      rules,
     })
-    const entry = await api.store.get({ route: route.id, hash })
-    if (entry?.kind !== 'page') return undefined
-    const t = now()
-    if (t >= entry.deleteAt) return undefined
-    const tags = Object.keys(entry.tags)
-    if (tags.length > 0) {
-      const states = await api.store.tagStates(tags)
-      let soft = false
-      for (const tag of tags) {
-        const built = entry.tags[tag] ?? 0
-        const state = states[tag] ?? { version: 0, hard: 0 }
-        if (state.hard > built) return undefined
-        if (state.version > built) soft = true
-      }
-      if (soft && route.staleMs === 0) return undefined
-    }
+    if (!found) return undefined
+    const { page, ageMs } = found
     return {
-      status: entry.status,
-      headers: { ...entry.headers, etag: entry.etag },
-      body: entry.body,
+      status: page.status,
+      headers: { ...page.headers, etag: page.etag },
+      body: page.body,
       // The read, which is what serving a hit costs beyond sending it.
       durationMs: performance.now() - started,
-      ageMs: t - entry.storedAt,
+      ageMs,
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { requestPolicy, responsePolicy, shouldRefreshEarly, type ResponseFacts } from '../../src/pagecache/policy.js'
+import { pageStanding, requestPolicy, responsePolicy, shouldRefreshEarly, type ResponseFacts } from '../../src/pagecache/policy.js'
 import { resolveRouteConfig } from '../../src/pagecache/route-config.js'
 
 const route = resolveRouteConfig('(GET /t)', { id: 't', ttl: 30, stale: 60 })
@@ -104,5 +104,24 @@ describe('responsePolicy with followOrigin', () => {
     expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30', age: '10' } }))).toMatchObject({ ttlMs: 20_000 })
     expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30, stale-while-revalidate=60' } }))).toMatchObject({ ttlMs: 30_000 })
     expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30', age: '40' } }))).toEqual({ ok: false, reason: 'origin-ttl' })
+  })
+})
+
+describe('pageStanding', () => {
+  const page = { tags: { a: 1, b: 0 }, staleAt: 100, deleteAt: 200 }
+  const same = { a: { version: 1, hard: 0 }, b: { version: 0, hard: 0 } }
+  it('follows staleAt and deleteAt while no tag moved', () => {
+    expect(pageStanding(page, same, 0, 50)).toBe('fresh')
+    expect(pageStanding(page, same, 0, 150)).toBe('stale')
+    expect(pageStanding(page, same, 0, 200)).toBe('gone')
+  })
+  it('a soft purge after the render makes the page stale only where the route has a stale window', () => {
+    const soft = { ...same, b: { version: 1, hard: 0 } }
+    expect(pageStanding(page, soft, 1000, 50)).toBe('stale')
+    expect(pageStanding(page, soft, 0, 50)).toBe('gone')
+  })
+  it('a hard purge after the render makes it gone; one before the render does not', () => {
+    expect(pageStanding(page, { ...same, a: { version: 2, hard: 2 } }, 1000, 50)).toBe('gone')
+    expect(pageStanding(page, { ...same, a: { version: 1, hard: 1 } }, 1000, 50)).toBe('fresh')
   })
 })

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import cutover from '../../src/plugin.js'
 import { injectCandidateSource } from '../../src/shadow/candidate-source.js'
 import type { ShadowContext } from '../../src/shadow/hook.js'
@@ -35,13 +35,19 @@ describe('shadowing through the cutover plugin', () => {
 
   it('reads the page the cache would serve, with its age, and classifies an update since as staleness', async () => {
     const s = await shop()
-    const now = { t: Date.now() }
     const first = await s.app.inject({ url: '/api/products?page=1&utm=x' })
     expect(first.headers['cache-status']).toMatch(/stored/)
     const records: ShadowRecord[] = []
-    const runner = createShadowRunner({ sink: { write: (r) => records.push(r) }, source: injectCandidateSource({ readCached: pageCacheReader(() => now.t + 5000) }), secondaryRate: 0, secondaryOnMismatch: false, freshRate: 0 })
+    const runner = createShadowRunner({ sink: { write: (r) => records.push(r) }, source: injectCandidateSource({ readCached: pageCacheReader() }), secondaryRate: 0, secondaryOnMismatch: false, freshRate: 0 })
 
-    await runner.handler(ctxFor(s.app, '/api/products?utm=y&page=1', { items: s.products }))
+    // Five seconds later (only the clock moves), the cached page is 5 s old.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.now() + 5000)
+    try {
+      await runner.handler(ctxFor(s.app, '/api/products?utm=y&page=1', { items: s.products }))
+    } finally {
+      vi.useRealTimers()
+    }
     expect(records[0]).toMatchObject({ outcome: 'match', candidateSource: 'cache' })
     expect(records[0]!.pageAgeMs).toBeGreaterThanOrEqual(4000)
 
