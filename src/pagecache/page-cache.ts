@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Flights, waitForEntry, type FlightResult } from './coalesce.js'
+import { BackgroundRefresh } from './background-refresh.js'
 import { GuardedStore } from './guarded-store.js'
 import { allowListedRequest, pageKeyHash, type PathRules } from './key.js'
 import type { ResolvedOptions } from './options.js'
@@ -8,11 +9,9 @@ import { pageStanding, requestPolicy, responsePolicy, shouldRefreshEarly } from 
 import { PATH_HEADER, cacheStatus, sendPage, storableHeaders, strongEtag, type CacheOutcome } from './respond.js'
 import type { RouteCacheConfig } from './route-config.js'
 import type { PageKey, PageStore, StoredEntry, StoredPage, TagState } from './store.js'
+import { REFRESH_HEADER, SHADOW_HEADER } from './markers.js'
 
-/** Header carrying the per-process token on cutover's own background renders. */
-export const REFRESH_HEADER = 'x-cutover-refresh'
-/** Header carrying the per-process token on shadow renders (never stored). */
-export const SHADOW_HEADER = 'x-cutover-shadow'
+export { REFRESH_HEADER, SHADOW_HEADER }
 
 /** Every page is built under its route's tag, so a route can be purged like any tag. */
 export const routeTag = (routeId: string): string => `@route:${routeId}`
@@ -61,7 +60,7 @@ export class PageCache {
   readonly token = randomUUID()
   readonly guard: GuardedStore
   private readonly flights: Flights
-  private readonly refreshing = new Set<string>()
+  private readonly refresher: BackgroundRefresh
   private readonly stats = new Map<string, RouteStats>()
   private readonly shared: boolean
 
@@ -79,6 +78,13 @@ export class PageCache {
       failures: options.breaker.failures,
       cooldownMs: options.breaker.cooldownMs,
       onError: (op, err) => this.log.warn({ err, op, store: store.name }, 'cutover: cache call failed, serving without cache'),
+    })
+    this.refresher = new BackgroundRefresh({
+      app,
+      token: this.token,
+      leaseTtlMs: options.lease.ttlMs,
+      lease: this.shared ? this.guard : undefined,
+      log,
     })
   }
 
@@ -182,12 +188,12 @@ export class PageCache {
     const stats = this.statsOf(route.id)
     if (standing === 'fresh') {
       stats.hit++
-      if (shouldRefreshEarly(page, now, this.options.xfetchBeta)) this.refreshInBackground(route, request, key)
+      if (shouldRefreshEarly(page, now, this.options.xfetchBeta)) this.refresher.refresh(route.id, request, key)
       sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) }, now)
       return true
     }
     stats.stale++
-    this.refreshInBackground(route, request, key)
+    this.refresher.refresh(route.id, request, key)
     sendPage(request, reply, page, { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) }, now)
     return true
   }
@@ -390,31 +396,5 @@ export class PageCache {
       this.log.warn({ err, route: route.id }, 'cutover: tags could not be computed; page not stored')
       return undefined
     }
-  }
-
-  /** One background re-render per key (per process, and across processes through the lease). */
-  private refreshInBackground(route: RouteCacheConfig, request: FastifyRequest, key: PageKey): void {
-    const id = idOf(key)
-    if (this.refreshing.has(id)) return
-    this.refreshing.add(id)
-    const headers: Record<string, string | string[]> = {}
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value !== undefined && !['if-none-match', 'if-modified-since', 'content-length', 'connection', SHADOW_HEADER].includes(name)) headers[name] = value
-    }
-    headers[REFRESH_HEADER] = this.token
-    let lease: string | null | undefined
-    const run = async (): Promise<void> => {
-      if (this.shared) {
-        lease = await this.guard.acquireLease(key, this.options.lease.ttlMs)
-        if (lease === null) return
-      }
-      await this.app.inject({ method: 'GET', url: request.url, headers })
-    }
-    run()
-      .catch((err: unknown) => this.log.warn({ err, route: route.id }, 'cutover: background refresh failed'))
-      .finally(() => {
-        this.refreshing.delete(id)
-        if (lease) this.guard.releaseLease(key, lease).catch(() => {})
-      })
   }
 }
