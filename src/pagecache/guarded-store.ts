@@ -22,7 +22,8 @@ export class GuardedStore {
   private consecutive = 0
   private openUntil = 0
   private readonly now: () => number
-  private readonly remote: boolean
+  /** False for an in-process store: no timeout, no breaker, no cross-process lease needed. */
+  readonly remote: boolean
   errors = 0
 
   constructor(

@@ -62,7 +62,6 @@ export class PageCache {
   private readonly flights: Flights
   private readonly refresher: BackgroundRefresh
   private readonly stats = new Map<string, RouteStats>()
-  private readonly shared: boolean
 
   constructor(
     private readonly app: FastifyInstance,
@@ -71,7 +70,6 @@ export class PageCache {
     private readonly rules: PathRules,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.shared = store.name !== 'memory'
     this.flights = new Flights(options.lease.ttlMs)
     this.guard = new GuardedStore(store, {
       timeoutMs: options.timeoutMs,
@@ -83,7 +81,7 @@ export class PageCache {
       app,
       token: this.token,
       leaseTtlMs: options.lease.ttlMs,
-      lease: this.shared ? this.guard : undefined,
+      lease: this.guard.remote ? this.guard : undefined,
       log,
     })
   }
@@ -225,7 +223,7 @@ export class PageCache {
     }
     const settle = this.flights.lead(id)
     if (!settle) return this.miss(route, request, reply, key)
-    if (this.shared) {
+    if (this.guard.remote) {
       let token: string | null
       try {
         token = await this.guard.acquireLease(key, this.options.lease.ttlMs)

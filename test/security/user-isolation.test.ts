@@ -1,18 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { describe, expect, it } from 'vitest'
+import { seededRandom } from '../../src/demo/load.js'
 import { STORES, appsFor } from './apps.js'
 
-/** Small seeded PRNG (mulberry32) so a failing interleaving can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// A seeded generator, so a failing interleaving can be replayed.
+const prng = seededRandom
 
 const SEED = 20_261_124
 
