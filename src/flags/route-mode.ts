@@ -248,7 +248,10 @@ export class RouteModes {
     const entry = { controller, done: Promise.resolve() }
     entry.done = (async () => {
       try {
-        const outcome = await Promise.race([Promise.resolve().then(() => handler(context)).then(() => 'ok' as const), aborted])
+        // Started on the next turn of the event loop, not in this response's microtasks: requests that
+        // arrived meanwhile are read first, and a shadow never runs ahead of them in one long task.
+        const started = new Promise<void>((resolve) => setImmediate(resolve)).then(() => handler(context))
+        const outcome = await Promise.race([started.then(() => 'ok' as const), aborted])
         if (outcome === 'aborted') {
           stats.shadowTimedOut++
           request.log.warn({ route: route.id, reason: String(controller.signal.reason) }, 'cutover: shadow aborted')

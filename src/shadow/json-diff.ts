@@ -225,15 +225,20 @@ class Walker {
   private arrays(a: unknown[], b: unknown[]): void {
     const set = this.rules.sets.find((s) => matchesPattern(s.pattern, this.seg))
     if (set) return this.keyedSet(a, b, set.key)
+    // Which elements are equal, worked out once: equal ones are not walked again (their keys sorted, their paths built).
+    let same: boolean[] | undefined
     if (a.length !== b.length) {
       this.push({ kind: 'length', control: a.length, candidate: b.length })
-    } else if (!a.every((v, i) => deepEqual(v, b[i]))) {
+    } else {
+      same = a.map((v, i) => deepEqual(v, b[i]))
+      if (same.every(Boolean)) return
       const sa = a.map((v) => stableStringify(v)).sort()
       const sb = b.map((v) => stableStringify(v)).sort()
       if (sa.every((v, i) => v === sb[i])) return this.push({ kind: 'order' })
     }
     const n = Math.min(a.length, b.length)
     for (let i = 0; i < n; i++) {
+      if (same?.[i]) continue
       this.enter(String(i), '*')
       this.walk(a[i], b[i])
       this.leave()

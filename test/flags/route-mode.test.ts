@@ -139,6 +139,24 @@ describe('route modes in the plugin', () => {
     await eventually(() => signals.length === 2)
   })
 
+  it('starts a shadow on a later turn of the event loop, not in the microtasks of the response that sampled it', async () => {
+    const flags = new StaticFlagSource({ 'products.list': { mode: 'shadow', shadowRate: 1 } })
+    let turned = false
+    const seen: boolean[] = []
+    app = await appWith({ flags, shadow: async () => void seen.push(turned) })
+    // Scheduled while the response is being sent: fires on the next turn, before anything queued after it.
+    app.addHook('onSend', async (_request, _reply, payload) => {
+      setImmediate(() => (turned = true))
+      return payload
+    })
+    app.get('/api/products', { config: { cutover: { id: 'products.list', ttl: 30 } } }, async () => ({ ok: true }))
+    await app.ready()
+    await app.inject('/api/products')
+    await eventually(() => seen.length === 1)
+    // Run inline, the shadow would have started before that turn (requests read on it would wait for the shadow).
+    expect(seen).toEqual([true])
+  })
+
   it('a throwing shadow handler is counted and never reaches the user', async () => {
     const flags = new StaticFlagSource({ 'products.list': { mode: 'shadow', shadowRate: 1 } })
     const { app } = await productsApp({ flags, shadow: async () => { throw new Error('compare failed') } })

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events'
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type CandidateSource, injectCandidateSource, type RenderedResponse, SHADOW_HEADER, SHADOW_PATH_HEADER } from '../../src/shadow/candidate-source.js'
@@ -194,6 +195,29 @@ describe('shadow runner', () => {
     expect(records[0]).toMatchObject({ outcome: 'error', error: expect.stringMatching(/aborted/) })
     expect(runner.stats().skipped.breaker).toBe(2)
     expect(runner.openRoutes()).toEqual(['products.list'])
+  })
+
+  it("lets go of the caller's signal and its own timer once a shadow is done", async () => {
+    const { runner, records } = runnerFor(shop(), () => undefined)
+    const parent = new AbortController()
+    const ctx = { ...context(json(shop().legacy())), signal: parent.signal }
+    await runner.handler(ctx)
+    expect(records).toHaveLength(1)
+    // A listener left on a long-lived signal would keep every finished shadow reachable.
+    expect(getEventListeners(parent.signal, 'abort')).toHaveLength(0)
+  })
+
+  it("aborts a running shadow when the caller's signal aborts", async () => {
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({
+      sink: { write: (r) => records.push(r) },
+      source: { cached: () => new Promise(() => {}), fresh: async () => json({}), legacy: async () => json({}) },
+    })
+    const parent = new AbortController()
+    const done = runner.handler({ ...context(json({})), signal: parent.signal })
+    parent.abort(new Error('cutover is closing'))
+    await done
+    expect(records[0]).toMatchObject({ outcome: 'error', error: expect.stringMatching(/aborted: cutover is closing/) })
   })
 
   it('rejects bad options with a coded error', () => {
