@@ -25,8 +25,8 @@ export { UnleashAdminWriter, type UnleashAdminWriterOptions } from './flags/unle
 
 // ---- amplification meter
 export { Meter, COUNTERS, type MeterOptions, type RequestSample } from './meter/meter.js'
-export { cutoverMeter, meterRouteOf, SHADOW_HEADER, type MeterPluginOptions } from './meter/plugin.js'
-export { currentMeterContext, runWithMeterContext, BACKGROUND_ROUTE, type MeterContext } from './meter/context.js'
+export { cutoverMeter, meterCountsOf, meterRouteOf, SHADOW_HEADER, type MeterPluginOptions } from './meter/plugin.js'
+export { currentMeterContext, runWithMeterContext, runOutsideMeterContext, BACKGROUND_ROUTE, type MeterContext, type MeterCounts } from './meter/context.js'
 export { meterPool } from './meter/wrap-pool.js'
 export { meterRedis } from './meter/wrap-redis.js'
 export { meterQueue, type MeteredRefreshQueue } from './meter/wrap-queue.js'

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler, onSendHookHandler } from 'fastify'
 import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
+import { runOutsideMeterContext } from '../meter/context.js'
+import { meterCountsOf } from '../meter/plugin.js'
 import { REFRESH_HEADER, SHADOW_HEADER } from '../pagecache/page-cache.js'
 import { PATH_HEADER, cacheStatus } from '../pagecache/respond.js'
 import type { ShadowHandler } from '../shadow/hook.js'
@@ -240,7 +242,8 @@ export class RouteModes {
     const context = {
       app: this.app,
       request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers } },
-      control: { status: reply.statusCode, headers: { ...reply.getHeaders() }, body: mark.body, durationMs: performance.now() - mark.started },
+      // With the meter registered, a copy of the DB/Redis calls the legacy path made by now (the response is sent).
+      control: { status: reply.statusCode, headers: { ...reply.getHeaders() }, body: mark.body, durationMs: performance.now() - mark.started, ...meterCountsOf(request.raw) },
       signal: controller.signal,
     }
     // The slot frees at the timeout even when a handler ignores its signal.
@@ -250,7 +253,8 @@ export class RouteModes {
       try {
         // Started on the next turn of the event loop, not in this response's microtasks: requests that
         // arrived meanwhile are read first, and a shadow never runs ahead of them in one long task.
-        const started = new Promise<void>((resolve) => setImmediate(resolve)).then(() => handler(context))
+        // Outside the user's meter context: the shadow's own work is not what the user's request cost.
+        const started = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runOutsideMeterContext(() => handler(context)))
         const outcome = await Promise.race([started.then(() => 'ok' as const), aborted])
         if (outcome === 'aborted') {
           stats.shadowTimedOut++

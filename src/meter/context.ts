@@ -1,6 +1,17 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 
 /**
+ * What one request has cost so far: calls through the metered pool and Redis
+ * client made in its meter context. Bumped by the meter as the calls are made.
+ */
+export interface MeterCounts {
+  /** `query`/`execute` calls through a pool wrapped by `meterPool`. */
+  dbCalls: number
+  /** Commands through a client wrapped by `meterRedis` (each one a pipeline or MULTI carries). */
+  redisCalls: number
+}
+
+/**
  * What the meter knows about the work in progress: set per request by the
  * meter plugin, per refresh job by the metered queue's consumer.
  */
@@ -11,12 +22,14 @@ export interface MeterContext {
   shadow: boolean
   /** `request` while serving a user request, `refresh` while a worker runs a job on its behalf. */
   source: 'request' | 'refresh'
+  /** This request's own counts, when whoever set the context wants them (the meter plugin does). */
+  readonly counts?: MeterCounts
 }
 
 /** The route work outside any request or job is charged to (start-up, timers). */
 export const BACKGROUND_ROUTE = '(background)'
 
-const storage = new AsyncLocalStorage<MeterContext>()
+const storage = new AsyncLocalStorage<MeterContext | undefined>()
 
 /** The context of the current async chain, if any. */
 export function currentMeterContext(): MeterContext | undefined {
@@ -26,4 +39,9 @@ export function currentMeterContext(): MeterContext | undefined {
 /** Runs `fn` with `context` as the meter context of everything it starts. */
 export function runWithMeterContext<T>(context: MeterContext, fn: () => T): T {
   return storage.run(context, fn)
+}
+
+/** Runs `fn` outside any meter context: what it starts is charged to BACKGROUND_ROUTE. */
+export function runOutsideMeterContext<T>(fn: () => T): T {
+  return storage.run(undefined, fn)
 }

@@ -156,12 +156,15 @@ export class Meter {
   /** One DB call in the current context: inline for a request, a refresh read inside a job. */
   countQuery(): void {
     const context = currentMeterContext()
+    if (context?.counts) context.counts.dbCalls++
     this.charge(context, context?.source === 'refresh' ? COUNTERS.refreshReads : COUNTERS.queries, 1)
   }
 
   /** `n` Redis commands in the current context. */
   countRedis(n: number): void {
-    this.charge(currentMeterContext(), COUNTERS.redis, n)
+    const context = currentMeterContext()
+    if (context?.counts) context.counts.redisCalls += n
+    this.charge(context, COUNTERS.redis, n)
   }
 
   /** `n` refresh jobs enqueued on behalf of `origin`. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
-import { runWithMeterContext } from './context.js'
+import { runWithMeterContext, type MeterContext, type MeterCounts } from './context.js'
 import type { Meter } from './meter.js'
 
 /** Header shadow renders carry (see the page cache's shadow seam). */
@@ -22,9 +22,20 @@ export interface MeterPluginOptions {
   isShadow?: (request: FastifyRequest) => boolean
 }
 
-interface RequestMeterState {
-  route: string
-  shadow: boolean
+type RequestMeterContext = MeterContext & { readonly counts: MeterCounts }
+
+// Keyed by the raw request: Fastify's and light-my-request's answers both carry
+// it (`request.raw`, `response.raw.req`), so a shadow render's caller finds its counts.
+const requestContexts = new WeakMap<object, RequestMeterContext>()
+
+/**
+ * The DB queries and Redis commands a request made so far through the
+ * metered clients, in its own meter context (what a shadow render it started
+ * made is counted on the render). Live: read it once the response is sent.
+ * Undefined when the meter plugin did not see the request.
+ */
+export function meterCountsOf(raw: object): Readonly<MeterCounts> | undefined {
+  return requestContexts.get(raw)?.counts
 }
 
 /**
@@ -56,32 +67,32 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   }
   const isShadow = options.isShadow ?? defaultIsShadow(app)
   const metricsPath = options.metrics === true ? '/metrics' : options.metrics ? options.metrics.path : undefined
-  const states = new WeakMap<FastifyRequest, RequestMeterState>()
 
-  const stateOf = (request: FastifyRequest): RequestMeterState => {
-    let state = states.get(request)
-    if (!state) {
-      state = { route: meterRouteOf(request), shadow: isShadow(request) }
-      states.set(request, state)
+  // The request's meter context is also its state here (one object and its counts per request).
+  const contextOf = (request: FastifyRequest): RequestMeterContext => {
+    let context = requestContexts.get(request.raw)
+    if (!context) {
+      context = { route: meterRouteOf(request), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0 } }
+      requestContexts.set(request.raw, context)
     }
-    return state
+    return context
   }
 
   // Callback style on purpose: everything after done() (later hooks, the
   // handler, what they start) runs inside this request's meter context.
   app.addHook('onRequest', (request, _reply, done) => {
     if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return done()
-    const state = stateOf(request)
-    meter.countRequest(state.route, state.shadow)
-    runWithMeterContext({ route: state.route, shadow: state.shadow, source: 'request' }, done)
+    const context = contextOf(request)
+    meter.countRequest(context.route, context.shadow)
+    runWithMeterContext(context, done)
   })
 
   app.addHook('onResponse', async (request, reply) => {
     if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return
-    let state = states.get(request)
+    let state = requestContexts.get(request.raw)
     if (!state) {
       // An earlier onRequest hook answered before ours ran: count the request here.
-      state = stateOf(request)
+      state = contextOf(request)
       meter.countRequest(state.route, state.shadow)
     }
     const cacheStatus = reply.getHeader('cache-status')

@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
+import { runWithMeterContext, type MeterCounts } from '../meter/context.js'
+import { meterCountsOf } from '../meter/plugin.js'
 import { SHADOW_HEADER } from '../pagecache/page-cache.js'
 import type { ShadowContext } from './hook.js'
 
@@ -12,6 +14,7 @@ export interface RenderedResponse {
   durationMs: number
   /** DB queries the render made, when the source can tell (the meter's request context). */
   dbCalls?: number
+  /** Redis commands the render made, when the source can tell. */
   redisCalls?: number
 }
 
@@ -51,10 +54,27 @@ function tokenOf(app: FastifyInstance): string {
 }
 
 /**
+ * Reads the cached page in a shadow meter context of its own, so its calls
+ * through the metered clients are charged to the route's shadow traffic and
+ * counted on the candidate. Only when the control was metered: without the
+ * meter plugin neither side has counts.
+ */
+async function readCounted(
+  read: NonNullable<InjectSourceOptions['readCached']>, ctx: ShadowContext, signal: AbortSignal,
+): Promise<CachedPage | undefined> {
+  if (ctx.control.dbCalls === undefined) return read(ctx, signal)
+  const counts: MeterCounts = { dbCalls: 0, redisCalls: 0 }
+  const page = await runWithMeterContext({ route: ctx.request.routeId, shadow: true, source: 'request', counts }, () => read(ctx, signal))
+  return page && { ...page, ...counts }
+}
+
+/**
  * Renders through `app.inject` with the shadow marker, so the plugin serves
  * the page path without storing and the meter does not enqueue refresh jobs.
  * Request headers are forwarded (the page may vary on them, and the host is
- * part of its key) minus hop-by-hop ones.
+ * part of its key) minus hop-by-hop ones. With the meter plugin registered,
+ * each render carries the DB/Redis calls made in its own request context, and
+ * a cached page the calls of reading it.
  */
 export function injectCandidateSource(options: InjectSourceOptions = {}): CandidateSource {
   const render = async (ctx: ShadowContext, path: 'page' | 'legacy'): Promise<RenderedResponse> => {
@@ -67,10 +87,13 @@ export function injectCandidateSource(options: InjectSourceOptions = {}): Candid
     if (path === 'legacy') headers[SHADOW_PATH_HEADER] = 'legacy'
     const started = performance.now()
     const res = await ctx.app.inject({ method: ctx.request.method as 'GET', url: ctx.request.url, headers })
-    return { status: res.statusCode, headers: res.headers, body: res.rawPayload, durationMs: performance.now() - started }
+    const durationMs = performance.now() - started
+    // light-my-request hands back the raw request the meter plugin keyed the render's counts by.
+    return { status: res.statusCode, headers: res.headers, body: res.rawPayload, durationMs, ...meterCountsOf(res.raw.req) }
   }
+  const readCached = options.readCached
   return {
-    cached: (ctx, signal) => (options.readCached ? options.readCached(ctx, signal) : Promise.resolve(undefined)),
+    cached: (ctx, signal) => (readCached ? readCounted(readCached, ctx, signal) : Promise.resolve(undefined)),
     fresh: (ctx) => render(ctx, 'page'),
     legacy: (ctx) => render(ctx, 'legacy'),
   }

@@ -3,7 +3,7 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Meter } from '../../src/meter/meter.js'
 import type { CutoverApi } from '../../src/plugin.js'
-import { cutoverMeter } from '../../src/meter/plugin.js'
+import { cutoverMeter, meterCountsOf } from '../../src/meter/plugin.js'
 import { readMeter } from '../../src/meter/read.js'
 import { meterPool } from '../../src/meter/wrap-pool.js'
 import { meterQueue } from '../../src/meter/wrap-queue.js'
@@ -105,6 +105,21 @@ describe('meter attribution', () => {
     }
     expect(delta('shadow')).toEqual({ requests: 1, queries: 3, redis: 2, jobs: 4 })
     expect(delta('user')).toEqual({ requests: 1, queries: 3, redis: 2, jobs: 4 })
+  })
+
+  it("hands each request's own DB and Redis calls to meterCountsOf(raw), interleaved requests and shadow renders apart", async () => {
+    const requests: Array<Promise<{ raw: { req: object } }>> = []
+    for (let i = 0; i < 10; i++) {
+      requests.push(app.inject('/a'), app.inject(`/b/${i}`), app.inject({ url: '/a', headers: { 'x-cutover-shadow': shadowToken } }))
+    }
+    const counts = (await Promise.all(requests)).map((res) => meterCountsOf(res.raw.req))
+    for (let i = 0; i < counts.length; i += 3) {
+      expect(counts[i]).toEqual({ dbCalls: 3, redisCalls: 2 })
+      expect(counts[i + 1]).toEqual({ dbCalls: 1, redisCalls: 5 })
+      expect(counts[i + 2]).toEqual({ dbCalls: 3, redisCalls: 2 })
+    }
+    expect(meterCountsOf((await app.inject('/metrics')).raw.req)).toBeUndefined()
+    expect(meterCountsOf({})).toBeUndefined()
   })
 
   it('serves Prometheus metrics at /metrics without metering that route', async () => {

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it } from 'vitest'
-import { runWithMeterContext } from '../../src/meter/context.js'
+import { runOutsideMeterContext, runWithMeterContext, type MeterCounts } from '../../src/meter/context.js'
 import { Meter } from '../../src/meter/meter.js'
 import { readMeter } from '../../src/meter/read.js'
 import { redisForTest } from '../helpers/redis.js'
@@ -31,6 +31,37 @@ describe('Meter', () => {
     expect(reading.user.get('a')?.counters).toEqual({ queries: 2, redis: 3, jobs: 2, refreshReads: 1, jobsDone: 1 })
     expect(reading.user.get('(background)')?.counters).toEqual({ queries: 1 })
     expect(reading.backlog.get('a')).toBe(1)
+  })
+
+  it('adds each call to the counts of the context it was made in, and only to those', async () => {
+    const clock = { now: T0 + 18_000_000 }
+    const prefix = `${env.prefix}-counts`
+    const meter = meterAt(clock, { prefix })
+    const outer: MeterCounts = { dbCalls: 0, redisCalls: 0 }
+    const inner: MeterCounts = { dbCalls: 0, redisCalls: 0 }
+    await runWithMeterContext({ route: 'a', shadow: false, source: 'request', counts: outer }, async () => {
+      meter.countQuery()
+      meter.countRedis(2)
+      await Promise.resolve()
+      meter.countQuery()
+      // A render started from inside the request has its own context and counts.
+      runWithMeterContext({ route: 'a', shadow: true, source: 'request', counts: inner }, () => {
+        meter.countQuery()
+        meter.countRedis(5)
+      })
+      // A job run on the request's behalf counts as refresh reads, not as the request's own calls.
+      await meter.runJob('a', async () => meter.countQuery())
+      // Work taken out of the request's context is charged to the background.
+      runOutsideMeterContext(() => meter.countRedis(7))
+      meter.countRedis(1)
+    })
+    expect(outer).toEqual({ dbCalls: 2, redisCalls: 3 })
+    expect(inner).toEqual({ dbCalls: 1, redisCalls: 5 })
+    await meter.close()
+    const reading = await readMeter({ redis: env.redis, prefix, from: clock.now, to: clock.now })
+    expect(reading.user.get('a')?.counters).toMatchObject({ queries: 2, redis: 3, refreshReads: 1 })
+    expect(reading.shadow.get('a')?.counters).toMatchObject({ queries: 1, redis: 5 })
+    expect(reading.user.get('(background)')?.counters).toEqual({ redis: 7 })
   })
 
   it('keeps time buckets apart so a window picks only its own', async () => {

@@ -66,6 +66,9 @@ describe('shadow mode through the plugin', () => {
     }
     const last = records.at(-1)!
     expect(last).toMatchObject({ outcome: 'mismatch', cause: 'logic', candidateSource: 'fresh' })
+    // No meter plugin on this app: neither side's calls are known.
+    expect(last.control).toMatchObject({ dbCalls: null, redisCalls: null })
+    expect(last.candidate).toMatchObject({ dbCalls: null, redisCalls: null })
     expect(last.diffs.map((d) => [d.path, d.cause])).toEqual([
       ['/items/0/price', 'logic'],
       ['/renderedAt', 'noise'],
@@ -81,7 +84,7 @@ describe('shadow mode through the plugin', () => {
     await app.inject('/api/products?page=2')
     await shadowed(before + 1)
     const r = records.at(-1)!
-    expect(r).toMatchObject({ candidateSource: 'cache', cause: 'logic' })
+    expect(r).toMatchObject({ candidateSource: 'cache', cause: 'logic', candidate: { dbCalls: null, redisCalls: null } })
     expect(r.pageAgeMs).toBeGreaterThanOrEqual(0)
     expect(r.diffs.find((d) => d.path === '/items/1/name')).toMatchObject({ cause: 'staleness', control: 'big mug', candidate: 'mug' })
     expect(r.diffs.find((d) => d.path === '/items/0/price')).toMatchObject({ cause: 'logic' })
