@@ -9,6 +9,12 @@ export interface MeterCounts {
   dbCalls: number
   /** Commands through a client wrapped by `meterRedis` (each one a pipeline or MULTI carries). */
   redisCalls: number
+  /**
+   * Refresh jobs handed to a queue wrapped by `meterQueue` (in a shadow
+   * render: the jobs it would have enqueued). Each is a DB read the worker
+   * makes later, on this request's behalf.
+   */
+  refreshJobs: number
 }
 
 /**

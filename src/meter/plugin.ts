@@ -72,7 +72,7 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   const contextOf = (request: FastifyRequest): RequestMeterContext => {
     let context = requestContexts.get(request.raw)
     if (!context) {
-      context = { route: meterRouteOf(request), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0 } }
+      context = { route: meterRouteOf(request), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0, refreshJobs: 0 } }
       requestContexts.set(request.raw, context)
     }
     return context

@@ -19,6 +19,8 @@ export function meterQueue(queue: RefreshQueue, meter: Meter): MeteredRefreshQue
     name: queue.name,
     async enqueue(jobs: readonly RefreshJob[]): Promise<void> {
       const context = currentMeterContext()
+      // Counted when asked, before the queue answers: the request's counts are read as its response ends.
+      if (context?.counts) context.counts.refreshJobs += jobs.length
       if (context?.shadow) {
         // Counted in the shadow scope as what the page would have cost.
         if (jobs.length > 0) meter.countShadowEnqueue(context.route, jobs.length)

@@ -65,7 +65,8 @@ function route(r: RouteReport): string {
 <tr><th>compared samples</th><td>${r.samples}</td><th>errors</th><td>${r.errors}</td></tr>
 <tr><th>match rate (noise excluded)</th><td colspan="3">${pct(r.matchRate.rate)} (interval ${pct(r.matchRate.lower)} – ${pct(r.matchRate.upper)}); exact matches ${r.matches}</td></tr>
 <tr><th>latency p50 / p95 / p99</th><td colspan="3">control ${lat(r.latency.control)}<br>candidate ${lat(r.latency.candidate)}</td></tr>
-<tr><th>DB calls per request</th><td colspan="3">control ${num(r.dbCallsPerRequest.control)} · candidate ${num(r.dbCallsPerRequest.candidate)}</td></tr>
+<tr><th>DB calls per request<br><small>inline + queued refresh reads</small></th><td colspan="3">control ${num(r.dbCallsPerRequest.control)} · candidate ${num(r.dbCallsPerRequest.candidate)}</td></tr>
+<tr><th>refresh jobs per request</th><td colspan="3">control ${num(r.refreshJobsPerRequest.control)} · candidate ${num(r.refreshJobsPerRequest.candidate)}</td></tr>
 <tr><th>stale page age</th><td colspan="3">p50 ${r.stalePageAge.p50 === null ? '–' : Math.round(r.stalePageAge.p50 / 1000) + ' s'} · max ${r.stalePageAge.max === null ? '–' : Math.round(r.stalePageAge.max / 1000) + ' s'}</td></tr>
 </table>
 <h3>Mismatches by cause</h3>

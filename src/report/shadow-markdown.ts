@@ -26,7 +26,8 @@ function route(r: RouteReport): string {
   out.push(`### \`${r.route}\` – ${r.verdict.ready ? '✅ ready' : '❌ not ready'}`, '')
   out.push('| | control | candidate |', '| --- | --- | --- |')
   out.push(`| latency p50 / p95 / p99 | ${lat(r.latency.control)} | ${lat(r.latency.candidate)} |`)
-  out.push(`| DB calls per request | ${num(r.dbCallsPerRequest.control)} | ${num(r.dbCallsPerRequest.candidate)} |`, '')
+  out.push(`| DB calls per request (inline + queued refresh reads) | ${num(r.dbCallsPerRequest.control)} | ${num(r.dbCallsPerRequest.candidate)} |`)
+  out.push(`| refresh jobs per request | ${num(r.refreshJobsPerRequest.control)} | ${num(r.refreshJobsPerRequest.candidate)} |`, '')
   if (r.stalePageAge.max !== null) {
     out.push(`Stale cached pages: age p50 ${Math.round((r.stalePageAge.p50 ?? 0) / 1000)} s, max ${Math.round(r.stalePageAge.max / 1000)} s.`, '')
   }

@@ -15,6 +15,9 @@ export interface SampleRow {
   candidateMs: number | null
   controlDbCalls: number | null
   candidateDbCalls: number | null
+  /** Refresh jobs enqueued (each a DB read owed); null where not metered. Absent: none known. */
+  controlRefreshJobs?: number | null
+  candidateRefreshJobs?: number | null
 }
 
 /** Differences aggregated by route, path shape and cause (ignored ones carry their reason). */
@@ -79,7 +82,10 @@ export interface RouteReport {
   paths: PathNode[]
   examples: ShadowExample[]
   latency: { control: Percentiles; candidate: Percentiles }
+  /** Inline DB queries plus the refresh reads the request's queued jobs owe, as the amplification meter counts them. */
   dbCallsPerRequest: { control: number | null; candidate: number | null }
+  /** The queued share of it: refresh jobs enqueued per request. */
+  refreshJobsPerRequest: { control: number | null; candidate: number | null }
   /** Cached page age of staleness mismatches, ms. */
   stalePageAge: { p50: number | null; max: number | null }
   verdict: Verdict
@@ -115,6 +121,11 @@ export function percentile(sorted: readonly number[], q: number): number | null 
 function percentiles(values: Array<number | null>): Percentiles {
   const s = values.filter((v): v is number => v !== null).sort((a, b) => a - b)
   return { p50: percentile(s, 0.5), p95: percentile(s, 0.95), p99: percentile(s, 0.99) }
+}
+
+/** A side's DB calls: inline queries plus one read per refresh job it queued. */
+function owed(queries: number | null, jobs: number | null | undefined): number | null {
+  return queries === null ? null : queries + (jobs ?? 0)
 }
 
 function mean(values: Array<number | null>): number | null {
@@ -211,7 +222,11 @@ export function buildRouteReport(route: string, data: ReportData, options: Omit<
     paths: pathTree(data.diffs.filter((d) => d.route === route)),
     examples,
     latency,
-    dbCallsPerRequest: { control: mean(compared.map((s) => s.controlDbCalls)), candidate: mean(compared.map((s) => s.candidateDbCalls)) },
+    dbCallsPerRequest: {
+      control: mean(compared.map((s) => owed(s.controlDbCalls, s.controlRefreshJobs))),
+      candidate: mean(compared.map((s) => owed(s.candidateDbCalls, s.candidateRefreshJobs))),
+    },
+    refreshJobsPerRequest: { control: mean(compared.map((s) => s.controlRefreshJobs ?? null)), candidate: mean(compared.map((s) => s.candidateRefreshJobs ?? null)) },
     stalePageAge: { p50: percentile(stale, 0.5), max: stale.at(-1) ?? null },
     verdict: shadowVerdict(
       { samples: compared.length, mismatches: real, logic: mismatches.logic, leak: mismatches.leak, controlP95: latency.control.p95, candidateP95: latency.candidate.p95 },

@@ -38,7 +38,8 @@ export async function loadShadowData(
 ): Promise<{ samples: SampleRow[]; diffs: DiffCountRow[]; examples: ExampleRow[] }> {
   const w = where(filter)
   const [samples] = await pool.query<mysql.RowDataPacket[]>(
-    `SELECT route, outcome, cause, page_age_ms, control_ms, candidate_ms, control_db_calls, candidate_db_calls FROM shadow_samples ${w.sql}`,
+    `SELECT route, outcome, cause, page_age_ms, control_ms, candidate_ms, control_db_calls, candidate_db_calls,
+      control_refresh_jobs, candidate_refresh_jobs FROM shadow_samples ${w.sql}`,
     w.args,
   )
   const [diffs] = await pool.query<mysql.RowDataPacket[]>(
@@ -60,6 +61,8 @@ export async function loadShadowData(
       candidateMs: num(r.candidate_ms),
       controlDbCalls: num(r.control_db_calls),
       candidateDbCalls: num(r.candidate_db_calls),
+      controlRefreshJobs: num(r.control_refresh_jobs),
+      candidateRefreshJobs: num(r.candidate_refresh_jobs),
     })),
     diffs: diffs.map((r) => ({
       route: String(r.route),

@@ -16,6 +16,8 @@ export interface RenderedResponse {
   dbCalls?: number
   /** Redis commands the render made, when the source can tell. */
   redisCalls?: number
+  /** Refresh jobs the render enqueued, or would have (a shadow render enqueues none). */
+  refreshJobs?: number
 }
 
 /** The page the cache would serve for this request now. */
@@ -63,7 +65,7 @@ async function readCounted(
   read: NonNullable<InjectSourceOptions['readCached']>, ctx: ShadowContext, signal: AbortSignal,
 ): Promise<CachedPage | undefined> {
   if (ctx.control.dbCalls === undefined) return read(ctx, signal)
-  const counts: MeterCounts = { dbCalls: 0, redisCalls: 0 }
+  const counts: MeterCounts = { dbCalls: 0, redisCalls: 0, refreshJobs: 0 }
   const page = await runWithMeterContext({ route: ctx.request.routeId, shadow: true, source: 'request', counts }, () => read(ctx, signal))
   return page && { ...page, ...counts }
 }

@@ -21,6 +21,8 @@ export interface ShadowContext {
     dbCalls?: number
     /** Redis commands the request made, when the meter can tell (optional). */
     redisCalls?: number
+    /** Refresh jobs the request enqueued (each a DB read later), when the meter can tell (optional). */
+    refreshJobs?: number
   }
   /** Aborted when the plugin gives up on the shadow (shutdown, its own bound). */
   signal: AbortSignal

@@ -8,6 +8,8 @@ export interface SideStats {
   dbCalls: number | null
   /** Redis commands the render made (from the meter), when known. */
   redisCalls: number | null
+  /** Refresh jobs the render enqueued or would have (from the meter): DB reads owed, when known. */
+  refreshJobs: number | null
 }
 
 /** One shadow comparison, redacted, as handed to the writer. */

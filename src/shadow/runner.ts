@@ -163,6 +163,7 @@ const stats = (r: RenderedResponse | ShadowContext['control']): SideStats => ({
   durationMs: r.durationMs,
   dbCalls: r.dbCalls ?? null,
   redisCalls: r.redisCalls ?? null,
+  refreshJobs: r.refreshJobs ?? null,
 })
 
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {

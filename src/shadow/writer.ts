@@ -164,14 +164,16 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
     const [res] = await conn.query<mysql.ResultSetHeader>(
       `INSERT INTO shadow_samples (route, at_ms, method, url, outcome, cause, error, candidate_source, page_age_ms,
         control_status, control_ms, control_db_calls, control_redis_calls,
-        candidate_status, candidate_ms, candidate_db_calls, candidate_redis_calls, fresh_ms, fresh_db_calls)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        candidate_status, candidate_ms, candidate_db_calls, candidate_redis_calls, fresh_ms, fresh_db_calls,
+        control_refresh_jobs, candidate_refresh_jobs)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         r.route, r.at, r.method, r.url.slice(0, 2048), r.outcome, r.cause, r.error, r.candidateSource,
         r.pageAgeMs === null ? null : Math.round(r.pageAgeMs),
         r.control.status, r.control.durationMs, r.control.dbCalls, r.control.redisCalls,
         r.candidate?.status ?? null, r.candidate?.durationMs ?? null, r.candidate?.dbCalls ?? null, r.candidate?.redisCalls ?? null,
         r.fresh?.durationMs ?? null, r.fresh?.dbCalls ?? null,
+        r.control.refreshJobs, r.candidate?.refreshJobs ?? null,
       ],
     )
     const id = res.insertId

@@ -5,9 +5,9 @@ export function sampleRecord(over: Partial<ShadowRecord> = {}): ShadowRecord {
   return {
     route: 'products.list', at: Date.UTC(2026, 10, 20, 12), method: 'GET', url: '/api/products?page=1', headers: { accept: 'application/json' },
     outcome: 'mismatch', cause: 'logic', error: null, candidateSource: 'cache', pageAgeMs: 1500,
-    control: { status: 200, durationMs: 20, dbCalls: 101, redisCalls: 100 },
-    candidate: { status: 200, durationMs: 1, dbCalls: 0, redisCalls: 1 },
-    fresh: { status: 200, durationMs: 8, dbCalls: 1, redisCalls: 0 },
+    control: { status: 200, durationMs: 20, dbCalls: 1, redisCalls: 100, refreshJobs: 100 },
+    candidate: { status: 200, durationMs: 1, dbCalls: 0, redisCalls: 1, refreshJobs: 0 },
+    fresh: { status: 200, durationMs: 8, dbCalls: 1, redisCalls: 0, refreshJobs: 0 },
     diffs: [
       { path: '/items/0/price', shape: '/items/*/price', kind: 'value', control: 10.25, candidate: 10, cause: 'logic' },
       { path: '/generatedAt', shape: '/generatedAt', kind: 'value', control: 'a', candidate: 'b', cause: 'noise' },

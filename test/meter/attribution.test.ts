@@ -107,16 +107,17 @@ describe('meter attribution', () => {
     expect(delta('user')).toEqual({ requests: 1, queries: 3, redis: 2, jobs: 4 })
   })
 
-  it("hands each request's own DB and Redis calls to meterCountsOf(raw), interleaved requests and shadow renders apart", async () => {
+  it("hands each request's own DB and Redis calls and refresh jobs to meterCountsOf(raw), interleaved requests and shadow renders apart", async () => {
     const requests: Array<Promise<{ raw: { req: object } }>> = []
     for (let i = 0; i < 10; i++) {
       requests.push(app.inject('/a'), app.inject(`/b/${i}`), app.inject({ url: '/a', headers: { 'x-cutover-shadow': shadowToken } }))
     }
     const counts = (await Promise.all(requests)).map((res) => meterCountsOf(res.raw.req))
     for (let i = 0; i < counts.length; i += 3) {
-      expect(counts[i]).toEqual({ dbCalls: 3, redisCalls: 2 })
-      expect(counts[i + 1]).toEqual({ dbCalls: 1, redisCalls: 5 })
-      expect(counts[i + 2]).toEqual({ dbCalls: 3, redisCalls: 2 })
+      expect(counts[i]).toEqual({ dbCalls: 3, redisCalls: 2, refreshJobs: 4 })
+      expect(counts[i + 1]).toEqual({ dbCalls: 1, redisCalls: 5, refreshJobs: 1 })
+      // A shadow render enqueues nothing, but its counts say what it would have.
+      expect(counts[i + 2]).toEqual({ dbCalls: 3, redisCalls: 2, refreshJobs: 4 })
     }
     expect(meterCountsOf((await app.inject('/metrics')).raw.req)).toBeUndefined()
     expect(meterCountsOf({})).toBeUndefined()

@@ -37,8 +37,8 @@ describe('Meter', () => {
     const clock = { now: T0 + 18_000_000 }
     const prefix = `${env.prefix}-counts`
     const meter = meterAt(clock, { prefix })
-    const outer: MeterCounts = { dbCalls: 0, redisCalls: 0 }
-    const inner: MeterCounts = { dbCalls: 0, redisCalls: 0 }
+    const outer: MeterCounts = { dbCalls: 0, redisCalls: 0, refreshJobs: 0 }
+    const inner: MeterCounts = { dbCalls: 0, redisCalls: 0, refreshJobs: 0 }
     await runWithMeterContext({ route: 'a', shadow: false, source: 'request', counts: outer }, async () => {
       meter.countQuery()
       meter.countRedis(2)
@@ -55,8 +55,8 @@ describe('Meter', () => {
       runOutsideMeterContext(() => meter.countRedis(7))
       meter.countRedis(1)
     })
-    expect(outer).toEqual({ dbCalls: 2, redisCalls: 3 })
-    expect(inner).toEqual({ dbCalls: 1, redisCalls: 5 })
+    expect(outer).toEqual({ dbCalls: 2, redisCalls: 3, refreshJobs: 0 })
+    expect(inner).toEqual({ dbCalls: 1, redisCalls: 5, refreshJobs: 0 })
     await meter.close()
     const reading = await readMeter({ redis: env.redis, prefix, from: clock.now, to: clock.now })
     expect(reading.user.get('a')?.counters).toMatchObject({ queries: 2, redis: 3, refreshReads: 1 })

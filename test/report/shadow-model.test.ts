@@ -57,6 +57,16 @@ describe('report model', () => {
     )
   })
 
+  it('counts the refresh reads a side queued into its DB calls per request, as the amplification meter does', () => {
+    const samples = [
+      sample({ controlDbCalls: 1, controlRefreshJobs: 100, candidateDbCalls: 0, candidateRefreshJobs: 0 }),
+      sample({ controlDbCalls: 0, controlRefreshJobs: 100, candidateDbCalls: 1, candidateRefreshJobs: 0 }),
+    ]
+    const r = buildShadowReport({ samples, diffs: [], examples: [] }, { generatedAt: 0, window: { from: null, to: null } }).routes[0]!
+    expect(r.dbCallsPerRequest).toEqual({ control: 100.5, candidate: 0.5 })
+    expect(r.refreshJobsPerRequest).toEqual({ control: 100, candidate: 0 })
+  })
+
   it('counts samples, causes, match rate, latency and DB calls per route', () => {
     const samples = [
       ...Array.from({ length: 6 }, () => sample()),
@@ -77,6 +87,8 @@ describe('report model', () => {
     expect(r.matchRate.rate).toBeCloseTo(7 / 9, 6)
     expect(r.latency.control).toEqual({ p50: 20, p95: 40, p99: 40 })
     expect(r.dbCallsPerRequest).toEqual({ control: 101, candidate: 0 })
+    // Rows from before refresh jobs were recorded: nothing known of them.
+    expect(r.refreshJobsPerRequest).toEqual({ control: null, candidate: null })
     expect(r.stalePageAge).toEqual({ p50: 30_000, max: 30_000 })
     expect(r.examples.map((e) => e.cause)).toEqual(['logic', 'noise'])
     expect(r.verdict.ready).toBe(false)

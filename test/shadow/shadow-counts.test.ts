@@ -5,7 +5,9 @@ import { Meter } from '../../src/meter/meter.js'
 import { cutoverMeter } from '../../src/meter/plugin.js'
 import { readMeter } from '../../src/meter/read.js'
 import { meterPool } from '../../src/meter/wrap-pool.js'
+import { meterQueue } from '../../src/meter/wrap-queue.js'
 import { meterRedis } from '../../src/meter/wrap-redis.js'
+import { ListRefreshQueue } from '../../src/queue/list-queue.js'
 import cutover from '../../src/plugin.js'
 import { renderShadowHtml } from '../../src/report/shadow-html.js'
 import { renderShadowMarkdown } from '../../src/report/shadow-markdown.js'
@@ -24,7 +26,7 @@ import { redisForTest } from '../helpers/redis.js'
 
 /**
  * A metered app whose legacy path costs 3 DB queries and 4 Redis commands
- * and whose page path costs 1 and 1, shadowed through the plugin with the
+ * and enqueues 2 refresh jobs, and whose page path costs 1 and 1, shadowed through the plugin with the
  * page store in Redis behind the metered client: each side of every record
  * carries what it made, and the report shows it.
  */
@@ -33,6 +35,7 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
   let db: MysqlForTest
   let app: FastifyInstance
   let meter: Meter
+  let queue: ReturnType<typeof meterQueue>
   let writer: ShadowWriter
   const records: ShadowRecord[] = []
   const flags = new StaticFlagSource({ 'items.list': { mode: 'shadow', shadowRate: 1 } })
@@ -45,6 +48,8 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
     meter = new Meter({ redis: env.connect(), prefix: env.prefix, flushIntervalMs: 0 })
     const pool = meterPool(db.pool, meter)
     const redis = meterRedis(env.redis, meter)
+    // Its own client: the queue's commands are not the handler's.
+    queue = meterQueue(new ListRefreshQueue({ redis: env.connect(), prefix: env.prefix }), meter)
     const runner = createShadowRunner({
       sink: { write: (r) => (records.push(r), writer.write(r)) },
       source: injectCandidateSource({ readCached: pageCacheReader() }),
@@ -70,6 +75,7 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
         }
         await redis.pipeline().get(`${env.prefix}:a:${page}`).get(`${env.prefix}:b:${page}`).get(`${env.prefix}:c:${page}`).exec()
         await redis.get(`${env.prefix}:items:${page}`)
+        await queue.enqueue([{ table: 'items', id: 1 }, { table: 'items', id: 2 }])
       }
       return { page, items: [1, 2, 3] }
     })
@@ -78,6 +84,7 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
   afterAll(async () => {
     await app?.close()
     await writer?.close()
+    await queue?.close()
     await meter?.close()
     await db?.cleanup()
     await env.cleanup()
@@ -92,8 +99,8 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
     await eventually(() => records.length >= 3)
     for (const r of records) {
       expect(r).toMatchObject({ outcome: 'match', candidateSource: 'fresh', fresh: null })
-      expect(r.control).toMatchObject({ dbCalls: 3, redisCalls: 4 })
-      expect(r.candidate).toMatchObject({ dbCalls: 1, redisCalls: 1 })
+      expect(r.control).toMatchObject({ dbCalls: 3, redisCalls: 4, refreshJobs: 2 })
+      expect(r.candidate).toMatchObject({ dbCalls: 1, redisCalls: 1, refreshJobs: 0 })
     }
     await eventually(async () => {
       await meter.flush()
@@ -127,10 +134,13 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
     const report = buildShadowReport(await loadShadowData(db.pool, {}), { generatedAt: Date.now(), window: { from: null, to: null } })
     const route = report.routes.find((x) => x.route === 'items.list')!
     expect(route.samples).toBe(4)
-    // Control 3 every time; candidate 1 on the three fresh renders, 0 on the cached page.
-    expect(route.dbCallsPerRequest).toEqual({ control: 3, candidate: 0.75 })
-    expect(renderShadowMarkdown(report)).toContain('| DB calls per request | 3.0 | 0.8 |')
-    expect(renderShadowHtml(report)).toContain('control 3.0 · candidate 0.8')
+    // Control 3 queries and 2 refresh reads owed every time; candidate 1 on the three fresh renders, 0 on the cached page.
+    expect(route.dbCallsPerRequest).toEqual({ control: 5, candidate: 0.75 })
+    expect(route.refreshJobsPerRequest).toEqual({ control: 2, candidate: 0 })
+    const md = renderShadowMarkdown(report)
+    expect(md).toContain('| DB calls per request (inline + queued refresh reads) | 5.0 | 0.8 |')
+    expect(md).toContain('| refresh jobs per request | 2.0 | 0.0 |')
+    expect(renderShadowHtml(report)).toContain('control 5.0 · candidate 0.8')
   })
 
   it("runs the shadow handler outside the user's meter context: its own calls are charged to the background", async () => {
