@@ -10,6 +10,7 @@ import { PATH_HEADER, cacheStatus, sendPage, storableHeaders, strongEtag, type C
 import type { RouteCacheConfig } from './route-config.js'
 import type { PageKey, PageStore, StoredEntry, StoredPage, TagState } from './store.js'
 import { REFRESH_HEADER, SHADOW_HEADER } from './markers.js'
+import { markPersonal } from './personal.js'
 
 export { REFRESH_HEADER, SHADOW_HEADER }
 
@@ -42,12 +43,23 @@ type RenderState = {
   tagVersions: Record<string, number>
   settle: ((result: FlightResult) => void) | undefined
 }
-type PageState = RenderState | { phase: 'bypass'; detail: string }
+/** `personal`: the response is a user's page of a route keyed on the user, marked private on its way out. */
+type PageState = RenderState | { phase: 'bypass'; detail: string; personal: boolean }
 
 const kState = Symbol('cutover.pageState')
 type WithState = FastifyRequest & { [kState]?: PageState | null }
 
 const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
+
+/**
+ * Bypasses of a route keyed on the user whose response is not marked private:
+ * cutover's own shadow render (it never reaches a client, and is compared
+ * header by header with the handler's legacy response, so marking it would
+ * report cutover's own doing as a mismatch), and a request the route's `user`
+ * names no one for. Every other response of such a route on the page path is
+ * marked private.
+ */
+const NOT_PERSONAL = new Set(['shadow', 'no-user'])
 
 /**
  * true when the request was answered from the cache. (A FastifyReply is a
@@ -158,7 +170,8 @@ export class PageCache {
 
   private bypass(route: RouteCacheConfig, request: FastifyRequest, detail: string, count = true): false {
     if (count) this.statsOf(route.id).bypass++
-    ;(request as WithState)[kState] = { phase: 'bypass', detail }
+    const personal = route.user !== undefined && !NOT_PERSONAL.has(detail)
+    ;(request as WithState)[kState] = { phase: 'bypass', detail, personal }
     return false
   }
 
@@ -187,12 +200,14 @@ export class PageCache {
     if (standing === 'fresh') {
       stats.hit++
       if (shouldRefreshEarly(page, now, this.options.xfetchBeta)) this.refresher.refresh(route.id, request, key)
-      sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) }, now)
+      const outcome = { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) } as const
+      sendPage(request, reply, { page, outcome, now, personal: route.user !== undefined })
       return true
     }
     stats.stale++
     this.refresher.refresh(route.id, request, key)
-    sendPage(request, reply, page, { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) }, now)
+    const outcome = { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) } as const
+    sendPage(request, reply, { page, outcome, now, personal: route.user !== undefined })
     return true
   }
 
@@ -241,7 +256,8 @@ export class PageCache {
   private serveCoalesced(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, page: StoredPage): true {
     this.statsOf(route.id).coalesced++
     const now = Date.now()
-    sendPage(request, reply, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000), detail: 'coalesced' }, now)
+    const outcome = { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000), detail: 'coalesced' } as const
+    sendPage(request, reply, { page, outcome, now, personal: route.user !== undefined })
     return true
   }
 
@@ -306,11 +322,14 @@ export class PageCache {
     if (!state) return payload
     req[kState] = null
     if (state.phase === 'bypass') {
+      if (state.personal) markPersonal(reply)
       reply.header('cache-status', cacheStatus({ kind: 'bypass', detail: state.detail }))
       return payload
     }
     const lease = (state as { lease?: string }).lease
     const outcome = await this.storeRender(route, request, reply, payload, state, lease)
+    // After the store decision: the stored page keeps the handler's headers, the client gets private ones.
+    if (route.user) markPersonal(reply)
     reply.header('cache-status', cacheStatus(outcome))
     return payload
   }
