@@ -1,52 +1,18 @@
 // Pure decision logic for canary stickiness and shadow sampling. No I/O, no
 // clocks: the same inputs give the same answer in every process.
 
+import murmurhash3js from 'murmurhash3js'
+
 /**
  * MurmurHash3 x86 32-bit of the low byte of each UTF-16 code unit, seed 0 by
- * default. This is bit-for-bit the hash Unleash SDKs use for `flexibleRollout`
- * (murmurhash3js `x86.hash32`), so cutover's canary decision for a whole
+ * default: `x86.hash32` of murmurhash3js, the very function the Unleash Node
+ * SDK calls for `flexibleRollout`, so cutover's canary decision for a whole
  * percentage equals the one Unleash itself would make for the same groupId and
- * user id.
+ * user id. (Not murmurhash3js-revisited: it hashes byte arrays, so identities
+ * outside Latin-1 would land in other buckets than Unleash puts them.)
  */
 export function murmur3(key: string, seed = 0): number {
-  const c1 = 0xcc9e2d51
-  const c2 = 0x1b873593
-  const len = key.length
-  const tail = len % 4
-  const blocks = len - tail
-  let h1 = seed | 0
-  let k1 = 0
-  let i = 0
-  for (; i < blocks; i += 4) {
-    k1 =
-      (key.charCodeAt(i) & 0xff) |
-      ((key.charCodeAt(i + 1) & 0xff) << 8) |
-      ((key.charCodeAt(i + 2) & 0xff) << 16) |
-      ((key.charCodeAt(i + 3) & 0xff) << 24)
-    k1 = Math.imul(k1, c1)
-    k1 = (k1 << 15) | (k1 >>> 17)
-    k1 = Math.imul(k1, c2)
-    h1 ^= k1
-    h1 = (h1 << 13) | (h1 >>> 19)
-    h1 = (Math.imul(h1, 5) + 0xe6546b64) | 0
-  }
-  k1 = 0
-  if (tail === 3) k1 ^= (key.charCodeAt(i + 2) & 0xff) << 16
-  if (tail >= 2) k1 ^= (key.charCodeAt(i + 1) & 0xff) << 8
-  if (tail >= 1) {
-    k1 ^= key.charCodeAt(i) & 0xff
-    k1 = Math.imul(k1, c1)
-    k1 = (k1 << 15) | (k1 >>> 17)
-    k1 = Math.imul(k1, c2)
-    h1 ^= k1
-  }
-  h1 ^= len
-  h1 ^= h1 >>> 16
-  h1 = Math.imul(h1, 0x85ebca6b)
-  h1 ^= h1 >>> 13
-  h1 = Math.imul(h1, 0xc2b2ae35)
-  h1 ^= h1 >>> 16
-  return h1 >>> 0
+  return murmurhash3js.x86.hash32(key, seed)
 }
 
 /**

@@ -1,5 +1,5 @@
 import { CUTOVER_ERR_INVALIDATE_INVALID } from '../errors.js'
-import { routeTag } from './page-cache.js'
+import { routeTag } from './page-tags.js'
 import type { PageKey, PageStore, TagState } from './store.js'
 
 /** What `app.cutover.invalidate()` takes: at least one of tags, route, keys. */

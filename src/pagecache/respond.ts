@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { markPersonal } from './personal.js'
 import type { StoredPage } from './store.js'
 
 /** The RFC 9211 cache name cutover uses in `Cache-Status`. */
@@ -56,18 +57,24 @@ export function cacheStatus(outcome: CacheOutcome): string {
   }
 }
 
+/** A stored page as one request is answered with it. */
+export interface ServedPage {
+  page: StoredPage
+  outcome: CacheOutcome
+  now: number
+  /** The route keys on the user: the response is marked private on its way out. */
+  personal: boolean
+}
+
 /**
  * Answers a request from a stored page: the stored headers, Age, the ETag and
- * Cache-Status, and 304 when If-None-Match matches.
+ * Cache-Status, and 304 when If-None-Match matches (with the same headers,
+ * RFC 9110 §15.4.5).
  */
-export function sendPage(
-  request: FastifyRequest,
-  reply: FastifyReply,
-  page: StoredPage,
-  outcome: CacheOutcome,
-  now: number,
-): void {
+export function sendPage(request: FastifyRequest, reply: FastifyReply, served: ServedPage): void {
+  const { page, outcome, now } = served
   reply.headers(page.headers)
+  if (served.personal) markPersonal(reply)
   reply.header('age', Math.max(0, Math.floor((now - page.storedAt) / 1000)))
   reply.header('etag', page.etag)
   reply.header('cache-status', cacheStatus(outcome))

@@ -40,7 +40,7 @@ describe('stickyBucket / inRollout', () => {
     expect(previous.size).toBe(ids.length)
   })
 
-  it('decides like Unleash flexibleRollout for whole percentages (same hash, same groupId)', async () => {
+  it('decides like Unleash flexibleRollout for whole percentages (same hash, same groupId), non-ASCII ids too', async () => {
     const percents = [1, 10, 33, 50, 99]
     const features = percents.map((p) => ({
       name: `f${p}`,
@@ -64,7 +64,7 @@ describe('stickyBucket / inRollout', () => {
       const mismatches: string[] = []
       let enabled = 0
       for (const p of percents) {
-        for (const u of users(1000)) {
+        for (const u of [...users(1000), ...users(40, 'jösé'), ...users(40, '用户'), ...users(20, '😀')]) {
           const theirs = client.isEnabled(`f${p}`, { userId: u })
           if (theirs) enabled++
           if (inRollout('shared-group', u, p) !== theirs) mismatches.push(`${p}% ${u}`)

@@ -1,0 +1,107 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { GuardedStore } from './guarded-store.js'
+import type { PageRequest, PageStates, RenderState } from './page-state.js'
+import { withBodyTags } from './page-tags.js'
+import { markPersonal } from './personal.js'
+import { responsePolicy } from './policy.js'
+import { cacheStatus, storableHeaders, strongEtag, type CacheOutcome } from './respond.js'
+import type { RouteStatsTable } from './route-stats.js'
+import type { StoredPage } from './store.js'
+
+export interface StorePathOptions {
+  guard: GuardedStore
+  stats: RouteStatsTable
+  states: PageStates
+  /** How long "not storable" is remembered for a key; 0 remembers nothing. */
+  passTtlMs: number
+  log: FastifyBaseLogger
+}
+
+/** A rendered response on its way out: what the handler sent, and the render it came from. */
+interface Rendered {
+  at: PageRequest
+  payload: unknown
+  state: RenderState
+  release: () => void
+}
+
+/**
+ * onSend of the page path: labels the response, and after a render stores it
+ * (without making the user wait) or remembers that it can't be stored.
+ */
+export class StorePath {
+  constructor(private readonly options: StorePathOptions) {}
+
+  async onSend(at: PageRequest, payload: unknown): Promise<unknown> {
+    const { route, request, reply } = at
+    const state = this.options.states.take(request)
+    if (!state) return payload
+    if (state.phase === 'bypass') {
+      if (state.personal) markPersonal(reply)
+      reply.header('cache-status', cacheStatus({ kind: 'bypass', detail: state.detail }))
+      return payload
+    }
+    const { lease } = state
+    const release = (): void => {
+      if (lease) this.options.guard.releaseLease(state.key, lease).catch(() => {})
+    }
+    const outcome = await this.storeRender({ at, payload, state, release })
+    // After the store decision: the stored page keeps the handler's headers, the client gets private ones.
+    if (route.user) markPersonal(reply)
+    reply.header('cache-status', cacheStatus(outcome))
+    return payload
+  }
+
+  private async storeRender(rendered: Rendered): Promise<CacheOutcome> {
+    const { at, payload, state, release } = rendered
+    const { route, request, reply } = at
+    const renderMs = performance.now() - state.started
+    const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : undefined
+    const headers = reply.getHeaders()
+    const decision = body
+      ? responsePolicy(route, { status: reply.statusCode, headers, bodyBytes: body.length, requestHeaders: request.headers, url: request.url })
+      : ({ ok: false, reason: 'stream' } as const)
+    if (!decision.ok || !body) return this.pass(rendered, decision.ok ? 'stream' : decision.reason)
+    const tagVersions = await withBodyTags(this.options.guard, this.options.log, { route, request, body, headers, versions: state.tagVersions })
+    if (!tagVersions) {
+      state.settle?.({ kind: 'none', reason: 'tags-error' })
+      release()
+      return { kind: 'miss', stored: false, detail: 'tags-error' }
+    }
+    let etag = headers.etag as string | undefined
+    if (etag === undefined) {
+      etag = strongEtag(body)
+      reply.header('etag', etag)
+    }
+    const now = Date.now()
+    const page: StoredPage = {
+      kind: 'page',
+      status: reply.statusCode,
+      headers: storableHeaders(headers),
+      body,
+      etag,
+      storedAt: now,
+      staleAt: now + decision.ttlMs,
+      deleteAt: now + decision.ttlMs + decision.staleMs,
+      tags: tagVersions,
+      renderMs,
+    }
+    state.settle?.({ kind: 'page', page })
+    this.options.stats.of(route.id).stored++
+    this.options.guard.set(state.key, page).catch(() => this.options.stats.of(route.id).errors++).finally(release)
+    return { kind: 'miss', stored: true }
+  }
+
+  /** A render that can't be stored: its waiters render for themselves, and later misses pass for a while. */
+  private pass(rendered: Rendered, reason: string): CacheOutcome {
+    const { at, state, release } = rendered
+    state.settle?.({ kind: 'none', reason })
+    // Remember "not storable" for a while so later misses don't queue behind renders that can't be stored.
+    const now = Date.now()
+    const { passTtlMs, guard } = this.options
+    if (at.route.statuses.has(at.reply.statusCode) && passTtlMs > 0) {
+      guard.set(state.key, { kind: 'pass', reason, storedAt: now, deleteAt: now + passTtlMs }).catch(() => {}).finally(release)
+    } else release()
+    return { kind: 'miss', stored: false, detail: reason }
+  }
+}
