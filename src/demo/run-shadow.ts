@@ -98,7 +98,7 @@ interface Run {
 }
 
 async function drive({ runner, catalog, url }: Run, options: ShadowDemoOptions): Promise<LoadResult> {
-  options.log(`${SHADOW_DEMO_ROUTE} in shadow mode at ${options.sampleRate * 100}%; ${options.durationSeconds} s of load at ${url}, ${options.connections} connections, no writes`)
+  options.log(`${SHADOW_DEMO_ROUTE} in shadow mode at ${Number((options.sampleRate * 100).toFixed(2))}%; ${options.durationSeconds} s of load at ${url}, ${options.connections} connections, no writes`)
   const renameAt = Math.max(1, Math.floor(options.durationSeconds / 3))
   let renamed: Promise<void> = Promise.resolve()
   const load = await driveLoad({
