@@ -5,6 +5,7 @@ import type {
   FastifyRequest,
   onRequestAsyncHookHandler,
   onSendHookHandler,
+  RouteHandlerMethod,
   RouteOptions,
 } from 'fastify'
 import fp from 'fastify-plugin'
@@ -86,6 +87,17 @@ function buildStore(options: ResolvedOptions, log: FastifyBaseLogger): { store: 
   return { store: new MemoryPageStore({ maxBytes: options.memory?.maxBytes ?? 64 * 1024 * 1024 }), owned: true }
 }
 
+/** Set on a request that took the page path, so a route with a page handler picks it with one read. */
+const kPagePath = Symbol('cutover.pagePath')
+type PathMarked = FastifyRequest & { [kPagePath]: boolean }
+
+/** Runs `page` for requests that took the page path, the route's own handler otherwise. */
+function pathHandler(legacy: RouteHandlerMethod, page: RouteHandlerMethod): RouteHandlerMethod {
+  return function cutoverPathHandler(this: FastifyInstance, request, reply) {
+    return (request as PathMarked)[kPagePath] ? page.call(this, request, reply) : legacy.call(this, request, reply)
+  }
+}
+
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 
 async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise<void> {
@@ -95,6 +107,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const routes = new Map<string, RouteCacheConfig>()
   const owners = new Map<string, string>()
   const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
+  app.decorateRequest(kPagePath, false)
 
   app.decorate('cutover', {
     invalidate: (input: InvalidateInput) => invalidate(store, input),
@@ -130,6 +143,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     routes.set(route.id, route)
     const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.user?.(request)).hash)
     routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route, decide)]
+    if (route.handler) routeOptions.handler = pathHandler(routeOptions.handler, route.handler)
     routeOptions.onSend = [...asArray(routeOptions.onSend), pageSendHook(cache, route)]
     const shadow = modes.shadowHooks(route)
     if (shadow) {
@@ -152,6 +166,7 @@ function pageRequestHook(
   return async function cutoverOnRequest(request, reply) {
     // The route's mode (flags, kill switch, canary, shadow) picks the path; legacy runs the handler untouched.
     if (decide(request, reply) === 'legacy') return
+    ;(request as PathMarked)[kPagePath] = true
     // Returning the reply tells Fastify the hook answered the request (a hit).
     if (await cache.onRequest(route, request, reply)) return reply
   }

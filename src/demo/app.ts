@@ -1,11 +1,12 @@
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Pool } from 'mysql2/promise'
 import type { Meter } from '../meter/meter.js'
 import { cutoverMeter } from '../meter/plugin.js'
 import type { RefreshQueue } from '../queue/refresh-queue.js'
 import { LegacyCatalog, type Product, type ProductPage } from './catalog.js'
-import { PRODUCT_SORTS, type ProductSort } from './keys.js'
+import { PRODUCT_SORTS, type ListQuery } from './keys.js'
+import { PageCatalog } from './page-catalog.js'
 
 /** How the page cache is put in front of the read routes (see page-cache.ts). */
 export interface DemoPageCache {
@@ -34,26 +35,68 @@ export interface DemoAppOptions {
   logger?: boolean
   /** Runs on the app before the routes are added (extra hooks or plugins). */
   beforeRoutes?: (app: FastifyInstance) => Promise<void>
+  /** Deliberate differences for the shadow proof (`cutover demo shadow`). @default none */
+  faults?: DemoFaults
+}
+
+/** Deliberate differences between the paths, off by default; `cutover demo shadow` turns them on. */
+export interface DemoFaults {
+  /**
+   * The page handler of `products.list` rounds `priceCents` to whole units: a
+   * logic change on the page path only. @default false
+   */
+  roundPrices?: boolean
+  /**
+   * List pages carry `generatedAt`, the time they were rendered, on both paths:
+   * it differs between any two renders (noise). Off by default so both paths
+   * give the same JSON for the same data. @default false
+   */
+  generatedAt?: boolean
 }
 
 /** Tags of a page: every product on it, so a write drops exactly the pages showing it. */
 const productTags = (products: Product[]): string[] => ['products', ...products.map((p) => `product:${p.id}`)]
+const pageTags = (_request: unknown, body: unknown): string[] => productTags((body as ProductPage).items ?? [])
 
-/** Route ids (also the meter's route names). The page cache config is read only when its plugin is registered. */
-const listConfig = {
-  cutover: {
-    id: 'products.list', ttl: 30, stale: 300, query: ['page', 'sort', 'category'],
-    tags: (_request: unknown, body: unknown) => productTags((body as ProductPage).items ?? []),
-  },
-}
-const getConfig = {
-  cutover: { id: 'products.get', ttl: 30, stale: 300, tags: (_request: unknown, body: unknown) => productTags([body as Product]) },
-}
-const categoryConfig = {
-  cutover: {
-    id: 'categories.products', ttl: 30, stale: 300, query: ['page', 'sort'],
-    tags: (_request: unknown, body: unknown) => productTags((body as ProductPage).items ?? []),
-  },
+/** Adds `generatedAt` to list pages when the fault is on (both paths). */
+const stamper = (faults: DemoFaults) => (page: ProductPage): ProductPage =>
+  faults.generatedAt ? { ...page, generatedAt: new Date().toISOString() } : page
+
+type ListRequest = FastifyRequest<{ Querystring: ListQuery }>
+type ItemRequest = FastifyRequest<{ Params: { id: number } }>
+type CategoryRequest = FastifyRequest<{ Params: { id: number }; Querystring: ListQuery }>
+
+/**
+ * The read routes' `config.cutover`: ids (also the meter's route names),
+ * TTLs, tags, and the page handlers, which read MySQL directly (one query a
+ * page) where the legacy handlers read the object cache and enqueue refresh
+ * jobs. The page cache config is read only when its plugin is registered.
+ */
+function readRouteConfigs(pages: PageCatalog, faults: DemoFaults) {
+  const stamp = stamper(faults)
+  const round = (page: ProductPage): ProductPage =>
+    faults.roundPrices ? { ...page, items: page.items.map((p) => ({ ...p, priceCents: Math.round(p.priceCents / 100) * 100 })) } : page
+  return {
+    list: {
+      cutover: {
+        id: 'products.list', ttl: 30, stale: 300, query: ['page', 'sort', 'category'], tags: pageTags,
+        handler: async (request: ListRequest) => stamp(round(await pages.list(request.query))),
+      },
+    },
+    get: {
+      cutover: {
+        id: 'products.get', ttl: 30, stale: 300, tags: (_request: unknown, body: unknown) => productTags([body as Product]),
+        handler: async (request: ItemRequest, reply: FastifyReply) =>
+          (await pages.get(request.params.id)) ?? reply.code(404).send({ error: 'not found', id: request.params.id }),
+      },
+    },
+    category: {
+      cutover: {
+        id: 'categories.products', ttl: 30, stale: 300, query: ['page', 'sort'], tags: pageTags,
+        handler: async (request: CategoryRequest) => stamp(await pages.list({ ...request.query, category: request.params.id })),
+      },
+    },
+  }
 }
 
 const listQuerySchema = {
@@ -68,48 +111,53 @@ const idParams = { type: 'object', required: ['id'], properties: { id: { type: '
 
 /**
  * The legacy demo app: object caching in Redis, one refresh job per record
- * served, enqueued after every response. With `pageCache` the read routes are
- * page-cached and stop enqueueing; writes then update the row's key and drop
- * the pages showing it.
+ * served, enqueued after every response. With `pageCache` the read routes get
+ * their page path: requests that take it (per route mode) are page-cached and
+ * rendered by page handlers that read MySQL directly and enqueue nothing;
+ * requests on the legacy path run the legacy handlers as before. Writes then
+ * update the row's key and drop the pages showing it.
  */
 export async function buildDemoApp(options: DemoAppOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false })
   const catalog = new LegacyCatalog(options.pool, options.redis, options.prefix)
+  const configs = readRouteConfigs(new PageCatalog(options.pool), options.faults ?? {})
   const { queue, pageCache } = options
   if (options.meter) await app.register(cutoverMeter, { meter: options.meter, metrics: options.metrics ?? false })
   if (pageCache) await pageCache.register(app)
   if (options.beforeRoutes) await options.beforeRoutes(app)
 
-  /** Sends the body, then enqueues the refresh jobs, as the legacy app does. */
+  /** Sends the body, then enqueues the refresh jobs: the legacy path does, in every route mode. */
   const respond = async (reply: FastifyReply, body: unknown, products: Product[]): Promise<FastifyReply> => {
     reply.send(body)
-    if (!pageCache && products.length > 0) {
+    if (products.length > 0) {
       await queue.enqueue(products.map((p) => ({ table: 'products', id: p.id }))).catch((err: unknown) => reply.log.error(err))
     }
     return reply
   }
 
-  app.get<{ Querystring: { page: number; sort: ProductSort; category?: number } }>(
+  const stamp = stamper(options.faults ?? {})
+
+  app.get<{ Querystring: ListQuery }>(
     '/api/products',
-    { config: listConfig, schema: { querystring: listQuerySchema } },
+    { config: configs.list, schema: { querystring: listQuerySchema } },
     async (request, reply) => {
       const page = await catalog.list(request.query)
-      return respond(reply, page, page.items)
+      return respond(reply, stamp(page), page.items)
     },
   )
 
-  app.get<{ Params: { id: number } }>('/api/products/:id', { config: getConfig, schema: { params: idParams } }, async (request, reply) => {
+  app.get<{ Params: { id: number } }>('/api/products/:id', { config: configs.get, schema: { params: idParams } }, async (request, reply) => {
     const product = await catalog.get(request.params.id)
     if (!product) return reply.code(404).send({ error: 'not found', id: request.params.id })
     return respond(reply, product, [product])
   })
 
-  app.get<{ Params: { id: number }; Querystring: { page: number; sort: ProductSort } }>(
+  app.get<{ Params: { id: number }; Querystring: ListQuery }>(
     '/api/categories/:id/products',
-    { config: categoryConfig, schema: { params: idParams, querystring: { ...listQuerySchema, properties: { page: listQuerySchema.properties.page, sort: listQuerySchema.properties.sort } } } },
+    { config: configs.category, schema: { params: idParams, querystring: { ...listQuerySchema, properties: { page: listQuerySchema.properties.page, sort: listQuerySchema.properties.sort } } } },
     async (request, reply) => {
       const page = await catalog.list({ ...request.query, category: request.params.id })
-      return respond(reply, page, page.items)
+      return respond(reply, stamp(page), page.items)
     },
   )
 

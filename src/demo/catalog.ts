@@ -17,10 +17,12 @@ export interface ProductPage {
   category?: number
   total: number
   items: Product[]
+  /** When the page was rendered; only with the demo's `faults.generatedAt`. */
+  generatedAt?: string
 }
 
-const COLUMNS = 'id, category_id, name, price_cents, updated_at'
-const ORDER: Record<ListQuery['sort'], string> = {
+export const COLUMNS = 'id, category_id, name, price_cents, updated_at'
+export const ORDER: Record<ListQuery['sort'], string> = {
   id: 'id ASC',
   price: 'price_cents ASC, id ASC',
   '-price': 'price_cents DESC, id ASC',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { cutover } from '../plugin.js'
+import { cutover, type CutoverOptions } from '../plugin.js'
 import type { DemoPageCache } from './app.js'
 
 export interface DemoPageCacheOptions {
@@ -12,7 +12,12 @@ export interface DemoPageCacheOptions {
    * @default true
    */
   memory?: boolean
+  /** More plugin options: where route modes come from and the shadow handler. @default none (every route on) */
+  plugin?: DemoPluginOptions
 }
+
+/** The plugin options a demo run may add to the page cache's own. */
+export type DemoPluginOptions = Pick<CutoverOptions, 'flags' | 'shadow' | 'shadowLimits' | 'identify'>
 
 /** The cutover page cache for the demo's read routes (their `config.cutover` says how). */
 export function demoPageCache(options: DemoPageCacheOptions): DemoPageCache {
@@ -22,6 +27,7 @@ export function demoPageCache(options: DemoPageCacheOptions): DemoPageCache {
         redis: options.redis,
         prefix: options.prefix,
         ...((options.memory ?? true) ? { memory: { maxTtl: 5 } } : {}),
+        ...options.plugin,
       })
     },
     async invalidate(app, tags) {

@@ -9,8 +9,8 @@ import { meterRedis } from '../meter/wrap-redis.js'
 import { BullmqRefreshQueue } from '../queue/bullmq-queue.js'
 import { ListRefreshQueue } from '../queue/list-queue.js'
 import type { RefreshConsumer, RefreshQueue } from '../queue/refresh-queue.js'
-import { buildDemoApp } from './app.js'
-import { demoPageCache } from './page-cache.js'
+import { buildDemoApp, type DemoFaults } from './app.js'
+import { demoPageCache, type DemoPluginOptions } from './page-cache.js'
 import { startLegacyWorker } from './worker.js'
 
 export type QueueDriverName = 'list' | 'bullmq'
@@ -27,6 +27,10 @@ export interface DemoStackOptions {
   queue: QueueDriverName
   /** Put cutover's page cache in front of the read routes (their refresh jobs stop). @default false */
   pageCache?: boolean
+  /** Plugin options for the page cache (flag source, shadow handler); without them every route is on. @default none */
+  cutover?: DemoPluginOptions
+  /** Deliberate differences between the paths (see DemoFaults). @default none */
+  faults?: DemoFaults
   /** Serve /metrics. @default false */
   metrics?: boolean
   /** Run the legacy worker in this process. @default true */
@@ -62,7 +66,8 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
   const redis = meterRedis(options.redis, meter)
   const app = await buildDemoApp({
     pool, redis, queue, meter, prefix: options.prefix, metrics: options.metrics ?? false,
-    ...(options.pageCache ? { pageCache: demoPageCache({ redis, prefix: options.prefix }) } : {}),
+    ...(options.pageCache ? { pageCache: demoPageCache({ redis, prefix: options.prefix, ...(options.cutover ? { plugin: options.cutover } : {}) }) } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
   })
   let worker: RefreshConsumer | undefined
   if (options.worker ?? true) {

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { CUTOVER_ERR_ROUTE_CONFIG_INVALID, CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN } from '../errors.js'
 
 /** A route's mode when no flag source decides it. */
@@ -42,6 +42,16 @@ export interface RouteCacheOptions {
   user?: (request: FastifyRequest) => string | undefined
   /** Mode when no flag source is configured. @default 'on' */
   mode?: StaticMode
+  /**
+   * The page path's handler, a Fastify route handler (`this` is the
+   * instance): it runs whenever a request of this route takes the page path
+   * (mode on, canary-in, cutover's shadow renders and background refreshes
+   * of the page path) and the page isn't answered from the cache. The legacy
+   * path always runs the route's own handler, untouched. Declared as a method
+   * so a handler typed for the route's request (`FastifyRequest<{ Querystring: Q }>`) fits.
+   * @default the route's own handler
+   */
+  handler?(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply): ReturnType<RouteHandlerMethod>
 }
 
 /** The validated, frozen form the plugin works with. */
@@ -58,6 +68,8 @@ export interface RouteCacheConfig {
   readonly followOrigin: boolean
   readonly user: ((request: FastifyRequest) => string | undefined) | undefined
   readonly mode: StaticMode
+  /** The page path's handler; undefined: the route's own handler serves both paths. */
+  readonly handler: RouteHandlerMethod | undefined
   /** Request headers that may carry credentials but are keyed here explicitly. */
   readonly keysOnAuthorization: boolean
   readonly keysOnCookie: boolean
@@ -74,7 +86,7 @@ export const ROUTE_DEFAULTS = Object.freeze({
   mode: 'on' as StaticMode,
 })
 
-const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode']
+const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode', 'handler']
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 const show = (v: unknown): string =>
@@ -134,6 +146,9 @@ export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfi
     throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'user to be a function of the request', show(o.user))
   }
   if (o.mode !== 'on' && o.mode !== 'off') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'mode to be "on" or "off"', show(o.mode))
+  if (o.handler !== undefined && typeof o.handler !== 'function') {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'handler to be a function (the page path\'s route handler)', show(o.handler))
+  }
   return Object.freeze({
     id: o.id,
     ttlMs,
@@ -146,6 +161,7 @@ export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfi
     followOrigin: o.followOrigin,
     user: o.user as RouteCacheConfig['user'],
     mode: o.mode,
+    handler: o.handler as RouteCacheConfig['handler'],
     keysOnAuthorization: o.user !== undefined || vary.includes('authorization'),
     keysOnCookie: o.user !== undefined || vary.includes('cookie'),
   })

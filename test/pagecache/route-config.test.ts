@@ -38,6 +38,7 @@ describe('resolveRouteConfig', () => {
     [{ id: 'a', ttl: 1, maxBytes: 1.5 }, 'CUTOVER_ERR_ROUTE_CONFIG_INVALID', /maxBytes/],
     [{ id: 'a', ttl: 1, user: 'me' }, 'CUTOVER_ERR_ROUTE_CONFIG_INVALID', /user/],
     [{ id: 'a', ttl: 1, mode: 'maybe' }, 'CUTOVER_ERR_ROUTE_CONFIG_INVALID', /mode/],
+    [{ id: 'a', ttl: 1, handler: {} }, 'CUTOVER_ERR_ROUTE_CONFIG_INVALID', /option handler to be a function/],
     [{ id: 'a', ttl: 1, followOrigin: 'yes' }, 'CUTOVER_ERR_ROUTE_CONFIG_INVALID', /followOrigin/],
     [{ id: 'a', ttl: 1, tll: 2 }, 'CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN', /"tll"/],
     ['yes', 'CUTOVER_ERR_ROUTE_CONFIG_INVALID', /object or false/],

@@ -7,6 +7,7 @@ import { invalidateCommand } from './invalidate.js'
 import { reportAmplificationCommand } from './report-amplification.js'
 import { demoCommand } from './demo.js'
 import { demoServeCommand } from './demo-serve.js'
+import { demoShadowCommand } from './demo-shadow.js'
 import { dbMigrate } from './db-migrate.js'
 import { reportShadow } from './report-shadow.js'
 
@@ -16,6 +17,7 @@ export const commands: CliCommand[] = [
   reportAmplificationCommand,
   demoCommand,
   demoServeCommand,
+  demoShadowCommand,
   flagsCreate,
   flagsSet,
   flagsShow,

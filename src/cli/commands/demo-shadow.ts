@@ -1,0 +1,68 @@
+import { parseArgs } from 'node:util'
+import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
+import { RENAMED_PRODUCT, runShadowDemo, SHADOW_DEMO_ROUTE } from '../../demo/run-shadow.js'
+import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL } from '../../demo/services.js'
+import { usage, type CliCommand } from '../command.js'
+import { positiveInt } from './demo.js'
+
+function sampleRate(text: string): number {
+  const n = Number(text)
+  if (!(n > 0 && n <= 1)) throw new CUTOVER_ERR_CLI_USAGE(`--sample-rate must be a number in (0, 1], got "${text}"`)
+  return n
+}
+
+export const demoShadowCommand: CliCommand = {
+  name: ['demo', 'shadow'],
+  summary: 'the legacy demo with products.list in shadow mode and deliberate faults: the shadow report of that run',
+  help: `usage: cutover demo shadow [--duration S] [--connections N] [--sample-rate R] [--database NAME] [--prefix P] [--out DIR]
+
+Proves the shadow comparison on the legacy demo. Seeds the demo database,
+applies the shadow tables' migrations and clears this route's earlier shadow
+rows, then starts the demo app with the cutover plugin: ${SHADOW_DEMO_ROUTE} in shadow
+mode (the other routes legacy), the shadow runner comparing against the page
+the cache would serve (and fresh page renders), samples written to MySQL.
+Two deliberate differences are on: the page handler of ${SHADOW_DEMO_ROUTE} rounds
+prices to whole units (logic), and list pages carry generatedAt, their render
+time (noise). A few pages are rendered on the page path and cached first;
+then load runs (no writes) and a third of the way in product ${RENAMED_PRODUCT} is renamed
+the legacy way (MySQL and its object key, no page purge), so its cached page
+is stale (staleness). Writes the shadow report of the run as HTML, Markdown and
+JSON and prints what it found per cause.
+
+  --duration S            seconds of load (default 15)
+  --connections N         concurrent connections (default 8)
+  --sample-rate R         share of ${SHADOW_DEMO_ROUTE} requests shadowed, in (0, 1] (default 0.2)
+  --database NAME         MySQL database, created if missing; holds the shadow tables too (default ${DEFAULT_DEMO_DATABASE})
+  --prefix P              Redis key prefix of this run, cleared first (default cutover-demo-shadow)
+  --out DIR               report directory (default ./reports)
+
+Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`,
+  async run(argv, io) {
+    const { values } = usage(() =>
+      parseArgs({
+        args: argv,
+        strict: true,
+        options: {
+          duration: { type: 'string', default: '15' },
+          connections: { type: 'string', default: '8' },
+          'sample-rate': { type: 'string', default: '0.2' },
+          database: { type: 'string', default: DEFAULT_DEMO_DATABASE },
+          prefix: { type: 'string', default: 'cutover-demo-shadow' },
+          out: { type: 'string', default: 'reports' },
+        },
+      }),
+    )
+    await runShadowDemo({
+      mysqlUrl: io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
+      redisUrl: io.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      database: values.database,
+      prefix: values.prefix,
+      durationSeconds: positiveInt('duration', values.duration),
+      connections: positiveInt('connections', values.connections),
+      sampleRate: sampleRate(values['sample-rate']),
+      outDir: values.out,
+      log: io.out,
+    })
+    return 0
+  },
+}

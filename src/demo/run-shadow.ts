@@ -1,0 +1,177 @@
+import type { Redis } from 'ioredis'
+import type { Pool } from 'mysql2/promise'
+import { migrate } from '../db/migrate.js'
+import { StaticFlagSource } from '../flags/static-source.js'
+import type { ShadowReport } from '../report/shadow-model.js'
+import type { ShadowRecord } from '../shadow/record.js'
+import { createShadowRunner, type ShadowRunner } from '../shadow/runner.js'
+import { injectCandidateSource } from '../shadow/candidate-source.js'
+import { pageCacheReader } from '../shadow/page-cache-reader.js'
+import { createShadowWriter } from '../shadow/writer.js'
+import { LegacyCatalog } from './catalog.js'
+import { driveLoad, type LoadResult } from './load.js'
+import { DEMO_PRODUCTS, seedDemoData, seedProduct } from './schema.js'
+import { databaseUrl, deleteKeys, openDemoDatabase, openDemoRedis, redactUrl } from './services.js'
+import { writeShadowDemoReport, type ShadowDemoFiles } from './shadow-demo-report.js'
+import { startDemoStack } from './stack.js'
+
+/** The route compared, and the product renamed during the run (first on its most requested page, so diffs show it early). */
+export const SHADOW_DEMO_ROUTE = 'products.list'
+export const RENAMED_PRODUCT = 1
+/** Pages the page cache holds before the load (page 1 by id shows the renamed product). */
+const WARM_URLS = ['id', 'price', '-price', 'name'].flatMap((sort) => [1, 2, 3].map((page) => `/api/products?page=${page}&sort=${sort}`))
+
+export interface ShadowDemoOptions {
+  mysqlUrl: string
+  redisUrl: string
+  database: string
+  /** Prefix of this run's object cache, queue, pages and meter (cleared first). */
+  prefix: string
+  durationSeconds: number
+  connections: number
+  /** Share of products.list requests shadowed. */
+  sampleRate: number
+  outDir: string
+  log: (line: string) => void
+}
+
+export interface ShadowDemoResult {
+  report: ShadowReport
+  files: ShadowDemoFiles
+  load: LoadResult
+  /** Shadow records this run produced (all stored unless the writer dropped some). */
+  records: number
+}
+
+const SHADOW_TABLES = ['shadow_samples', 'shadow_diffs', 'shadow_examples', 'shadow_reservoir', 'shadow_daily', 'shadow_noise']
+
+/** Puts the renamed product back to its seeded row, so every run starts from the same data. */
+async function restoreRenamed(pool: Pool): Promise<void> {
+  const [, , name, priceCents, updatedAt] = seedProduct(RENAMED_PRODUCT)
+  await pool.query('UPDATE products SET name = ?, price_cents = ?, updated_at = ? WHERE id = ?', [name, priceCents, updatedAt, RENAMED_PRODUCT])
+}
+
+/** Renames the product as the legacy app's writers do: MySQL, then its object key; the page cache is not told. */
+async function renameLegacyWay(catalog: LegacyCatalog): Promise<string> {
+  const name = `${seedProduct(RENAMED_PRODUCT)[2]} (renamed)`
+  await catalog.update(RENAMED_PRODUCT, { name })
+  await catalog.refresh(RENAMED_PRODUCT)
+  return name
+}
+
+async function prepare(pool: Pool, redis: Redis, options: ShadowDemoOptions): Promise<void> {
+  const started = Date.now()
+  const rows = await seedDemoData(pool, DEMO_PRODUCTS)
+  await restoreRenamed(pool)
+  const migrated = await migrate({ url: databaseUrl(options.mysqlUrl, options.database) })
+  // This run's rows only: the demo database's shadow tables belong to the demo.
+  for (const table of SHADOW_TABLES) await pool.query(`DELETE FROM ${table} WHERE route = ?`, [SHADOW_DEMO_ROUTE])
+  await deleteKeys(redis, `${options.prefix}:v1:*`)
+  options.log(
+    `database ${options.database}: ${rows.toLocaleString('en-US')} products, shadow tables ${migrated.applied.length > 0 ? `created (${migrated.applied.join(', ')})` : 'up to date'}, ` +
+      `earlier ${SHADOW_DEMO_ROUTE} shadow rows and keys under ${options.prefix}: cleared (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  )
+}
+
+/** Waits until every shadow the runner started has reached the sink (bounded). */
+async function settle(runner: ShadowRunner, sunk: () => number, ms: number): Promise<void> {
+  const until = Date.now() + ms
+  while (sunk() < runner.stats().ran && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
+}
+
+/** Renders a few pages on the page path and stores them, over HTTP (the host is part of a page's key), then turns shadow mode on. */
+async function warm(url: string, flags: StaticFlagSource, options: ShadowDemoOptions): Promise<void> {
+  for (const path of WARM_URLS) {
+    const res = await fetch(url + path)
+    await res.arrayBuffer()
+  }
+  options.log(`page cache warmed: ${WARM_URLS.length} pages of ${SHADOW_DEMO_ROUTE} rendered on the page path and stored (route on for this step)`)
+  flags.set({ [SHADOW_DEMO_ROUTE]: { mode: 'shadow', shadowRate: options.sampleRate } })
+}
+
+interface Run {
+  /** Where the app listens. */
+  url: string
+  runner: ShadowRunner
+  /** The legacy data access on the run's own (unmetered) clients, for the rename. */
+  catalog: LegacyCatalog
+}
+
+async function drive({ runner, catalog, url }: Run, options: ShadowDemoOptions): Promise<LoadResult> {
+  options.log(`${SHADOW_DEMO_ROUTE} in shadow mode at ${Number((options.sampleRate * 100).toFixed(2))}%; ${options.durationSeconds} s of load at ${url}, ${options.connections} connections, no writes`)
+  const renameAt = Math.max(1, Math.floor(options.durationSeconds / 3))
+  let renamed: Promise<void> = Promise.resolve()
+  const load = await driveLoad({
+    url, durationSeconds: options.durationSeconds, connections: options.connections, writeShare: 0,
+    onTick: (elapsed, requests) => {
+      if (elapsed === renameAt) {
+        renamed = renameLegacyWay(catalog).then((name) =>
+          options.log(`  ${elapsed} s: product ${RENAMED_PRODUCT} renamed to "${name}" the legacy way (MySQL, object key refreshed, no page purge): its cached page is now stale`),
+        )
+      }
+      if (elapsed % 5 === 0 && elapsed < options.durationSeconds) {
+        const s = runner.stats()
+        options.log(`  ${elapsed} s: ${requests.toLocaleString('en-US')} requests, ${s.ran} shadows compared (${s.skipped.busy} skipped busy)`)
+      }
+    },
+  })
+  await renamed
+  options.log(`load: ${load.requests.toLocaleString('en-US')} requests, ${Math.round(load.requestsPerSecond)} req/s, p50 ${load.p50Ms} ms, p99 ${load.p99Ms} ms`)
+  return load
+}
+
+/**
+ * The shadow proof on the legacy demo: `products.list` in shadow mode with two
+ * deliberate differences (the page handler rounds prices; list pages carry
+ * their render time) and a product renamed the legacy way part-way through,
+ * so its cached page is stale. Writes the shadow report of this run.
+ */
+export async function runShadowDemo(options: ShadowDemoOptions): Promise<ShadowDemoResult> {
+  const started = Date.now()
+  const redis = await openDemoRedis(options.redisUrl)
+  let pool: Pool | undefined
+  try {
+    pool = await openDemoDatabase(options.mysqlUrl, options.database, 20)
+    options.log(`MySQL ${redactUrl(databaseUrl(options.mysqlUrl, options.database))}, Redis ${redactUrl(options.redisUrl)}`)
+    await prepare(pool, redis, options)
+    const writer = createShadowWriter({ pool, pruneEveryMs: 0 })
+    let sunk = 0
+    const runner = createShadowRunner({
+      sink: { write: (r: ShadowRecord) => (sunk++, writer.write(r)) },
+      source: injectCandidateSource({ readCached: pageCacheReader() }),
+      // A short run: a diff for most mismatches, so every example in the report shows one.
+      maxPatchesPerMinute: 600,
+    })
+    // Every other route stays legacy (a route a static source doesn't name is off).
+    const flags = new StaticFlagSource({ [SHADOW_DEMO_ROUTE]: 'on' })
+    const stack = await startDemoStack({
+      pool, redis, prefix: options.prefix, queue: 'list', pageCache: true,
+      cutover: { flags, shadow: runner.handler }, faults: { roundPrices: true, generatedAt: true },
+    })
+    let from: number
+    let to: number
+    let load: LoadResult
+    try {
+      const url = await stack.app.listen({ port: 0, host: '127.0.0.1' })
+      await warm(url, flags, options)
+      from = Date.now()
+      load = await drive({ url, runner, catalog: new LegacyCatalog(pool, redis, options.prefix) }, options)
+      await settle(runner, () => sunk, 5000)
+      to = Date.now()
+    } finally {
+      await stack.close()
+      await writer.close()
+      // The legacy worker's leftover backlog is this run's own; the next run starts clean anyway.
+      await deleteKeys(redis, `${options.prefix}:v1:queue:*`)
+    }
+    const dropped = writer.stats().dropped
+    options.log(`${sunk} shadow records, ${sunk - dropped} stored${dropped > 0 ? ` (${dropped} dropped by the writer)` : ''}`)
+    const { report, files, summary } = await writeShadowDemoReport(pool, { route: SHADOW_DEMO_ROUTE, from, to: to + 1, outDir: options.outDir })
+    for (const line of summary) options.log(line)
+    options.log(`report: ${files.html} (also ${files.md}, ${files.json}); took ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    return { report, files, load, records: sunk }
+  } finally {
+    await pool?.end()
+    redis.disconnect()
+  }
+}
