@@ -7,7 +7,9 @@ export interface SteadyResult {
   completed: number
   errors: number
   non2xx: number
+  p25: number
   p50: number
+  p75: number
   p90: number
   p99: number
 }
@@ -75,5 +77,5 @@ export async function steadyLoad(options: SteadyOptions): Promise<SteadyResult> 
   while (pending > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5))
   agent.destroy()
   const sorted = latencies.sort((a, b) => a - b)
-  return { sent, completed: sorted.length, errors, non2xx, p50: percentile(sorted, 50), p90: percentile(sorted, 90), p99: percentile(sorted, 99) }
+  return { sent, completed: sorted.length, errors, non2xx, p25: percentile(sorted, 25), p50: percentile(sorted, 50), p75: percentile(sorted, 75), p90: percentile(sorted, 90), p99: percentile(sorted, 99) }
 }
