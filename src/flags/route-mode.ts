@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler, onSendHookHandler } from 'fastify'
 import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
@@ -100,6 +101,7 @@ export function resolveModeOptions(raw: RouteModeOptions): Required<Pick<RouteMo
 export class RouteModes {
   readonly #flags: FlagSource | undefined
   readonly #identify: RouteModeOptions['identify']
+  readonly #sampleSalt: string
   readonly #shadow: ShadowHandler | undefined
   readonly #maxConcurrent: number
   readonly #timeoutMs: number
@@ -117,6 +119,9 @@ export class RouteModes {
     this.#flags = o.flags
     this.#identify = o.identify
     this.#shadow = o.shadow
+    // Mixed into every sample key: an app that takes request ids from a header (`requestIdHeader`)
+    // would otherwise let a client pick ids that are always shadowed (or never).
+    this.#sampleSalt = randomBytes(8).toString('hex')
     this.#maxConcurrent = o.shadowLimits.maxConcurrent ?? 4
     this.#timeoutMs = o.shadowLimits.timeout ?? 5000
     this.#killed = killedByEnv(env)
@@ -192,7 +197,7 @@ export class RouteModes {
           return legacy(reply, 'canary-out')
         }
         case 'shadow':
-          if (this.#shadow && sampled(state.groupId, request.id, state.shadowRate)) {
+          if (this.#shadow && sampled(state.groupId, this.#sampleSalt + request.id, state.shadowRate)) {
             ;(request as Marked)[kShadow] = { started: performance.now(), body: undefined, streamed: false }
           }
           return legacy(reply, 'mode-shadow')

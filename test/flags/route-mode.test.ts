@@ -4,6 +4,7 @@ import type { CutoverOptions } from '../../src/plugin.js'
 import type { ShadowContext } from '../../src/shadow/hook.js'
 import { appWith, eventually } from '../helpers/app.js'
 import { StaticFlagSource } from '../helpers/flags.js'
+import { sampled } from '../../src/flags/sticky.js'
 
 let app: FastifyInstance | undefined
 afterEach(async () => {
@@ -121,6 +122,21 @@ describe('route modes in the plugin', () => {
     await eventually(() => app.cutover.paths()['products.list']?.shadowed === seen.length)
     expect(seen.length).toBeGreaterThan(60)
     expect(seen.length).toBeLessThan(140)
+  })
+
+  it('a client choosing request ids (requestIdHeader) cannot pick which requests are shadowed', async () => {
+    const seen: string[] = []
+    const flags = new StaticFlagSource({ 'products.list': { mode: 'shadow', shadowRate: 0.1 } })
+    app = await appWith({ flags, shadow: async (ctx) => void seen.push(ctx.request.url), shadowLimits: { maxConcurrent: 1000 } }, { requestIdHeader: 'x-request-id' })
+    app.get('/api/products', { config: { cutover: { id: 'products.list', ttl: 30, query: ['page'] } } }, async () => ({ ok: true }))
+    await app.ready()
+    // Ids the bare hash would always sample: with the process's salt they are sampled at the rate like any others.
+    const chosen = Array.from({ length: 5000 }, (_, i) => `id-${i}`).filter((id) => sampled('products.list', id, 0.1)).slice(0, 300)
+    expect(chosen).toHaveLength(300)
+    for (const [i, id] of chosen.entries()) await app.inject({ url: `/api/products?page=${i}`, headers: { 'x-request-id': id } })
+    await eventually(() => app!.cutover.paths()['products.list']?.shadowed === seen.length)
+    expect(seen.length).toBeGreaterThan(10)
+    expect(seen.length).toBeLessThan(60)
   })
 
   it('bounds shadows: beyond maxConcurrent they are dropped; past the timeout the signal aborts and the slot frees', async () => {
