@@ -1,4 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process'
+import { execFileSync, fork, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
 import autocannon, { type Request } from 'autocannon'
 
 /** A server started in its own process, so the load generator doesn't share its event loop. */
@@ -7,13 +8,30 @@ export interface BenchServer {
   stop(): Promise<void>
 }
 
+/**
+ * Pins a process to one CPU (`taskset`, Linux). On a 2-core machine the
+ * scheduler otherwise puts the server and the load generator on one core in
+ * some rounds and on two in others, a swing larger than what is measured
+ * (two identical servers came out 30 % apart). Returns false where it can't.
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  if (availableParallelism() < 2) return false
+  try {
+    execFileSync('taskset', ['-pc', String(cpu), String(pid)], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
 /** Forks `script` (run through tsx) with `args`; the script sends `{ port }` over IPC when listening. */
-export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<BenchServer> {
+export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, cpu?: number): Promise<BenchServer> {
   const child: ChildProcess = fork(script, args, {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
+  if (cpu !== undefined && child.pid !== undefined) pinToCpu(child.pid, cpu)
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port))
     child.once('exit', (code) => reject(new Error(`${script.pathname} ${args.join(' ')} exited with ${code}`)))

@@ -1,6 +1,6 @@
 import mysql from 'mysql2/promise'
 import { migrate } from '../../src/db/migrate.js'
-import { printRows, startServer, type BenchServer, type Row } from './harness.js'
+import { pinToCpu, printRows, startServer, type BenchServer, type Row } from './harness.js'
 import { steadyLoad, type SteadyResult } from './steady-load.js'
 
 const server = new URL('./shadow-server.ts', import.meta.url)
@@ -38,7 +38,9 @@ export async function run(
   const servers: BenchServer[] = []
   try {
     await migrate({ url: url.toString() })
-    for (const [, args] of CASES) servers.push(await startServer(server, [...args], { MYSQL_URL: url.toString() }))
+    // Servers on CPU 0, this load generator on CPU 1, in every round alike.
+    const pinned = pinToCpu(process.pid, 1)
+    for (const [, args] of CASES) servers.push(await startServer(server, [...args], { MYSQL_URL: url.toString() }, pinned ? 0 : undefined))
     // Warm every server (JIT, connections, the cached page) before measuring.
     for (const s of servers) await steadyLoad({ url: s.url + '/page', seconds: 2, rate })
     const results: SteadyResult[][] = CASES.map(() => [])
