@@ -18,6 +18,8 @@ export interface SampleRow {
   /** Refresh jobs enqueued (each a DB read owed); null where not metered. Absent: none known. */
   controlRefreshJobs?: number | null
   candidateRefreshJobs?: number | null
+  /** Some path differed by staleness, whatever the sample's most serious cause. Absent: only `cause` is known. */
+  stale?: boolean
 }
 
 /** Differences aggregated by route, path shape and cause (ignored ones carry their reason). */
@@ -86,7 +88,7 @@ export interface RouteReport {
   dbCallsPerRequest: { control: number | null; candidate: number | null }
   /** The queued share of it: refresh jobs enqueued per request. */
   refreshJobsPerRequest: { control: number | null; candidate: number | null }
-  /** Cached page age of staleness mismatches, ms. */
+  /** Cached page age of the samples with a staleness difference (even where a worse cause ranks first), ms. */
   stalePageAge: { p50: number | null; max: number | null }
   verdict: Verdict
 }
@@ -211,7 +213,7 @@ export function buildRouteReport(route: string, data: ReportData, options: Omit<
   const examples = [...firsts, ...others]
     .slice(0, perRoute)
     .map((e) => ({ ...e, curl: curlFor(baseUrl, e) }))
-  const stale = compared.filter((s) => s.cause === 'staleness').map((s) => s.pageAgeMs).filter((v): v is number => v !== null).sort((a, b) => a - b)
+  const stale = compared.filter((s) => s.stale === true || s.cause === 'staleness').map((s) => s.pageAgeMs).filter((v): v is number => v !== null).sort((a, b) => a - b)
   return {
     route,
     samples: compared.length,

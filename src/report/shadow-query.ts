@@ -39,7 +39,9 @@ export async function loadShadowData(
   const w = where(filter)
   const [samples] = await pool.query<mysql.RowDataPacket[]>(
     `SELECT route, outcome, cause, page_age_ms, control_ms, candidate_ms, control_db_calls, candidate_db_calls,
-      control_refresh_jobs, candidate_refresh_jobs FROM shadow_samples ${w.sql}`,
+      control_refresh_jobs, candidate_refresh_jobs,
+      EXISTS (SELECT 1 FROM shadow_diffs d WHERE d.sample_id = shadow_samples.id AND d.cause = 'staleness') AS stale
+      FROM shadow_samples ${w.sql}`,
     w.args,
   )
   const [diffs] = await pool.query<mysql.RowDataPacket[]>(
@@ -63,6 +65,7 @@ export async function loadShadowData(
       candidateDbCalls: num(r.candidate_db_calls),
       controlRefreshJobs: num(r.control_refresh_jobs),
       candidateRefreshJobs: num(r.candidate_refresh_jobs),
+      stale: Number(r.stale) === 1,
     })),
     diffs: diffs.map((r) => ({
       route: String(r.route),

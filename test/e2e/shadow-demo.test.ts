@@ -100,6 +100,8 @@ describe('shadow comparison on the legacy demo', () => {
     })
     const route = report.routes[0]!
     expect(route).toMatchObject({ route: 'products.list', samples: 10, mismatches: { logic: 10, leak: 0 } })
+    // The stale sample ranks as logic (the rounding), yet its page age is the stale page age.
+    expect(route.stalePageAge.max).toBe(Math.round(stale.pageAgeMs!))
     const md = renderShadowMarkdown(report)
     expect(md).toContain('`priceCents` – logic 10')
     expect(md).toMatch(/`name` – staleness 1/)

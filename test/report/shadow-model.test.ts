@@ -67,6 +67,17 @@ describe('report model', () => {
     expect(r.refreshJobsPerRequest).toEqual({ control: 100, candidate: 0 })
   })
 
+  it('takes the stale page age from every sample with a staleness difference, also where logic ranks first', () => {
+    const samples = [
+      sample({ outcome: 'mismatch', cause: 'logic', pageAgeMs: 12_000, stale: true }),
+      sample({ outcome: 'mismatch', cause: 'logic', pageAgeMs: 99_000, stale: false }),
+      sample({ outcome: 'mismatch', cause: 'staleness', pageAgeMs: 4_000 }),
+    ]
+    const r = buildShadowReport({ samples, diffs: [], examples: [] }, { generatedAt: 0, window: { from: null, to: null } }).routes[0]!
+    // 99 s is not among them: that sample had no staleness difference.
+    expect(r.stalePageAge).toEqual({ p50: 4_000, max: 12_000 })
+  })
+
   it('counts samples, causes, match rate, latency and DB calls per route', () => {
     const samples = [
       ...Array.from({ length: 6 }, () => sample()),
