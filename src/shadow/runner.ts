@@ -70,7 +70,8 @@ export interface ShadowRunnerOptions {
   /** Identity of a request for leak detection; default: a hash of its Authorization or Cookie header. */
   identify?: (headers: ShadowContext['request']['headers']) => string | undefined
   /**
-   * Unified diffs built per route per minute (the costliest step; the writer keeps only a few examples per path anyway).
+   * Unified diffs built per minute, per route and kind of mismatch (the same paths differing for the same causes):
+   * the costliest step, and the writer keeps only a few examples per path anyway (from samples with a diff).
    * @default 30
    */
   maxPatchesPerMinute?: number
@@ -155,6 +156,13 @@ function boundSignal(parent: AbortSignal, timeoutMs: number): { signal: AbortSig
   }
 }
 
+/** Which paths differ and why, as one string: the paths and causes of the differences that count. */
+function mismatchKind(diffs: readonly ClassifiedDiff[]): string {
+  const parts = new Set<string>()
+  for (const d of diffs) if (!d.ignored && d.cause !== null) parts.add(`${d.shape} ${d.cause}`)
+  return [...parts].sort().join('\n')
+}
+
 /** Lets the event loop take pending I/O (user requests) between the steps of a shadow. */
 const yieldToIo = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -203,9 +211,17 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
   let inFlight = 0
   const maxPatches = positive('maxPatchesPerMinute', options.maxPatchesPerMinute, 30)
   const patchWindows = new Map<string, { start: number; used: number }>()
-  const patchBudget = (route: string, at: number): boolean => {
-    let w = patchWindows.get(route)
-    if (!w || at - w.start >= 60_000) patchWindows.set(route, (w = { start: at, used: 0 }))
+  // Per route and kind of mismatch (which paths differ, and why), so a rare kind (a stale page
+  // among rounding mismatches) still gets its diffs when a common one has used up its minute.
+  const patchBudget = (route: string, kind: string, at: number): boolean => {
+    const key = `${route}\n${kind}`
+    let w = patchWindows.get(key)
+    if (!w || at - w.start >= 60_000) {
+      patchWindows.delete(key)
+      // Bounded: the oldest windows go first (a Map iterates in insertion order).
+      if (patchWindows.size >= 1000) patchWindows.delete(patchWindows.keys().next().value as string)
+      patchWindows.set(key, (w = { start: at, used: 0 }))
+    }
     if (w.used >= maxPatches) return false
     w.used++
     return true
@@ -272,7 +288,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       return out
     })
     let patch: string | null = null
-    if (judged.outcome === 'mismatch' && patchBudget(id, at)) {
+    if (judged.outcome === 'mismatch' && patchBudget(id, mismatchKind(diffs), at)) {
       const text = (b: ReturnType<typeof parseBody>): string => prettyBody(b.text, b.json === undefined ? undefined : r.json(b.json))
       // When only the fresh render differs (the cached page still matches), show that render.
       const shown = fresh !== undefined && primary.equal ? fresh : undefined

@@ -193,7 +193,8 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
     }
     const diffs = [...lead, ...rest].slice(0, maxDiffRows)
     const rows = diffs.map((d) => [id, r.route, r.at, d.path.slice(0, 512), d.shape.slice(0, 512), d.kind, d.cause, d.ignored ? `${d.ignored.rule}: ${d.ignored.reason}`.slice(0, 255) : null])
-    if (r.outcome !== 'mismatch') return rows
+    // Examples are there to be read: only samples that carry a diff are offered (the runner bounds how many do).
+    if (r.outcome !== 'mismatch' || r.patch === null) return rows
     const shapes: string[] = []
     for (const d of diffs) if (d.cause !== null && !shapes.includes(d.shape)) shapes.push(d.shape)
     const day = utcDay(r.at)

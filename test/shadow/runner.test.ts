@@ -133,6 +133,21 @@ describe('shadow runner', () => {
     expect(records.map((r) => r.cause)).toEqual(['logic', 'logic', 'logic'])
   })
 
+  it('keeps a budget per kind of mismatch: a stale page among rounding mismatches still gets its diff', async () => {
+    const s = shop()
+    s.pageRoundsPrices = true
+    let cached: RenderedResponse | undefined
+    const { runner, records } = runnerFor(s, () => cached, { maxPatchesPerMinute: 1, now: () => 0, secondaryRate: 0 })
+    await runner.handler(context(json(s.legacy())))
+    await runner.handler(context(json(s.legacy())))
+    // A page cached before a rename: it differs at the name too, a kind of mismatch not seen this minute.
+    cached = json(s.page())
+    s.products[0]!.name = 'renamed'
+    await runner.handler(context(json(s.legacy())))
+    expect(records.map((r) => r.patch !== null)).toEqual([true, false, true])
+    expect(records[2]!.diffs.find((d) => d.path === '/items/0/name')?.cause).toBe('staleness')
+  })
+
   it('surfaces a cached page carrying Set-Cookie as a leak first', async () => {
     const s = shop()
     s.pageRoundsPrices = true

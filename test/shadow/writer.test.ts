@@ -58,6 +58,17 @@ describe('shadow writer', () => {
     expect(res[0]?.seen).toBe(6)
   })
 
+  it('offers only samples that carry a diff to the example reservoirs', async () => {
+    const w = createShadowWriter({ pool: db.pool, pruneEveryMs: 0 })
+    const one = sampleRecord().diffs.slice(0, 1)
+    w.write(sampleRecord({ url: '/api/products?page=1', diffs: one, patch: null }))
+    w.write(sampleRecord({ url: '/api/products?page=2', diffs: one }))
+    await w.close()
+    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT url FROM shadow_examples')
+    expect(rows.map((r) => r.url)).toEqual(['/api/products?page=2'])
+    expect(await count(db, 'SELECT COUNT(*) AS n FROM shadow_samples')).toBe(2)
+  })
+
   it('prunes rows past the retention', async () => {
     const w = createShadowWriter({ pool: db.pool, pruneEveryMs: 0, retentionDays: 7, now: () => T0 + 10 * DAY })
     w.write(sampleRecord())
