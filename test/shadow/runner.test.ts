@@ -136,7 +136,7 @@ describe('shadow runner', () => {
   it('keeps a budget per kind of mismatch: a stale page among rounding mismatches still gets its diff', async () => {
     const s = shop()
     s.pageRoundsPrices = true
-    let cached: RenderedResponse | undefined
+    let cached: RenderedResponse | undefined = undefined
     const { runner, records } = runnerFor(s, () => cached, { maxPatchesPerMinute: 1, now: () => 0, secondaryRate: 0 })
     await runner.handler(context(json(s.legacy())))
     await runner.handler(context(json(s.legacy())))
