@@ -248,15 +248,15 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     const cached = await step(source.cached(ctx, signal))
     const candidate = cached ?? (await step(source.fresh(ctx, signal)))
     const primary = compareResponses(control, candidate, route.rules)
+    // Differences known noise need neither a fresh render (staleness or logic?) nor a secondary (noise?).
+    const unexplained = primary.diffs.some((d) => !d.ignored && !noise.isNoise(id, d.shape, now()))
     let fresh: RenderedResponse | undefined
     let freshDiffs: PathDiff[] | undefined
-    if (cached && (!primary.equal || random() < freshRate)) {
+    if (cached && (unexplained || random() < freshRate)) {
       fresh = await step(source.fresh(ctx, signal))
       freshDiffs = compareResponses(control, fresh, route.rules).diffs
     }
     let secondaryDiffs: PathDiff[] | undefined
-    // On a mismatch the secondary is what tells noise apart; once every differing path is known noise it adds nothing.
-    const unexplained = primary.diffs.some((d) => !d.ignored && !noise.isNoise(id, d.shape, now()))
     if (random() < secondaryRate || (secondaryOnMismatch && unexplained)) {
       const secondary = await step(source.legacy(ctx, signal))
       secondaryDiffs = compareResponses(control, secondary, route.rules).diffs

@@ -120,6 +120,30 @@ describe('shadow runner', () => {
     expect(legacyRenders).toBe(4)
   })
 
+  it('renders no fresh page for a cached page whose only differences are known noise', async () => {
+    const s = shop()
+    let freshRenders = 0
+    const records: ShadowRecord[] = []
+    const runner = createShadowRunner({
+      sink: { write: (r) => records.push(r) },
+      secondaryRate: 0,
+      freshRate: 0,
+      source: {
+        cached: async () => ({ ...json(s.page()), ageMs: 1000 }),
+        fresh: async () => { freshRenders++; return json(s.page()) },
+        legacy: async () => json(s.legacy()),
+      },
+    })
+    for (let i = 0; i < 8; i++) await runner.handler(context(json(s.legacy())))
+    expect(records.at(-1)).toMatchObject({ cause: 'noise', candidateSource: 'cache', fresh: null })
+    // Fresh renders while /generatedAt was unexplained (as long as the secondaries took to learn it), none after.
+    expect(freshRenders).toBe(4)
+    s.pageRoundsPrices = true
+    await runner.handler(context(json(s.legacy())))
+    expect(freshRenders).toBe(5)
+    expect(records.at(-1)).toMatchObject({ cause: 'logic' })
+  })
+
   it('builds at most maxPatchesPerMinute unified diffs per route', async () => {
     const s = shop()
     s.pageRoundsPrices = true
