@@ -134,6 +134,11 @@ export const CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD = createError(
   'Unleash flag %s is malformed (its last good state stays in use): %s',
   500,
 )
+export const CUTOVER_ERR_FLAGS_UNLEASH_CONSTRAINT = createError(
+  'CUTOVER_ERR_FLAGS_UNLEASH_CONSTRAINT',
+  'Unleash flag %s: constraints could not be evaluated (the route is off for the requests concerned): %s',
+  500,
+)
 export const CUTOVER_ERR_FLAGS_START_TIMEOUT = createError(
   'CUTOVER_ERR_FLAGS_START_TIMEOUT',
   'flag source %s did not load within %sms; serving the %s state',

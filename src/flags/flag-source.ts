@@ -17,6 +17,32 @@ export interface RouteState {
   readonly shadowRate: number
   /** Stickiness group: fixed per route so a growing rollout only adds identities. */
   readonly groupId: string
+  /**
+   * Who the state applies to, when the flag has constraints or segments (Unleash
+   * only); requests outside it take the legacy path. Absent: every request.
+   */
+  readonly audience?: Audience
+}
+
+/** The context a constrained route flag is evaluated against, per request (Unleash's context fields). */
+export interface FlagContext {
+  /** The plugin's `identify(request)`; absent for anonymous requests. */
+  userId?: string
+  sessionId?: string
+  /** `request.ip` */
+  remoteAddress?: string
+  properties?: Record<string, string>
+}
+
+/** The requests a route flag's constraints and segments let through. Frozen and shared like its state. */
+export interface Audience {
+  /** Equal keys mean equal constraints, so a reload that keeps them is not a change. */
+  readonly key: string
+  /**
+   * true when the context satisfies the constraints; false when it does not or
+   * when they cannot be evaluated (fail closed). Never throws.
+   */
+  admits(context: () => FlagContext): boolean
 }
 
 /** One route's state changed (by a reload, a kill or a revive). */

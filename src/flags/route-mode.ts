@@ -7,6 +7,7 @@ import { meterCountsOf } from '../meter/plugin.js'
 import { REFRESH_HEADER, SHADOW_HEADER } from '../pagecache/page-cache.js'
 import { PATH_HEADER, cacheStatus } from '../pagecache/respond.js'
 import type { ShadowHandler } from '../shadow/hook.js'
+import { flagContextOf, type UnleashContextOption } from './flag-context.js'
 import type { FlagSource, RouteState } from './flag-source.js'
 import { killedByEnv } from './kill-switch.js'
 import { inRollout, sampled } from './sticky.js'
@@ -20,6 +21,13 @@ export interface RouteModeOptions {
    * one are bucketed by their page key, so a page sits on one side.
    */
   identify?: (request: FastifyRequest) => string | undefined
+  /**
+   * Adds `sessionId` and custom `properties` to the Unleash context of routes
+   * whose flag has constraints or segments (userId is `identify(request)`,
+   * remoteAddress `request.ip`). Called only for those routes.
+   * @default none: constraints see userId and remoteAddress only
+   */
+  unleashContext?: UnleashContextOption
   /** Called after the response for the sampled share of shadow-mode requests. */
   shadow?: ShadowHandler
   /**
@@ -77,7 +85,7 @@ export function resolveModeOptions(raw: RouteModeOptions): Required<Pick<RouteMo
   if (f !== undefined && (typeof f !== 'object' || f === null || typeof f.state !== 'function' || typeof f.inCanary !== 'function')) {
     throw new CUTOVER_ERR_OPTIONS_INVALID('flags to be a FlagSource (UnleashFlagSource, FileFlagSource)', show(raw.flags))
   }
-  for (const key of ['identify', 'shadow'] as const) {
+  for (const key of ['identify', 'shadow', 'unleashContext'] as const) {
     if (raw[key] !== undefined && typeof raw[key] !== 'function') throw new CUTOVER_ERR_OPTIONS_INVALID(`${key} to be a function`, show(raw[key]))
   }
   const limits = raw.shadowLimits ?? {}
@@ -101,6 +109,7 @@ export function resolveModeOptions(raw: RouteModeOptions): Required<Pick<RouteMo
 export class RouteModes {
   readonly #flags: FlagSource | undefined
   readonly #identify: RouteModeOptions['identify']
+  readonly #unleashContext: UnleashContextOption | undefined
   readonly #sampleSalt: string
   readonly #shadow: ShadowHandler | undefined
   readonly #maxConcurrent: number
@@ -118,6 +127,7 @@ export class RouteModes {
     const o = resolveModeOptions(options)
     this.#flags = o.flags
     this.#identify = o.identify
+    this.#unleashContext = o.unleashContext
     this.#shadow = o.shadow
     // Mixed into every sample key: an app that takes request ids from a header (`requestIdHeader`)
     // would otherwise let a client pick ids that are always shadowed (or never).
@@ -182,6 +192,10 @@ export class RouteModes {
         return request.headers[SHADOW_PATH_HEADER] === 'legacy' ? legacy(reply, 'shadow-legacy') : 'page'
       }
       const state = this.stateOf(route)
+      // A flag with constraints: requests outside them stay on the legacy path, unsampled.
+      if (state.audience && state.mode !== 'off' && !state.audience.admits(() => flagContextOf(request, this.#identify, this.#unleashContext))) {
+        return legacy(reply, 'constraint-out')
+      }
       switch (state.mode) {
         case 'on':
           stats.page++

@@ -60,5 +60,7 @@ export function toRouteState(routeId: string, input: unknown, defaultGroupId: st
 }
 
 export function sameState(a: RouteState, b: RouteState): boolean {
-  return a.mode === b.mode && a.percent === b.percent && a.shadowRate === b.shadowRate && a.groupId === b.groupId
+  return (
+    a.mode === b.mode && a.percent === b.percent && a.shadowRate === b.shadowRate && a.groupId === b.groupId && a.audience?.key === b.audience?.key
+  )
 }

@@ -104,12 +104,12 @@ export abstract class StateTable implements FlagSource {
     })
   }
 
-  /** Records a failed load; the current table stays in use. */
-  protected fault(err: Error & { code?: string }, context: object = {}): void {
+  /** Records a fault (a failed load keeps the current table); `log` false counts it without logging. */
+  protected fault(err: Error & { code?: string }, context: object = {}, log = true): void {
     const code = err.code ?? 'UNKNOWN'
     this.#faults[code] = (this.#faults[code] ?? 0) + 1
     this.#lastFault = { code, message: err.message, at: Date.now() }
-    this.log.error({ ...context, err, code, source: this.kind }, err.message)
+    if (log) this.log.error({ ...context, err, code, source: this.kind }, err.message)
   }
 
   #off(routeId: string): RouteState {

@@ -13,6 +13,8 @@
 //
 // Without the `cutover` variant a plain gradual rollout still works: 100% is
 // `on`, 0% is `off`, anything between is `canary` at that percentage.
+// Constraints and segments on that strategy narrow whom the state applies to
+// (unleash-audience.ts); everyone else gets `off`.
 
 import { CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD } from '../errors.js'
 import type { RouteState } from './flag-source.js'
@@ -93,7 +95,7 @@ export function routeStateFromFeature(routeId: string, feature: unknown): RouteS
   const flag = typeof f.name === 'string' ? f.name : routeId
   if (typeof f.enabled !== 'boolean') throw bad(flag, 'expected "enabled" to be a boolean')
   if (!Array.isArray(f.strategies)) throw bad(flag, 'expected "strategies" to be an array')
-  const strategies = f.strategies.filter((s): s is Record<string, unknown> => s !== null && typeof s === 'object' && s.disabled !== true)
+  const strategies = activeStrategies(f.strategies)
   const rollout = strategies.find((s) => s.name === 'flexibleRollout')
   if (!f.enabled) return toRouteState(routeId, 'off', groupIdOf(rollout, flag))
   if (!rollout) {
@@ -124,6 +126,22 @@ export function routeStateFromFeature(routeId: string, feature: unknown): RouteS
     if ((err as { code?: string }).code === 'CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD') throw err
     throw bad(flag, (err as Error).message)
   }
+}
+
+const activeStrategies = (strategies: unknown[]): Array<Record<string, unknown>> =>
+  strategies.filter((s): s is Record<string, unknown> => s !== null && typeof s === 'object' && (s as { disabled?: unknown }).disabled !== true)
+
+/**
+ * The strategies whose constraints and segments say whom the route's state
+ * applies to: the flexibleRollout one cutover reads, else (an enabled flag
+ * that is `on`) its standard strategies, any one of which lets a request in.
+ */
+export function decidingStrategies(feature: unknown): Array<Record<string, unknown>> {
+  const strategies = (feature as { strategies?: unknown } | null)?.strategies
+  if (!Array.isArray(strategies)) return []
+  const active = activeStrategies(strategies)
+  const rollout = active.find((s) => s.name === 'flexibleRollout')
+  return rollout ? [rollout] : active.filter((s) => s.name === 'default')
 }
 
 function groupIdOf(strategy: Record<string, unknown> | undefined, flag: string): string {

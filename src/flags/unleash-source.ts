@@ -8,9 +8,11 @@ import {
 } from '../errors.js'
 import type { FlagSourceStartOptions, FlagSourceStatus, RouteState } from './flag-source.js'
 import { StateTable, type StateTableOptions } from './state-table.js'
-import { killFlagNameFor, routeStateFromFeature } from './unleash-layout.js'
+import { audienceOf } from './unleash-audience.js'
+import { decidingStrategies, killFlagNameFor, routeStateFromFeature } from './unleash-layout.js'
 
 type Feature = ClientFeaturesResponse['features'][number]
+type FeatureWithSegments = ReturnType<Unleash['getFeatureToggleDefinitions']>[number]
 type StorageProvider = NonNullable<ConstructorParameters<typeof Unleash>[0]['storageProvider']>
 
 export interface UnleashFlagSourceOptions extends StateTableOptions {
@@ -170,9 +172,10 @@ export class UnleashFlagSource extends StateTable {
       ...(storage ? { storageProvider: storage } : {}),
       disableAutoStart: true,
     })
-    client.on(UnleashEvents.Changed, (features: Feature[]) => this.#rebuild(features))
+    // Read back from the client rather than taken from the event: with segments resolved.
+    client.on(UnleashEvents.Changed, () => this.#rebuild(client.getFeatureToggleDefinitions(true)))
     // A backup read at start makes the client ready without a 'changed' event.
-    client.on(UnleashEvents.Ready, () => this.#rebuild(client.getFeatureToggleDefinitions()))
+    client.on(UnleashEvents.Ready, () => this.#rebuild(client.getFeatureToggleDefinitions(true)))
     client.on(UnleashEvents.Error, (err: Error) => {
       this.#fetchFaults++
       this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(err.message))
@@ -192,7 +195,7 @@ export class UnleashFlagSource extends StateTable {
 
   // Builds a complete table from the client's features. A flag that breaks the
   // layout keeps its last good state (or stays off when it never had one).
-  #rebuild(features: Feature[]): void {
+  #rebuild(features: FeatureWithSegments[]): void {
     this.#sawData = true
     const routes = new Map<string, RouteState>()
     let kill = false
@@ -204,7 +207,7 @@ export class UnleashFlagSource extends StateTable {
       }
       const routeId = feature.name.slice(this.flagPrefix.length)
       try {
-        routes.set(routeId, routeStateFromFeature(routeId, feature))
+        routes.set(routeId, this.#withAudience(routeId, feature, routeStateFromFeature(routeId, feature)))
       } catch (err) {
         this.fault(err as Error, { flag: feature.name })
         const last = this.#lastGood.get(routeId)
@@ -213,5 +216,19 @@ export class UnleashFlagSource extends StateTable {
     }
     this.#lastGood = routes
     this.replace(routes, kill)
+  }
+
+  // A flag with constraints or segments applies to the requests they admit. An
+  // audience whose constraints did not change is kept, so its faults are logged once.
+  #withAudience(routeId: string, feature: FeatureWithSegments, state: RouteState): RouteState {
+    if (state.mode === 'off') return state
+    const flag = feature.name
+    const audience = audienceOf(decidingStrategies(feature), {
+      flag,
+      appName: this.#options.appName ?? 'cutover',
+      previous: this.#lastGood.get(routeId)?.audience,
+      report: (err, log) => this.fault(err, { flag }, log),
+    })
+    return audience ? Object.freeze({ ...state, audience }) : state
   }
 }

@@ -57,8 +57,8 @@ export const DEFAULTS = Object.freeze({
   xfetchBeta: 1,
 })
 
-// flags, identify, shadow and shadowLimits are validated by src/flags/route-mode.ts.
-const KNOWN = ['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta', 'flags', 'identify', 'shadow', 'shadowLimits']
+// flags, identify, unleashContext, shadow and shadowLimits are validated by src/flags/route-mode.ts.
+const KNOWN = ['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta', 'flags', 'identify', 'unleashContext', 'shadow', 'shadowLimits']
 
 const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
 

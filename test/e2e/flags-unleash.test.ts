@@ -13,6 +13,7 @@ import { startUnleashServer, type UnleashServer } from '../helpers/unleash-serve
 
 const REFRESH_MS = 500
 const ROUTE = 'products.list'
+const STAFF_ROUTE = 'products.staff'
 // unleash-server refreshes the revision its client API serves once a second
 // (a fixed schedule in the server); a client sees a change at its next poll
 // after that. The deadline adds slack for a loaded machine.
@@ -31,9 +32,11 @@ async function instance() {
   await app.register(cutover, {
     flags,
     identify: (req) => req.headers['x-user'] as string | undefined,
+    unleashContext: (req) => (typeof req.headers['x-tier'] === 'string' ? { properties: { tier: req.headers['x-tier'] } } : undefined),
     shadow: async (ctx) => void shadows.push(ctx),
   })
   app.get('/api/products', { config: { cutover: { id: ROUTE, ttl: 60 } } }, async () => ({ products: [1, 2, 3] }))
+  app.get('/api/staff', { config: { cutover: { id: STAFF_ROUTE, ttl: 60 } } }, async () => ({ staff: true }))
   const base = await app.listen({ port: 0, host: '127.0.0.1' })
   instances.push({ app, base, flags, shadows })
 }
@@ -65,7 +68,7 @@ async function onPage(base: string): Promise<Set<string>> {
 beforeAll(async () => {
   server = await startUnleashServer()
   writer = new UnleashAdminWriter({ url: server.url, token: server.adminToken })
-  expect(await writer.createRoutes([ROUTE])).toEqual([ROUTE])
+  expect(await writer.createRoutes([ROUTE, STAFF_ROUTE])).toEqual([ROUTE, STAFF_ROUTE])
   await instance()
   await instance()
 }, 300_000)
@@ -123,4 +126,66 @@ describe('route flags end to end (unleash-server on PostgreSQL)', () => {
     await follows(outsider, /^page/, t)
     expect(await writer.getRoute(ROUTE)).toMatchObject({ mode: 'on', groupId: `cutover.${ROUTE}` })
   }, 120_000)
+})
+
+/** A plain Admin API call, for what the admin writer does not do (constraints, segments, context fields). */
+async function adminApi(method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await fetch(`${server.url}/admin${path}`, {
+    method,
+    headers: { authorization: server.adminToken, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${text}`)
+  return text === '' ? undefined : JSON.parse(text)
+}
+
+const staffPath = async (base: string, user: string, tier: string): Promise<string> => {
+  const res = await fetch(`${base}/api/staff`, { headers: { 'x-user': user, 'x-tier': tier } })
+  await res.arrayBuffer()
+  expect(res.status).toBe(200)
+  return res.headers.get('cutover-path') === 'page' ? 'page' : String(res.headers.get('cache-status')).replace(/^.*detail=/, '')
+}
+
+describe('a route flag with a constraint and a segment, added through the Admin API', () => {
+  it('is decided per request: the constraint and the segment narrow the canary, which keeps its buckets', async () => {
+    const flag = `cutover.${STAFF_ROUTE}`
+    await writer.setRoute(STAFF_ROUTE, { mode: 'canary', percent: 50 })
+    await adminApi('POST', '/context', { name: 'tier', stickiness: false })
+    const segment = (await adminApi('POST', '/segments', {
+      name: 'not-user-4',
+      constraints: [{ contextName: 'userId', operator: 'NOT_IN', values: ['user-4'], inverted: false, caseInsensitive: false }],
+    })) as { id: number }
+    const feature = (await adminApi('GET', `/projects/default/features/${flag}`)) as { environments: Array<{ name: string; strategies: Array<{ id: string; name: string }> }> }
+    const strategy = feature.environments.find((e) => e.name === 'development')?.strategies.find((s) => s.name === 'flexibleRollout')
+    expect(strategy).toBeDefined()
+    const t = Date.now()
+    await adminApi('PATCH', `/projects/default/features/${flag}/environments/development/strategies/${strategy?.id}`, [
+      { op: 'add', path: '/constraints', value: [{ contextName: 'tier', operator: 'NUM_GTE', value: '2', values: [], inverted: false, caseInsensitive: false }] },
+    ])
+    await adminApi('POST', '/segments/strategies', { strategyId: strategy?.id, segmentIds: [segment.id], projectId: 'default', environmentId: 'development' })
+    // Both changes have arrived when the audience holds the constraint and the segment's.
+    const arrived = (i: (typeof instances)[number]) => /"tier".*"user-4"/.test(i.flags.state(STAFF_ROUTE).audience?.key ?? '')
+    await expect.poll(() => instances.every(arrived), { timeout: DEADLINE_MS + 1000 }).toBe(true)
+    lags.push(Date.now() - t)
+
+    const inCanary = users.slice(0, 40).filter((u) => inRollout(flag, u, 50))
+    expect(inCanary).toContain('user-4')
+    for (const i of instances) {
+      for (const u of users.slice(0, 40)) {
+        const expected = !inCanary.includes(u) ? 'canary-out' : u === 'user-4' ? 'constraint-out' : 'page'
+        expect(`${u} ${await staffPath(i.base, u, '2')}`).toBe(`${u} ${expected}`)
+        expect(await staffPath(i.base, u, '1')).toBe('constraint-out')
+      }
+    }
+    // The admin writer moves the route on; the constraint and the segment stay on the strategy.
+    await writer.setRoute(STAFF_ROUTE, { mode: 'on' })
+    await expect.poll(() => instances.every((i) => i.flags.state(STAFF_ROUTE).mode === 'on'), { timeout: DEADLINE_MS + 1000 }).toBe(true)
+    for (const i of instances) {
+      expect(await staffPath(i.base, 'user-7', '3')).toBe('page')
+      expect(await staffPath(i.base, 'user-7', '1')).toBe('constraint-out')
+      expect(await staffPath(i.base, 'user-4', '3')).toBe('constraint-out')
+      expect(i.flags.stats().faults.CUTOVER_ERR_FLAGS_UNLEASH_CONSTRAINT).toBeUndefined()
+    }
+  }, 60_000)
 })
