@@ -1,5 +1,5 @@
 import { seedDemoData } from '../../demo/schema.js'
-import { DEFAULT_DEMO_DATABASE, openDemoDatabase, openDemoRedis, redactUrl } from '../../demo/services.js'
+import { DEFAULT_DEMO_DATABASE, redactUrl, withDemoServices } from '../../demo/services.js'
 import { startDemoStack } from '../../demo/stack.js'
 import { parseOptions, type CliCommand } from '../command.js'
 import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt, queueDriver } from '../demo-options.js'
@@ -41,12 +41,7 @@ ${DEMO_SERVICES_HELP}`,
     const queue = queueDriver(values.queue)
     const workerConcurrency = positiveInt('worker-concurrency', values['worker-concurrency'])
     const { mysqlUrl, redisUrl } = demoServiceUrls(io.env)
-    const redis = await openDemoRedis(redisUrl)
-    const pool = await openDemoDatabase(mysqlUrl, values.database, 20).catch((err: unknown) => {
-      redis.disconnect()
-      throw err
-    })
-    try {
+    return withDemoServices({ mysqlUrl, redisUrl, database: values.database }, async ({ pool, redis }) => {
       const rows = await seedDemoData(pool)
       const stack = await startDemoStack({
         pool, redis, prefix: values.prefix, queue, pageCache: values['page-cache'], metrics: values.metrics, workerConcurrency,
@@ -68,9 +63,6 @@ ${DEMO_SERVICES_HELP}`,
       io.out('stopping')
       await stack.close()
       return 0
-    } finally {
-      await pool.end()
-      redis.disconnect()
-    }
+    })
   },
 }
