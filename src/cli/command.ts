@@ -1,3 +1,4 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../errors.js'
 
 /** Where a command writes; tests pass their own. */
@@ -29,6 +30,32 @@ export function usage<T>(parse: () => T): T {
   } catch (err) {
     throw new CUTOVER_ERR_CLI_USAGE((err as Error).message)
   }
+}
+
+/** A command's option table, as node:util parseArgs takes it. */
+export type CommandOptions = NonNullable<ParseArgsConfig['options']>
+
+/** What parseArgs returns for the config C. */
+type Parsed<C extends ParseArgsConfig> = ReturnType<typeof parseArgs<C>>
+
+/** Parses a command's options strictly (no positional arguments); a complaint is bad usage (exit 2). */
+export function parseOptions<O extends CommandOptions>(argv: string[], options: O): Parsed<{ args: string[]; options: O; strict: true }> {
+  return usage(() => parseArgs({ args: argv, options, strict: true }))
+}
+
+/** As parseOptions, for a command that also takes positional arguments (route ids). */
+export function parseOptionsAndArguments<O extends CommandOptions>(
+  argv: string[],
+  options: O,
+): Parsed<{ args: string[]; options: O; strict: true; allowPositionals: true }> {
+  return usage(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
+}
+
+/** The MySQL URL from --db, else $CUTOVER_MYSQL_URL, else $MYSQL_URL; bad usage when none is given. */
+export function mysqlUrlOption(db: string | undefined, env: NodeJS.ProcessEnv): string {
+  const url = db ?? env.CUTOVER_MYSQL_URL ?? env.MYSQL_URL
+  if (!url) throw new CUTOVER_ERR_CLI_USAGE('expected --db mysql://... (or CUTOVER_MYSQL_URL)')
+  return url
 }
 
 export const defaultIO = (): CliIO => ({

@@ -6,7 +6,7 @@ import { writeReportFiles } from '../report/files.js'
 import { renderTerminal } from '../report/render-text.js'
 import { driveLoad, type LoadResult } from './load.js'
 import { DEMO_PRODUCTS, seedDemoData } from './schema.js'
-import { databaseUrl, deleteKeys, openDemoDatabase, openDemoRedis, redactUrl } from './services.js'
+import { databaseUrl, deleteKeys, redactUrl, withDemoServices } from './services.js'
 import { startDemoStack, type QueueDriverName } from './stack.js'
 
 export interface DemoRunOptions {
@@ -98,10 +98,7 @@ async function runPhase(pool: Pool, redis: Redis, options: DemoRunOptions, pageC
  */
 export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
   const started = Date.now()
-  const redis = await openDemoRedis(options.redisUrl)
-  let pool: Pool | undefined
-  try {
-    pool = await openDemoDatabase(options.mysqlUrl, options.database, 20)
+  return withDemoServices(options, async ({ pool, redis }) => {
     options.log(`MySQL ${redactUrl(databaseUrl(options.mysqlUrl, options.database))}, Redis ${redactUrl(options.redisUrl)}, queue driver ${options.queue}`)
     const rows = await seedDemoData(pool, DEMO_PRODUCTS)
     options.log(`database ${options.database}: ${rows.toLocaleString('en-US')} products (seeded if missing) in ${seconds(Date.now() - started)}`)
@@ -126,8 +123,5 @@ export async function runDemo(options: DemoRunOptions): Promise<DemoRunResult> {
     const files = await writeReportFiles(report, options.outDir, `amplification-${stamp}`)
     options.log(`report: ${files.html} (also ${files.md}, ${files.json}); demo took ${seconds(Date.now() - started)}`)
     return { report, phases: [legacy, paged], files }
-  } finally {
-    await pool?.end()
-    redis.disconnect()
-  }
+  })
 }

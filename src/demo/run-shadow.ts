@@ -11,7 +11,7 @@ import { createShadowWriter } from '../shadow/writer.js'
 import { LegacyCatalog } from './catalog.js'
 import { driveLoad, type LoadResult } from './load.js'
 import { DEMO_PRODUCTS, seedDemoData, seedProduct } from './schema.js'
-import { databaseUrl, deleteKeys, openDemoDatabase, openDemoRedis, redactUrl } from './services.js'
+import { databaseUrl, deleteKeys, redactUrl, withDemoServices } from './services.js'
 import { writeShadowDemoReport, type ShadowDemoFiles } from './shadow-demo-report.js'
 import { startDemoStack } from './stack.js'
 
@@ -128,10 +128,7 @@ async function drive({ runner, catalog, url }: Run, options: ShadowDemoOptions):
  */
 export async function runShadowDemo(options: ShadowDemoOptions): Promise<ShadowDemoResult> {
   const started = Date.now()
-  const redis = await openDemoRedis(options.redisUrl)
-  let pool: Pool | undefined
-  try {
-    pool = await openDemoDatabase(options.mysqlUrl, options.database, 20)
+  return withDemoServices(options, async ({ pool, redis }) => {
     options.log(`MySQL ${redactUrl(databaseUrl(options.mysqlUrl, options.database))}, Redis ${redactUrl(options.redisUrl)}`)
     await prepare(pool, redis, options)
     const writer = createShadowWriter({ pool, pruneEveryMs: 0 })
@@ -170,8 +167,5 @@ export async function runShadowDemo(options: ShadowDemoOptions): Promise<ShadowD
     for (const line of summary) options.log(line)
     options.log(`report: ${files.html} (also ${files.md}, ${files.json}); took ${((Date.now() - started) / 1000).toFixed(1)} s`)
     return { report, files, load, records: sunk }
-  } finally {
-    await pool?.end()
-    redis.disconnect()
-  }
+  })
 }

@@ -61,6 +61,29 @@ export async function openDemoRedis(redisUrl: string): Promise<Redis> {
   return redis
 }
 
+/** Where the demo's services are and which database it uses. */
+export interface DemoServiceUrls {
+  mysqlUrl: string
+  redisUrl: string
+  database: string
+}
+
+/**
+ * Opens the demo's Redis and its MySQL database (a pool of 20), runs `work`
+ * with both, and closes both however it ends.
+ */
+export async function withDemoServices<T>(urls: DemoServiceUrls, work: (services: { pool: mysql.Pool; redis: Redis }) => Promise<T>): Promise<T> {
+  const redis = await openDemoRedis(urls.redisUrl)
+  let pool: mysql.Pool | undefined
+  try {
+    pool = await openDemoDatabase(urls.mysqlUrl, urls.database, 20)
+    return await work({ pool, redis })
+  } finally {
+    await pool?.end()
+    redis.disconnect()
+  }
+}
+
 /** Deletes every key matching `pattern` (the demo's own keys only). */
 export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
   let cursor = '0'

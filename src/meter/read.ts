@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import { CUTOVER_ERR_REPORT_WINDOW_INVALID } from '../errors.js'
-import { COUNTERS } from './meter.js'
+import { COUNTERS } from './counts.js'
 import { meterKeys, parseCounterField } from './keys.js'
 
 /** One route's counters added up over a window. */

@@ -1,5 +1,5 @@
 import { quantileMs } from '../meter/histogram.js'
-import { COUNTERS } from '../meter/meter.js'
+import { COUNTERS } from '../meter/counts.js'
 import type { MeterReading, RouteTotals } from '../meter/read.js'
 
 /** What one route cost over a window. Ratios are null where there were no requests. */

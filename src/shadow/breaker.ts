@@ -1,3 +1,5 @@
+import { withDefaults } from './option-defaults.js'
+
 export interface BreakerOptions {
   /**
    * Outcomes remembered per route.
@@ -21,6 +23,8 @@ export interface BreakerOptions {
   cooldownMs?: number
 }
 
+const BREAKER_DEFAULTS: Required<BreakerOptions> = { window: 20, minSamples: 10, maxBadRate: 0.5, cooldownMs: 60_000 }
+
 interface RouteState {
   outcomes: boolean[]
   openUntil: number
@@ -34,16 +38,10 @@ interface RouteState {
  */
 export class ShadowBreaker {
   private readonly routes = new Map<string, RouteState>()
-  private readonly window: number
-  private readonly minSamples: number
-  private readonly maxBadRate: number
-  private readonly cooldownMs: number
+  private readonly options: Readonly<Required<BreakerOptions>>
 
   constructor(options: BreakerOptions = {}) {
-    this.window = options.window ?? 20
-    this.minSamples = options.minSamples ?? 10
-    this.maxBadRate = options.maxBadRate ?? 0.5
-    this.cooldownMs = options.cooldownMs ?? 60_000
+    this.options = withDefaults(BREAKER_DEFAULTS, options)
   }
 
   private state(route: string): RouteState {
@@ -66,14 +64,14 @@ export class ShadowBreaker {
     if (s.probing) {
       s.probing = false
       s.outcomes = []
-      s.openUntil = bad ? now + this.cooldownMs : 0
+      s.openUntil = bad ? now + this.options.cooldownMs : 0
       return
     }
     s.outcomes.push(bad)
-    if (s.outcomes.length > this.window) s.outcomes.shift()
+    if (s.outcomes.length > this.options.window) s.outcomes.shift()
     const badCount = s.outcomes.filter(Boolean).length
-    if (s.outcomes.length >= this.minSamples && badCount / s.outcomes.length >= this.maxBadRate) {
-      s.openUntil = now + this.cooldownMs
+    if (s.outcomes.length >= this.options.minSamples && badCount / s.outcomes.length >= this.options.maxBadRate) {
+      s.openUntil = now + this.options.cooldownMs
       s.outcomes = []
     }
   }

@@ -4,21 +4,9 @@ import { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
 import { runWithMeterContext, type MeterCounts } from '../meter/context.js'
 import { meterCountsOf } from '../meter/plugin.js'
 import { SHADOW_HEADER } from '../pagecache/page-cache.js'
-import type { ShadowContext } from './hook.js'
+import type { RenderedResponse, ShadowContext } from './hook.js'
 
-/** A rendered response on the page or legacy path, with what it cost. */
-export interface RenderedResponse {
-  status: number
-  headers: Record<string, string | string[] | number | undefined>
-  body: Buffer
-  durationMs: number
-  /** DB queries the render made, when the source can tell (the meter's request context). */
-  dbCalls?: number
-  /** Redis commands the render made, when the source can tell. */
-  redisCalls?: number
-  /** Refresh jobs the render enqueued, or would have (a shadow render enqueues none). */
-  refreshJobs?: number
-}
+export type { RenderedResponse } from './hook.js'
 
 /** The page the cache would serve for this request now. */
 export interface CachedPage extends RenderedResponse {

@@ -1,5 +1,22 @@
 import type { FastifyInstance } from 'fastify'
 
+/** A response on the legacy or the page path, with what it cost. */
+export interface RenderedResponse {
+  status: number
+  headers: Record<string, string | string[] | number | undefined>
+  body: Buffer
+  durationMs: number
+  /** DB queries made for it, when the meter can tell (optional). */
+  dbCalls?: number
+  /** Redis commands made for it, when the meter can tell (optional). */
+  redisCalls?: number
+  /**
+   * Refresh jobs it enqueued (each a DB read later), or would have (a shadow
+   * render enqueues none), when the meter can tell (optional).
+   */
+  refreshJobs?: number
+}
+
 /** What the plugin hands a shadow handler after the user's response was sent. */
 export interface ShadowContext {
   app: FastifyInstance
@@ -12,18 +29,7 @@ export interface ShadowContext {
     headers: Record<string, string | string[] | undefined>
   }
   /** The response the user got (the legacy path in shadow mode). */
-  control: {
-    status: number
-    headers: Record<string, string | string[] | number | undefined>
-    body: Buffer
-    durationMs: number
-    /** DB queries the request made, when the meter can tell (optional). */
-    dbCalls?: number
-    /** Redis commands the request made, when the meter can tell (optional). */
-    redisCalls?: number
-    /** Refresh jobs the request enqueued (each a DB read later), when the meter can tell (optional). */
-    refreshJobs?: number
-  }
+  control: RenderedResponse
   /** Aborted when the plugin gives up on the shadow (shutdown, its own bound). */
   signal: AbortSignal
 }

@@ -1,3 +1,4 @@
+import { withDefaults } from './option-defaults.js'
 import { wilson } from './wilson.js'
 
 /** Decayed evidence about one route path: how often two legacy renders differed there. */
@@ -33,6 +34,8 @@ export interface NoiseModelOptions {
   maxPathsPerRoute?: number
 }
 
+const NOISE_MODEL_DEFAULTS: Required<NoiseModelOptions> = { halfLifeMs: 86_400_000, confidence: 0.95, noisyRate: 0.5, maxPathsPerRoute: 2000 }
+
 /**
  * Learns, per route and path shape, whether the legacy path disagrees with
  * itself there (timestamps, request ids). Fed by secondary legacy renders:
@@ -44,20 +47,14 @@ export interface NoiseModelOptions {
  */
 export class NoiseModel {
   private readonly routes = new Map<string, Map<string, NoiseEvidence>>()
-  private readonly halfLifeMs: number
-  private readonly confidence: number
-  private readonly noisyRate: number
-  private readonly maxPaths: number
+  private readonly options: Readonly<Required<NoiseModelOptions>>
 
   constructor(options: NoiseModelOptions = {}) {
-    this.halfLifeMs = options.halfLifeMs ?? 86_400_000
-    this.confidence = options.confidence ?? 0.95
-    this.noisyRate = options.noisyRate ?? 0.5
-    this.maxPaths = options.maxPathsPerRoute ?? 2000
+    this.options = withDefaults(NOISE_MODEL_DEFAULTS, options)
   }
 
   private decayed(e: NoiseEvidence, now: number): NoiseEvidence {
-    const factor = Math.pow(0.5, Math.max(0, now - e.at) / this.halfLifeMs)
+    const factor = Math.pow(0.5, Math.max(0, now - e.at) / this.options.halfLifeMs)
     return { noisy: e.noisy * factor, quiet: e.quiet * factor, at: now }
   }
 
@@ -74,9 +71,9 @@ export class NoiseModel {
       else e.quiet += 1
       paths.set(shape, e)
     }
-    if (paths.size > this.maxPaths) {
+    if (paths.size > this.options.maxPathsPerRoute) {
       const weakest = [...paths.entries()].sort((x, y) => x[1].noisy + x[1].quiet - (y[1].noisy + y[1].quiet))
-      for (const [shape] of weakest.slice(0, paths.size - this.maxPaths)) paths.delete(shape)
+      for (const [shape] of weakest.slice(0, paths.size - this.options.maxPathsPerRoute)) paths.delete(shape)
     }
   }
 
@@ -85,12 +82,12 @@ export class NoiseModel {
     const e = this.routes.get(route)?.get(shape)
     if (!e) return { noisy: 0, quiet: 0, lower: 0, upper: 1 }
     const d = this.decayed(e, now)
-    const w = wilson(d.noisy, d.noisy + d.quiet, this.confidence)
+    const w = wilson(d.noisy, d.noisy + d.quiet, this.options.confidence)
     return { noisy: d.noisy, quiet: d.quiet, lower: w.lower, upper: w.upper }
   }
 
   isNoise(route: string, shape: string, now: number): boolean {
-    return this.estimate(route, shape, now).lower > this.noisyRate
+    return this.estimate(route, shape, now).lower > this.options.noisyRate
   }
 
   /**

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util'
 import { migrate } from '../../db/migrate.js'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
-import { type CliCommand, usage } from '../command.js'
+import { mysqlUrlOption, parseOptions, type CliCommand } from '../command.js'
 
 export const dbMigrate: CliCommand = {
   name: ['db', 'migrate'],
@@ -17,11 +16,8 @@ already applied has been edited: add a new numbered file instead.
   --dir           directory of migration files (default: the package's migrations/)
   --lock-timeout  seconds to wait for another instance's lock (default 30)`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({ args: argv, strict: true, options: { db: { type: 'string' }, dir: { type: 'string' }, 'lock-timeout': { type: 'string' } } }),
-    )
-    const url = values.db ?? io.env.CUTOVER_MYSQL_URL ?? io.env.MYSQL_URL
-    if (!url) throw new CUTOVER_ERR_CLI_USAGE('expected --db mysql://... (or CUTOVER_MYSQL_URL)')
+    const { values } = parseOptions(argv, { db: { type: 'string' }, dir: { type: 'string' }, 'lock-timeout': { type: 'string' } })
+    const url = mysqlUrlOption(values.db, io.env)
     const lockTimeoutS = values['lock-timeout'] === undefined ? 30 : Number(values['lock-timeout'])
     if (!(lockTimeoutS >= 0)) throw new CUTOVER_ERR_CLI_USAGE(`expected --lock-timeout to be seconds, got "${values['lock-timeout']}"`)
     const result = await migrate({ url, lockTimeoutS, log: (l) => io.out(l), ...(values.dir ? { dir: values.dir } : {}) })

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util'
 import { seedDemoData } from '../../demo/schema.js'
-import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, openDemoDatabase, openDemoRedis, redactUrl } from '../../demo/services.js'
+import { DEFAULT_DEMO_DATABASE, redactUrl, withDemoServices } from '../../demo/services.js'
 import { startDemoStack } from '../../demo/stack.js'
-import { usage, type CliCommand } from '../command.js'
-import { positiveInt, queueDriver } from './demo.js'
+import { parseOptions, type CliCommand } from '../command.js'
+import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt, queueDriver } from '../demo-options.js'
 
 export const demoServeCommand: CliCommand = {
   name: ['demo', 'serve'],
@@ -27,34 +26,22 @@ tools at it. The meter writes under the prefix: read it with
 
 Routes: GET /api/products?page&sort&category, GET /api/products/:id,
 GET /api/categories/:id/products?page&sort, PUT /api/products/:id.
-Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`,
+${DEMO_SERVICES_HELP}`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          port: { type: 'string', default: '3000' },
-          host: { type: 'string', default: '127.0.0.1' },
-          'page-cache': { type: 'boolean', default: false },
-          queue: { type: 'string', default: 'list' },
-          database: { type: 'string', default: DEFAULT_DEMO_DATABASE },
-          prefix: { type: 'string', default: 'cutover-demo' },
-          metrics: { type: 'boolean', default: false },
-          'worker-concurrency': { type: 'string', default: '32' },
-        },
-      }),
-    )
+    const { values } = parseOptions(argv, {
+      ...demoDataOptions('cutover-demo'),
+      port: { type: 'string', default: '3000' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'page-cache': { type: 'boolean', default: false },
+      queue: { type: 'string', default: 'list' },
+      metrics: { type: 'boolean', default: false },
+      'worker-concurrency': { type: 'string', default: '32' },
+    })
     const port = values.port === '0' ? 0 : positiveInt('port', values.port)
     const queue = queueDriver(values.queue)
     const workerConcurrency = positiveInt('worker-concurrency', values['worker-concurrency'])
-    const mysqlUrl = io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL
-    const redis = await openDemoRedis(io.env.REDIS_URL ?? DEFAULT_REDIS_URL)
-    const pool = await openDemoDatabase(mysqlUrl, values.database, 20).catch((err: unknown) => {
-      redis.disconnect()
-      throw err
-    })
-    try {
+    const { mysqlUrl, redisUrl } = demoServiceUrls(io.env)
+    return withDemoServices({ mysqlUrl, redisUrl, database: values.database }, async ({ pool, redis }) => {
       const rows = await seedDemoData(pool)
       const stack = await startDemoStack({
         pool, redis, prefix: values.prefix, queue, pageCache: values['page-cache'], metrics: values.metrics, workerConcurrency,
@@ -76,9 +63,6 @@ Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFA
       io.out('stopping')
       await stack.close()
       return 0
-    } finally {
-      await pool.end()
-      redis.disconnect()
-    }
+    })
   },
 }

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { RENAMED_PRODUCT, runShadowDemo, SHADOW_DEMO_ROUTE } from '../../demo/run-shadow.js'
-import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL } from '../../demo/services.js'
-import { usage, type CliCommand } from '../command.js'
-import { positiveInt } from './demo.js'
+import { DEFAULT_DEMO_DATABASE } from '../../demo/services.js'
+import { parseOptions, type CliCommand } from '../command.js'
+import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt } from '../demo-options.js'
 
 function sampleRate(text: string): number {
   const n = Number(text)
@@ -36,25 +35,17 @@ JSON and prints what it found per cause.
   --prefix P              Redis key prefix of this run, cleared first (default cutover-demo-shadow)
   --out DIR               report directory (default ./reports)
 
-Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`,
+${DEMO_SERVICES_HELP}`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          duration: { type: 'string', default: '15' },
-          connections: { type: 'string', default: '8' },
-          'sample-rate': { type: 'string', default: '0.2' },
-          database: { type: 'string', default: DEFAULT_DEMO_DATABASE },
-          prefix: { type: 'string', default: 'cutover-demo-shadow' },
-          out: { type: 'string', default: 'reports' },
-        },
-      }),
-    )
+    const { values } = parseOptions(argv, {
+      ...demoDataOptions('cutover-demo-shadow'),
+      duration: { type: 'string', default: '15' },
+      connections: { type: 'string', default: '8' },
+      'sample-rate': { type: 'string', default: '0.2' },
+      out: { type: 'string', default: 'reports' },
+    })
     await runShadowDemo({
-      mysqlUrl: io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
-      redisUrl: io.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      ...demoServiceUrls(io.env),
       database: values.database,
       prefix: values.prefix,
       durationSeconds: positiveInt('duration', values.duration),

@@ -1,20 +1,7 @@
-import { parseArgs } from 'node:util'
-import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { runDemo } from '../../demo/run-demo.js'
-import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL } from '../../demo/services.js'
-import type { QueueDriverName } from '../../demo/stack.js'
-import { usage, type CliCommand } from '../command.js'
-
-export function positiveInt(name: string, text: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) throw new CUTOVER_ERR_CLI_USAGE(`--${name} must be a positive integer, got "${text}"`)
-  return n
-}
-
-export function queueDriver(text: string): QueueDriverName {
-  if (text !== 'list' && text !== 'bullmq') throw new CUTOVER_ERR_CLI_USAGE(`--queue must be list or bullmq, got "${text}"`)
-  return text
-}
+import { DEFAULT_DEMO_DATABASE } from '../../demo/services.js'
+import { parseOptions, type CliCommand } from '../command.js'
+import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt, queueDriver } from '../demo-options.js'
 
 export const demoCommand: CliCommand = {
   name: ['demo'],
@@ -41,27 +28,19 @@ report as HTML, Markdown and JSON.
   --worker-concurrency N  refresh jobs the worker runs at once (default 32)
   --out DIR               report directory (default ./reports)
 
-Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`,
+${DEMO_SERVICES_HELP}`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          duration: { type: 'string', default: '15' },
-          connections: { type: 'string', default: '8' },
-          queue: { type: 'string', default: 'list' },
-          database: { type: 'string', default: DEFAULT_DEMO_DATABASE },
-          prefix: { type: 'string', default: 'cutover-demo' },
-          drain: { type: 'string', default: '10' },
-          'worker-concurrency': { type: 'string', default: '32' },
-          out: { type: 'string', default: 'reports' },
-        },
-      }),
-    )
+    const { values } = parseOptions(argv, {
+      ...demoDataOptions('cutover-demo'),
+      duration: { type: 'string', default: '15' },
+      connections: { type: 'string', default: '8' },
+      queue: { type: 'string', default: 'list' },
+      drain: { type: 'string', default: '10' },
+      'worker-concurrency': { type: 'string', default: '32' },
+      out: { type: 'string', default: 'reports' },
+    })
     await runDemo({
-      mysqlUrl: io.env.MYSQL_URL ?? DEFAULT_MYSQL_URL,
-      redisUrl: io.env.REDIS_URL ?? DEFAULT_REDIS_URL,
+      ...demoServiceUrls(io.env),
       database: values.database,
       prefix: values.prefix,
       queue: queueDriver(values.queue),

@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
-import { usage, type CliCommand } from '../command.js'
+import { parseOptionsAndArguments, type CliCommand } from '../command.js'
 import { targetHelp, targetOptions, writerFor } from '../flags-target.js'
 
 export const flagsCreate: CliCommand = {
@@ -14,7 +13,7 @@ kill-switch flag. Existing flags are left as they are.
 
 ${targetHelp}`,
   async run(argv, io) {
-    const { values, positionals } = usage(() => parseArgs({ args: argv, options: targetOptions, allowPositionals: true, strict: true }))
+    const { values, positionals } = parseOptionsAndArguments(argv, targetOptions)
     if (positionals.length === 0) throw new CUTOVER_ERR_CLI_USAGE('give at least one route id')
     const writer = writerFor(values, io.env)
     const created = await writer.createRoutes(positionals)

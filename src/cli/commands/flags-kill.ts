@@ -1,6 +1,5 @@
-import { parseArgs } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
-import { usage, type CliCommand } from '../command.js'
+import { parseOptionsAndArguments, type CliCommand } from '../command.js'
 import { targetHelp, targetOptions, writerFor } from '../flags-target.js'
 
 export const flagsKill: CliCommand = {
@@ -17,9 +16,7 @@ For a single process: CUTOVER_KILL=1 at start-up, or app.cutover.kill().
 
 ${targetHelp}`,
   async run(argv, io) {
-    const { values, positionals } = usage(() =>
-      parseArgs({ args: argv, options: { ...targetOptions, off: { type: 'boolean' } }, allowPositionals: true, strict: true }),
-    )
+    const { values, positionals } = parseOptionsAndArguments(argv, { ...targetOptions, off: { type: 'boolean' } })
     if (positionals.length > 0) throw new CUTOVER_ERR_CLI_USAGE(`unexpected argument ${JSON.stringify(positionals[0])}`)
     const on = values.off !== true
     await writerFor(values, io.env).setKill(on)

@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { isRouteMode, type RouteFlagInput } from '../../flags/route-state.js'
-import { usage, type CliCommand } from '../command.js'
+import { parseOptionsAndArguments, type CliCommand } from '../command.js'
 import { describeState, targetHelp, targetOptions, writerFor } from '../flags-target.js'
 
 function numberArg(name: string, value: string | undefined): number | undefined {
@@ -25,14 +24,12 @@ so users in the canary at 10% stay in at 50%.
 
 ${targetHelp}`,
   async run(argv, io) {
-    const { values, positionals } = usage(() =>
-      parseArgs({
-        args: argv,
-        options: { ...targetOptions, mode: { type: 'string' }, percent: { type: 'string' }, 'shadow-rate': { type: 'string' } },
-        allowPositionals: true,
-        strict: true,
-      }),
-    )
+    const { values, positionals } = parseOptionsAndArguments(argv, {
+      ...targetOptions,
+      mode: { type: 'string' },
+      percent: { type: 'string' },
+      'shadow-rate': { type: 'string' },
+    })
     if (positionals.length !== 1) throw new CUTOVER_ERR_CLI_USAGE('give exactly one route id')
     if (!isRouteMode(values.mode)) throw new CUTOVER_ERR_CLI_USAGE(`--mode must be off, shadow, canary or on, got ${JSON.stringify(values.mode ?? null)}`)
     const percent = numberArg('percent', values.percent)

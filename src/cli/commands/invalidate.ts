@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util'
 import { Redis } from 'ioredis'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { invalidate } from '../../pagecache/invalidate.js'
 import { RedisPageStore } from '../../pagecache/redis-store.js'
-import { usage, type CliCommand } from '../command.js'
+import { parseOptions, type CliCommand } from '../command.js'
 
 const list = (values: string[] | undefined): string[] => (values ?? []).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean)
 
@@ -25,21 +24,15 @@ Keys are deleted at once. Memory layers in every app process are dropped.
   --prefix P       key prefix the app uses (default: cutover)
   --json           print the result as JSON`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          tag: { type: 'string', short: 't', multiple: true },
-          route: { type: 'string', short: 'r' },
-          key: { type: 'string', short: 'k', multiple: true },
-          hard: { type: 'boolean', default: false },
-          'redis-url': { type: 'string' },
-          prefix: { type: 'string', default: 'cutover' },
-          json: { type: 'boolean', default: false },
-        },
-      }),
-    )
+    const { values } = parseOptions(argv, {
+      tag: { type: 'string', short: 't', multiple: true },
+      route: { type: 'string', short: 'r' },
+      key: { type: 'string', short: 'k', multiple: true },
+      hard: { type: 'boolean', default: false },
+      'redis-url': { type: 'string' },
+      prefix: { type: 'string', default: 'cutover' },
+      json: { type: 'boolean', default: false },
+    })
     const tags = list(values.tag)
     const keys = list(values.key)
     if (tags.length === 0 && keys.length === 0 && values.route === undefined) {

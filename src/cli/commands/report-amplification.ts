@@ -1,12 +1,11 @@
 import { writeFile } from 'node:fs/promises'
-import { parseArgs } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { openDemoRedis } from '../../demo/services.js'
 import { readMeter } from '../../meter/read.js'
 import { summarize } from '../../report/amplification.js'
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/files.js'
 import { reportWindow } from '../../report/window.js'
-import { usage, type CliCommand } from '../command.js'
+import { parseOptions, type CliCommand, usage } from '../command.js'
 
 export const reportAmplificationCommand: CliCommand = {
   name: ['report', 'amplification'],
@@ -29,23 +28,17 @@ renders apart from user traffic; queue depth.
   --redis-url URL    default $REDIS_URL or redis://127.0.0.1:6379
   --title T          report title`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          since: { type: 'string' },
-          from: { type: 'string' },
-          to: { type: 'string' },
-          format: { type: 'string', default: 'table' },
-          out: { type: 'string' },
-          prefix: { type: 'string', default: 'cutover' },
-          'bucket-seconds': { type: 'string', default: '60' },
-          'redis-url': { type: 'string' },
-          title: { type: 'string', default: 'cutover amplification report' },
-        },
-      }),
-    )
+    const { values } = parseOptions(argv, {
+      since: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      out: { type: 'string' },
+      prefix: { type: 'string', default: 'cutover' },
+      'bucket-seconds': { type: 'string', default: '60' },
+      'redis-url': { type: 'string' },
+      title: { type: 'string', default: 'cutover amplification report' },
+    })
     const format = values.format as ReportFormat
     if (!REPORT_FORMATS.includes(format)) throw new CUTOVER_ERR_CLI_USAGE(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${values.format}"`)
     const bucketSeconds = Number(values['bucket-seconds'])

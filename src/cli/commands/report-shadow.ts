@@ -1,8 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import mysql from 'mysql2/promise'
-import { CUTOVER_ERR_CLI_USAGE, CUTOVER_ERR_REPORT_INVALID } from '../../errors.js'
+import { CUTOVER_ERR_REPORT_INVALID } from '../../errors.js'
 import { renderShadowHtml } from '../../report/shadow-html.js'
 import { renderShadowJson, renderShadowMarkdown } from '../../report/shadow-markdown.js'
 import { buildShadowReport, type ShadowReport } from '../../report/shadow-model.js'
@@ -10,7 +9,7 @@ import { loadShadowData } from '../../report/shadow-query.js'
 import type { ReadinessPolicy } from '../../report/shadow-verdict.js'
 import { parseTimeBound } from '../../report/shadow-window.js'
 import { CAUSES, type Cause } from '../../shadow/classify.js'
-import { type CliCommand, usage } from '../command.js'
+import { mysqlUrlOption, parseOptions, type CliCommand, usage } from '../command.js'
 
 const FORMATS = ['html', 'md', 'json'] as const
 type Format = (typeof FORMATS)[number]
@@ -55,8 +54,7 @@ interface ReportArgs {
 }
 
 function options(values: ReportArgs, env: NodeJS.ProcessEnv, now: number) {
-  const url = values.db ?? env.CUTOVER_MYSQL_URL ?? env.MYSQL_URL
-  if (!url) throw new CUTOVER_ERR_CLI_USAGE('expected --db mysql://... (or CUTOVER_MYSQL_URL)')
+  const url = mysqlUrlOption(values.db, env)
   const from = parseTimeBound('--since', values.since ?? '7d', now)
   const to = values.until === undefined ? null : parseTimeBound('--until', values.until, now)
   const formats = values.format === undefined ? [...FORMATS] : list<Format>('--format', values.format, FORMATS)
@@ -102,26 +100,20 @@ sides, and the readiness verdict.
   --base-url URL          where copy-as-curl lines point (default http://localhost:3000)
   --stdout FORMAT         also print one format (md or json) to stdout`,
   async run(argv, io) {
-    const { values } = usage(() =>
-      parseArgs({
-        args: argv,
-        strict: true,
-        options: {
-          db: { type: 'string' },
-          route: { type: 'string', multiple: true },
-          since: { type: 'string' },
-          until: { type: 'string' },
-          format: { type: 'string' },
-          out: { type: 'string' },
-          'fail-on': { type: 'string' },
-          'min-samples': { type: 'string' },
-          'max-mismatch': { type: 'string' },
-          'route-threshold': { type: 'string', multiple: true },
-          'base-url': { type: 'string' },
-          stdout: { type: 'string' },
-        },
-      }),
-    )
+    const { values } = parseOptions(argv, {
+      db: { type: 'string' },
+      route: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      'fail-on': { type: 'string' },
+      'min-samples': { type: 'string' },
+      'max-mismatch': { type: 'string' },
+      'route-threshold': { type: 'string', multiple: true },
+      'base-url': { type: 'string' },
+      stdout: { type: 'string' },
+    })
     const now = Date.now()
     // A malformed value is bad usage (exit 2), with the coded message of what was expected.
     const { url, from, to, formats, failOn, stdout, policy, routePolicies } = usage(() => options(values, io.env, now))
