@@ -17,7 +17,7 @@ export interface DemoPageCacheOptions {
 }
 
 /** The plugin options a demo run may add to the page cache's own. */
-export type DemoPluginOptions = Pick<CutoverOptions, 'flags' | 'shadow' | 'shadowLimits' | 'identify'>
+export type DemoPluginOptions = Pick<CutoverOptions, 'flags' | 'shadow' | 'shadowLimits' | 'identify' | 'timeout'>
 
 /** The cutover page cache for the demo's read routes (their `config.cutover` says how). */
 export function demoPageCache(options: DemoPageCacheOptions): DemoPageCache {

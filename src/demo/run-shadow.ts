@@ -1,3 +1,4 @@
+import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Pool } from 'mysql2/promise'
 import { migrate } from '../db/migrate.js'
@@ -31,6 +32,12 @@ export interface ShadowDemoOptions {
   connections: number
   /** Share of products.list requests shadowed. */
   sampleRate: number
+  /**
+   * Seconds into the load at which the product is renamed; 0 renames it before the load, when no
+   * refresh job can race the rename (a legacy job that read the row just before it may otherwise
+   * put the old name back in the object cache for a moment). @default a third of the duration
+   */
+  renameAtSeconds?: number
   outDir: string
   log: (line: string) => void
 }
@@ -74,9 +81,17 @@ async function prepare(pool: Pool, redis: Redis, options: ShadowDemoOptions): Pr
 }
 
 /** Waits until every shadow the runner started has reached the sink (bounded). */
-async function settle(runner: ShadowRunner, sunk: () => number, ms: number): Promise<void> {
+async function settle(app: FastifyInstance, runner: ShadowRunner, sunk: () => number, ms: number): Promise<void> {
+  // Counted from the plugin's side: a shadow it has started may not have reached the runner yet
+  // (it begins on the next turn of the event loop). Each one ends in a record, a skip or a failure.
+  const settled = (): boolean => {
+    const path = app.cutover.paths()[SHADOW_DEMO_ROUTE]
+    if (!path) return true
+    const { method, breaker, busy } = runner.stats().skipped
+    return sunk() + method + breaker + busy + path.shadowFailed + path.shadowTimedOut >= path.shadowed
+  }
   const until = Date.now() + ms
-  while (sunk() < runner.stats().ran && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
+  while (!settled() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 50))
 }
 
 /** Renders a few pages on the page path and stores them, over HTTP (the host is part of a page's key), then turns shadow mode on. */
@@ -99,16 +114,15 @@ interface Run {
 
 async function drive({ runner, catalog, url }: Run, options: ShadowDemoOptions): Promise<LoadResult> {
   options.log(`${SHADOW_DEMO_ROUTE} in shadow mode at ${Number((options.sampleRate * 100).toFixed(2))}%; ${options.durationSeconds} s of load at ${url}, ${options.connections} connections, no writes`)
-  const renameAt = Math.max(1, Math.floor(options.durationSeconds / 3))
+  const renameAt = options.renameAtSeconds ?? Math.max(1, Math.floor(options.durationSeconds / 3))
+  const announce = (when: string) => (name: string): void =>
+    options.log(`  ${when}: product ${RENAMED_PRODUCT} renamed to "${name}" the legacy way (MySQL, object key refreshed, no page purge): its cached page is now stale`)
+  if (renameAt === 0) announce('before the load')(await renameLegacyWay(catalog))
   let renamed: Promise<void> = Promise.resolve()
   const load = await driveLoad({
     url, durationSeconds: options.durationSeconds, connections: options.connections, writeShare: 0,
     onTick: (elapsed, requests) => {
-      if (elapsed === renameAt) {
-        renamed = renameLegacyWay(catalog).then((name) =>
-          options.log(`  ${elapsed} s: product ${RENAMED_PRODUCT} renamed to "${name}" the legacy way (MySQL, object key refreshed, no page purge): its cached page is now stale`),
-        )
-      }
+      if (renameAt > 0 && elapsed === renameAt) renamed = renameLegacyWay(catalog).then(announce(`${elapsed} s`))
       if (elapsed % 5 === 0 && elapsed < options.durationSeconds) {
         const s = runner.stats()
         options.log(`  ${elapsed} s: ${requests.toLocaleString('en-US')} requests, ${s.ran} shadows compared (${s.skipped.busy} skipped busy)`)
@@ -153,7 +167,7 @@ export async function runShadowDemo(options: ShadowDemoOptions): Promise<ShadowD
       await warm(url, flags, options)
       from = Date.now()
       load = await drive({ url, runner, catalog: new LegacyCatalog(pool, redis, options.prefix) }, options)
-      await settle(runner, () => sunk, 5000)
+      await settle(stack.app, runner, () => sunk, 5000)
       to = Date.now()
     } finally {
       await stack.close()

@@ -10,10 +10,18 @@ function sampleRate(text: string): number {
   return n
 }
 
+function renameAt(text: string, duration: number): number {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n < 0 || n >= duration) {
+    throw new CUTOVER_ERR_CLI_USAGE(`--rename-at must be a whole number of seconds from 0 to below --duration (${duration}), got "${text}"`)
+  }
+  return n
+}
+
 export const demoShadowCommand: CliCommand = {
   name: ['demo', 'shadow'],
   summary: 'the legacy demo with products.list in shadow mode and deliberate faults: the shadow report of that run',
-  help: `usage: cutover demo shadow [--duration S] [--connections N] [--sample-rate R] [--database NAME] [--prefix P] [--out DIR]
+  help: `usage: cutover demo shadow [--duration S] [--connections N] [--sample-rate R] [--rename-at S] [--database NAME] [--prefix P] [--out DIR]
 
 Proves the shadow comparison on the legacy demo. Seeds the demo database,
 applies the shadow tables' migrations and clears this route's earlier shadow
@@ -23,7 +31,7 @@ the cache would serve (and fresh page renders), samples written to MySQL.
 Two deliberate differences are on: the page handler of ${SHADOW_DEMO_ROUTE} rounds
 prices to whole units (logic), and list pages carry generatedAt, their render
 time (noise). A few pages are rendered on the page path and cached first;
-then load runs (no writes) and a third of the way in product ${RENAMED_PRODUCT} is renamed
+then load runs (no writes) and a third of the way in (--rename-at) product ${RENAMED_PRODUCT} is renamed
 the legacy way (MySQL and its object key, no page purge), so its cached page
 is stale (staleness). Writes the shadow report of the run as HTML, Markdown and
 JSON and prints what it found per cause.
@@ -31,6 +39,8 @@ JSON and prints what it found per cause.
   --duration S            seconds of load (default 15)
   --connections N         concurrent connections (default 8)
   --sample-rate R         share of ${SHADOW_DEMO_ROUTE} requests shadowed, in (0, 1] (default 0.2)
+  --rename-at S           seconds into the load to rename product ${RENAMED_PRODUCT}, below --duration; 0 renames it
+                          before the load, when no refresh job can race it (default a third of --duration)
   --database NAME         MySQL database, created if missing; holds the shadow tables too (default ${DEFAULT_DEMO_DATABASE})
   --prefix P              Redis key prefix of this run, cleared first (default cutover-demo-shadow)
   --out DIR               report directory (default ./reports)
@@ -42,13 +52,16 @@ ${DEMO_SERVICES_HELP}`,
       duration: { type: 'string', default: '15' },
       connections: { type: 'string', default: '8' },
       'sample-rate': { type: 'string', default: '0.2' },
+      'rename-at': { type: 'string' },
       out: { type: 'string', default: 'reports' },
     })
+    const durationSeconds = positiveInt('duration', values.duration)
     await runShadowDemo({
       ...demoServiceUrls(io.env),
       database: values.database,
       prefix: values.prefix,
-      durationSeconds: positiveInt('duration', values.duration),
+      durationSeconds,
+      ...(values['rename-at'] === undefined ? {} : { renameAtSeconds: renameAt(values['rename-at'], durationSeconds) }),
       connections: positiveInt('connections', values.connections),
       sampleRate: sampleRate(values['sample-rate']),
       outDir: values.out,
