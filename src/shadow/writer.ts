@@ -5,6 +5,7 @@ import { CAUSES, type ClassifiedDiff } from './classify.js'
 import type { NoiseModel } from './noise-model.js'
 import { saveNoise } from './noise-store.js'
 import type { ShadowRecord } from './record.js'
+import { consecutiveInsertIds, insertSamples } from './sample-rows.js'
 import type { ShadowSink } from './runner.js'
 
 export interface ShadowWriterOptions {
@@ -118,6 +119,8 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
   let queue: ShadowRecord[] = []
   let closed = false
   let running: Promise<void> = Promise.resolve()
+  /** Whether a multi-row INSERT's ids are consecutive on this server (asked once). */
+  let consecutive: boolean | undefined
 
   async function writeBatch(batch: ShadowRecord[]): Promise<void> {
     const conn = await pool.getConnection()
@@ -142,8 +145,10 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
         capped += refused
         await conn.query('UPDATE shadow_daily SET stored = stored + ?, capped = capped + ? WHERE route = ? AND day = ?', [records.length - refused, refused, route, day])
       }
+      consecutive ??= await consecutiveInsertIds(conn)
+      const ids = await insertSamples(conn, kept, consecutive)
       const diffRows: unknown[][] = []
-      for (const r of kept) diffRows.push(...(await writeSample(conn, r)))
+      for (const [i, r] of kept.entries()) diffRows.push(...(await writeDetails(conn, r, ids[i]!)))
       // One insert for the whole batch's differences.
       for (let i = 0; i < diffRows.length; i += 1000) {
         await conn.query('INSERT INTO shadow_diffs (sample_id, route, at_ms, path, shape, kind, cause, ignored_reason) VALUES ?', [diffRows.slice(i, i + 1000)])
@@ -159,24 +164,8 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
     }
   }
 
-  /** Writes the sample and its examples; returns its difference rows for the batch insert. */
-  async function writeSample(conn: mysql.PoolConnection, r: ShadowRecord): Promise<unknown[][]> {
-    const [res] = await conn.query<mysql.ResultSetHeader>(
-      `INSERT INTO shadow_samples (route, at_ms, method, url, outcome, cause, error, candidate_source, page_age_ms,
-        control_status, control_ms, control_db_calls, control_redis_calls,
-        candidate_status, candidate_ms, candidate_db_calls, candidate_redis_calls, fresh_ms, fresh_db_calls,
-        control_refresh_jobs, candidate_refresh_jobs)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        r.route, r.at, r.method, r.url.slice(0, 2048), r.outcome, r.cause, r.error, r.candidateSource,
-        r.pageAgeMs === null ? null : Math.round(r.pageAgeMs),
-        r.control.status, r.control.durationMs, r.control.dbCalls, r.control.redisCalls,
-        r.candidate?.status ?? null, r.candidate?.durationMs ?? null, r.candidate?.dbCalls ?? null, r.candidate?.redisCalls ?? null,
-        r.fresh?.durationMs ?? null, r.fresh?.dbCalls ?? null,
-        r.control.refreshJobs, r.candidate?.refreshJobs ?? null,
-      ],
-    )
-    const id = res.insertId
+  /** Writes the sample's examples; returns its difference rows for the batch insert. */
+  async function writeDetails(conn: mysql.PoolConnection, r: ShadowRecord, id: number): Promise<unknown[][]> {
     // Past the row cap, keep one row of every path shape and cause first, so the counts still show each of them.
     const sorted = [...r.diffs].sort((a, b) => rank(a) - rank(b))
     const firsts = new Set<string>()
