@@ -5,6 +5,9 @@
 //   legacy-bare       the same app, unmetered, worker off (overhead baseline)
 //   legacy-context    legacy-bare plus only the meter's AsyncLocalStorage request context
 //   pagecache         the demo app metered, page cache on for the read routes
+//   shadow-off        the demo app metered with cutover registered, products.list in mode off, worker off
+//   shadow-10         the same with products.list in shadow mode at 10 %: the shadow engine, samples
+//                     written to the database MYSQL_URL names (migrated by the parent)
 // Env: MYSQL_URL (database seeded by the parent), REDIS_URL, PREFIX, METER_PREFIX.
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
@@ -13,7 +16,12 @@ import { buildDemoApp } from '../../src/demo/app.js'
 import { runWithMeterContext } from '../../src/meter/context.js'
 import { startDemoStack } from '../../src/demo/stack.js'
 import { startLegacyWorker } from '../../src/demo/worker.js'
+import { StaticFlagSource } from '../../src/flags/static-source.js'
 import { ListRefreshQueue } from '../../src/queue/list-queue.js'
+import { injectCandidateSource } from '../../src/shadow/candidate-source.js'
+import { pageCacheReader } from '../../src/shadow/page-cache-reader.js'
+import { createShadowRunner } from '../../src/shadow/runner.js'
+import { createShadowWriter } from '../../src/shadow/writer.js'
 
 const mode = process.argv[2] ?? 'legacy'
 const need = (name: string): string => {
@@ -40,6 +48,19 @@ if (mode === 'legacy-unmetered' || mode === 'legacy-bare' || mode === 'legacy-co
   close = async () => {
     await app.close()
     await worker?.close()
+  }
+} else if (mode === 'shadow-off' || mode === 'shadow-10') {
+  const writer = createShadowWriter({ pool, pruneEveryMs: 0 })
+  const runner = createShadowRunner({ sink: writer, source: injectCandidateSource({ readCached: pageCacheReader() }) })
+  const flags = new StaticFlagSource({ 'products.list': mode === 'shadow-10' ? { mode: 'shadow', shadowRate: 0.1 } : 'off' })
+  const stack = await startDemoStack({
+    pool, redis, prefix, meterPrefix: need('METER_PREFIX'), queue: 'list', pageCache: true, worker: false,
+    cutover: { flags, shadow: runner.handler },
+  })
+  listen = (opts) => stack.app.listen(opts)
+  close = async () => {
+    await stack.close()
+    await writer.close()
   }
 } else {
   const stack = await startDemoStack({

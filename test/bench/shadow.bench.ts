@@ -1,59 +1,47 @@
+import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { migrate } from '../../src/db/migrate.js'
+import { seedDemoData } from '../../src/demo/schema.js'
+import { databaseUrl, deleteKeys } from '../../src/demo/services.js'
 import { pinToCpu, printRows, startServer, type BenchServer, type Row } from './harness.js'
 import { steadyLoad, type SteadyResult } from './steady-load.js'
 
-const server = new URL('./shadow-server.ts', import.meta.url)
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
-
-const CASES = [
-  ['off', ['off']],
-  // A second server in mode off: how far two identical servers land apart in this run (the noise floor).
-  ['off, again', ['off']],
-  ['shadow 10%, all match', ['shadow', '0.1', 'same']],
-  ['shadow 10%, all differ', ['shadow', '0.1', 'differs']],
-] as const
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+
+interface Suite {
+  title: string
+  script: URL
+  /** Case name and the server's arguments; the first is the baseline (mode off). */
+  cases: ReadonlyArray<readonly [string, readonly string[]]>
+  env: NodeJS.ProcessEnv
+  path: string
+  rate: number
+}
 
 /**
- * Served-path cost of shadowing 10 % of requests, against mode off in the
- * same run (target: p50 at most 5 % above off), at a fixed request rate
- * (BENCH_RATE, default 1000/s) from an open-loop client timing each request
- * to the microsecond. All four servers run at once, each in its own
- * process pinned to CPU 0 (the client on CPU 1), and are loaded in turn over
- * BENCH_ROUNDS interleaved rounds of BENCH_SECONDS each, so drift on a shared
- * machine hits all of them; each figure is the median over rounds, and the
- * cost is the median of each round's p50 against mode off's in that round.
- * A second mode-off server shows the noise floor. Two shadow cases: every sample matches, and every sample
- * differs (the body carries a render time; until that path is learned as
- * noise, each one also renders the legacy path a second time).
+ * Starts every case's server at once (each in its own process pinned to CPU
+ * 0, this load generator on CPU 1), warms them, then loads them in turn over
+ * interleaved rounds, so drift on a shared machine hits all of them. Each
+ * figure is the median over rounds; the cost is the median of each round's
+ * p50 against the baseline's in that round, with the spread of those ratios.
  */
-export async function run(
-  seconds = Number(process.env.BENCH_SECONDS ?? 3),
-  rate = Number(process.env.BENCH_RATE ?? 1000),
-  rounds = Number(process.env.BENCH_ROUNDS ?? 9),
-): Promise<Row[]> {
-  const database = `cutover_bench_shadow_${process.pid}`
-  const admin = await mysql.createConnection({ uri: MYSQL_URL })
-  await admin.query(`CREATE DATABASE \`${database}\``)
-  const url = new URL(MYSQL_URL)
-  url.pathname = `/${database}`
+async function compare(suite: Suite, seconds: number, rounds: number): Promise<Row[]> {
   const servers: BenchServer[] = []
   try {
-    await migrate({ url: url.toString() })
-    // Servers on CPU 0, this load generator on CPU 1, in every round alike.
     const pinned = pinToCpu(process.pid, 1)
-    for (const [, args] of CASES) servers.push(await startServer(server, [...args], { MYSQL_URL: url.toString() }, pinned ? 0 : undefined))
-    // Warm every server (JIT, connections, the cached page) before measuring.
-    for (const s of servers) await steadyLoad({ url: s.url + '/page', seconds: 2, rate })
-    const results: SteadyResult[][] = CASES.map(() => [])
+    for (const [, args] of suite.cases) servers.push(await startServer(suite.script, [...args], suite.env, pinned ? 0 : undefined))
+    for (const s of servers) await steadyLoad({ url: s.url + suite.path, seconds: 2, rate: suite.rate })
+    const results: SteadyResult[][] = suite.cases.map(() => [])
     for (let round = 0; round < rounds; round++) {
-      for (const [i, s] of servers.entries()) results[i]!.push(await steadyLoad({ url: s.url + '/page', seconds, rate }))
+      for (const [i, s] of servers.entries()) results[i]!.push(await steadyLoad({ url: s.url + suite.path, seconds, rate: suite.rate }))
     }
-    const rows: Row[] = CASES.map(([name], i) => {
+    const rows: Row[] = suite.cases.map(([name], i) => {
       const rs = results[i]!
-      return {
+      const row: Row = {
         name,
         result: {
           rps: medianOf(rs.map((r) => r.completed / seconds)),
@@ -62,22 +50,72 @@ export async function run(
           non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
           errors: rs.reduce((a, r) => a + r.errors, 0),
         },
-        ...(i === 0 ? {} : { baseline: 'off' }),
         extra: { 'p90 ms': Number(medianOf(rs.map((r) => r.p90)).toFixed(3)) },
       }
+      if (i > 0) {
+        const ratios = rs.map((r, round) => r.p50 / results[0]![round]!.p50 - 1).sort((a, b) => a - b)
+        row.baseline = suite.cases[0]![0]
+        row.extra = { ...row.extra, 'p50 vs off': pct(medianOf(ratios)), 'rounds (min..max)': `${pct(ratios[0]!)}..${pct(ratios.at(-1)!)}` }
+      }
+      return row
     })
-    // Each round's p50 against mode off's in the same round, then the median of those ratios: drift
-    // between rounds cancels out; the spread says how much one round can be trusted.
-    for (const [i, row] of rows.entries()) {
-      if (i === 0) continue
-      const ratios = results[i]!.map((r, round) => r.p50 / results[0]![round]!.p50 - 1).sort((a, b) => a - b)
-      const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
-      row.extra = { ...row.extra, 'p50 vs off': pct(medianOf(ratios)), 'rounds (min..max)': `${pct(ratios[0]!)}..${pct(ratios.at(-1)!)}` }
-    }
-    printRows(`Shadow: served path at ${rate} req/s with 10% of requests shadowed vs mode off, ${rounds} rounds x ${seconds} s (target: p50 <= +5%)`, rows)
+    printRows(`${suite.title} at ${suite.rate} req/s, ${rounds} rounds x ${seconds} s (target: p50 <= +5%)`, rows)
     return rows
   } finally {
     for (const s of servers) await s.stop()
+  }
+}
+
+/**
+ * Served-path cost of shadowing 10 % of requests against mode off in the same
+ * run (target: p50 at most 5 % above off), from an open-loop client at a fixed
+ * rate timing each request to the microsecond. A second mode-off server shows
+ * the noise floor.
+ *
+ * 1. A trivial route (a constant 64-item JSON body, ~0.13 ms p50): the
+ *    relative worst case. Two shadow cases: every sample matches, and every
+ *    sample differs (the body carries a render time; until that path is
+ *    learned as noise each one also renders the legacy path a second time).
+ * 2. The legacy demo's list route (`products.list`, 100 object-cache reads a
+ *    request; worker off so its CPU doesn't blur the figure), with the page
+ *    handler rendered fresh through `app.inject` for the candidate.
+ * Both write samples to MySQL on the same machine.
+ */
+export async function run(
+  seconds = Number(process.env.BENCH_SECONDS ?? 3),
+  rounds = Number(process.env.BENCH_ROUNDS ?? 9),
+): Promise<Row[]> {
+  const database = `cutover_bench_shadow_${process.pid}`
+  const admin = await mysql.createConnection({ uri: MYSQL_URL })
+  await admin.query(`CREATE DATABASE \`${database}\``)
+  const redis = new Redis(REDIS_URL)
+  const prefix = `cutover-bench-shadow-${process.pid}`
+  const url = databaseUrl(MYSQL_URL, database)
+  try {
+    await migrate({ url })
+    const trivial = await compare({
+      title: 'Shadow, trivial route: served path with 10% of requests shadowed vs mode off',
+      script: new URL('./shadow-server.ts', import.meta.url),
+      cases: [['off', ['off']], ['off, again', ['off']], ['shadow 10%, all match', ['shadow', '0.1', 'same']], ['shadow 10%, all differ', ['shadow', '0.1', 'differs']]],
+      env: { MYSQL_URL: url },
+      path: '/page',
+      rate: Number(process.env.BENCH_RATE ?? 1000),
+    }, seconds, rounds)
+    const pool = mysql.createPool({ uri: url })
+    await seedDemoData(pool)
+    await pool.end()
+    const demo = await compare({
+      title: 'Shadow, the legacy demo list route: 10% of products.list shadowed vs mode off',
+      script: new URL('./legacy-server.ts', import.meta.url),
+      cases: [['off', ['shadow-off']], ['off, again', ['shadow-off']], ['shadow 10%', ['shadow-10']]],
+      env: { MYSQL_URL: url, REDIS_URL, PREFIX: prefix, METER_PREFIX: `${prefix}-meter` },
+      path: '/api/products?page=1&sort=id',
+      rate: Number(process.env.BENCH_DEMO_RATE ?? 200),
+    }, seconds, rounds)
+    return [...trivial, ...demo]
+  } finally {
+    await deleteKeys(redis, `${prefix}*`)
+    redis.disconnect()
     await admin.query(`DROP DATABASE IF EXISTS \`${database}\``)
     await admin.end()
   }
