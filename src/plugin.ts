@@ -11,7 +11,8 @@ import type {
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
 import type { RouteState } from './flags/flag-source.js'
-import { RouteModes, type PathDecision, type PathStats } from './flags/route-mode.js'
+import { declareShadowMark, RouteModes, type PathDecision, type PathStats } from './flags/route-mode.js'
+import { declarePageState } from './pagecache/page-state.js'
 import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
 import type { PathRules } from './pagecache/key.js'
 import { MemoryPageStore } from './pagecache/memory-store.js'
@@ -108,6 +109,8 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const owners = new Map<string, string>()
   const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
   app.decorateRequest(kPagePath, false)
+  declarePageState(app)
+  declareShadowMark(app)
 
   app.decorate('cutover', {
     invalidate: (input: InvalidateInput) => invalidate(store, input),

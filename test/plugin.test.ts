@@ -21,6 +21,16 @@ async function productsApp(config: Record<string, unknown> = {}, handler?: () =>
 }
 
 describe('page cache plugin', () => {
+  it('gives every request the same shape: cutover\'s request slots exist before any hook sets them', async () => {
+    const seen: Array<Array<string | undefined>> = []
+    app = await appWith({})
+    // Runs before cutover's own hooks: a slot set only on some requests would give those another hidden class.
+    app.addHook('onRequest', async (request) => void seen.push(Object.getOwnPropertySymbols(request).map((s) => s.description)))
+    app.get('/p', { config: { cutover: { id: 'p', ttl: 30 } } }, async () => ({ ok: true }))
+    await app.inject('/p')
+    expect(seen[0]).toEqual(expect.arrayContaining(['cutover.pagePath', 'cutover.pageState', 'cutover.shadow']))
+  })
+
   it('stores on a miss and answers the next request from the cache without running the handler', async () => {
     const calls = await productsApp()
     const first = await app.inject('/api/products?page=2')

@@ -75,7 +75,12 @@ interface ShadowMark {
   streamed: boolean
 }
 const kShadow = Symbol('cutover.shadow')
-type Marked = FastifyRequest & { [kShadow]?: ShadowMark }
+type Marked = FastifyRequest & { [kShadow]?: ShadowMark | null }
+
+/** Declares the request slot of the shadow mark up front (same shape for every request; see declarePageState). */
+export function declareShadowMark(app: FastifyInstance): void {
+  app.decorateRequest(kShadow, null)
+}
 
 const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
 

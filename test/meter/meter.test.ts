@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { Registry } from 'prom-client'
-import { afterAll, describe, expect, it } from 'vitest'
-import { runOutsideMeterContext, runWithMeterContext, type MeterCounts } from '../../src/meter/context.js'
+import { afterAll, describe, expect, it, vi } from 'vitest'
+import { currentMeterContext, runOutsideMeterContext, runWithMeterContext, type MeterCounts } from '../../src/meter/context.js'
 import { Meter } from '../../src/meter/meter.js'
 import { readMeter } from '../../src/meter/read.js'
 import { redisForTest } from '../helpers/redis.js'
@@ -62,6 +63,21 @@ describe('Meter', () => {
     expect(reading.user.get('a')?.counters).toMatchObject({ queries: 2, redis: 3, refreshReads: 1 })
     expect(reading.shadow.get('a')?.counters).toMatchObject({ queries: 1, redis: 5 })
     expect(reading.user.get('(background)')?.counters).toEqual({ redis: 7 })
+  })
+
+  it('leaves AsyncLocalStorage alone when there is no meter context to leave (no promise hooks switched on for nothing)', () => {
+    const run = vi.spyOn(AsyncLocalStorage.prototype, 'run')
+    try {
+      expect(runOutsideMeterContext(() => currentMeterContext())).toBeUndefined()
+      expect(run).not.toHaveBeenCalled()
+      runWithMeterContext({ route: 'a', shadow: false, source: 'request' }, () => {
+        expect(runOutsideMeterContext(() => currentMeterContext())).toBeUndefined()
+      })
+      // Once for entering the context, once for leaving it.
+      expect(run).toHaveBeenCalledTimes(2)
+    } finally {
+      run.mockRestore()
+    }
   })
 
   it('keeps time buckets apart so a window picks only its own', async () => {
