@@ -17,7 +17,7 @@ export default defineConfig({
       reporter: ['text-summary', 'html'],
       // Measured at 94.2 / 87.5 / 94.5 / 96.9 when set; a little slack for
       // timing-dependent fault paths. These only go up.
-      thresholds: { statements: 92, branches: 85, functions: 92, lines: 95 },
+      thresholds: { statements: 93, branches: 86, functions: 93, lines: 96 },
     },
   },
 })
