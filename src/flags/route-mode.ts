@@ -2,14 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler, onSendHookHandler } from 'fastify'
 import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
-import { runOutsideMeterContext } from '../meter/context.js'
-import { meterCountsOf } from '../meter/plugin.js'
 import { REFRESH_HEADER, SHADOW_HEADER } from '../pagecache/page-cache.js'
 import { PATH_HEADER, cacheStatus } from '../pagecache/respond.js'
 import type { ShadowHandler } from '../shadow/hook.js'
 import { flagContextOf, type UnleashContextOption } from './flag-context.js'
 import type { FlagSource, RouteState } from './flag-source.js'
 import { killedByEnv } from './kill-switch.js'
+import { controlOf, ShadowLauncher } from './shadow-launcher.js'
 import { inRollout, sampled } from './sticky.js'
 
 /** Plugin options for route modes (part of the cutover plugin's options). */
@@ -58,7 +57,7 @@ export interface ModeDeps {
   isOwnMarker(value: string | string[] | undefined): boolean
 }
 
-interface RouteRef {
+export interface RouteRef {
   readonly id: string
   readonly mode: 'on' | 'off'
 }
@@ -117,10 +116,8 @@ export class RouteModes {
   readonly #unleashContext: UnleashContextOption | undefined
   readonly #sampleSalt: string
   readonly #shadow: ShadowHandler | undefined
-  readonly #maxConcurrent: number
-  readonly #timeoutMs: number
+  readonly #launcher: ShadowLauncher
   readonly #stats = new Map<string, PathStats>()
-  readonly #running = new Set<{ controller: AbortController; done: Promise<void> }>()
   #killed: boolean
 
   constructor(
@@ -137,8 +134,7 @@ export class RouteModes {
     // Mixed into every sample key: an app that takes request ids from a header (`requestIdHeader`)
     // would otherwise let a client pick ids that are always shadowed (or never).
     this.#sampleSalt = randomBytes(8).toString('hex')
-    this.#maxConcurrent = o.shadowLimits.maxConcurrent ?? 4
-    this.#timeoutMs = o.shadowLimits.timeout ?? 5000
+    this.#launcher = new ShadowLauncher(app, { maxConcurrent: o.shadowLimits.maxConcurrent ?? 4, timeoutMs: o.shadowLimits.timeout ?? 5000 })
     this.#killed = killedByEnv(env)
   }
 
@@ -241,7 +237,10 @@ export class RouteModes {
     }
     const onResponse: onResponseHookHandler = (request, reply, done) => {
       const mark = (request as Marked)[kShadow]
-      if (mark) this.#start(handler, route, request, reply, mark, stats)
+      if (mark) {
+        if (mark.streamed || !mark.body) stats.shadowDropped++
+        else this.#launcher.launch({ handler, route, request, stats, control: controlOf(request, reply, mark.body, mark.started) })
+      }
       done()
     }
     return { onSend, onResponse }
@@ -249,50 +248,7 @@ export class RouteModes {
 
   /** Aborts running shadows and waits for them to settle (app close). */
   async close(): Promise<void> {
-    const running = [...this.#running]
-    for (const r of running) r.controller.abort(new Error('cutover is closing'))
-    await Promise.all(running.map((r) => r.done))
+    await this.#launcher.close()
   }
 
-  #start(handler: ShadowHandler, route: RouteRef, request: FastifyRequest, reply: FastifyReply, mark: ShadowMark, stats: PathStats): void {
-    if (mark.streamed || !mark.body || this.#running.size >= this.#maxConcurrent) {
-      stats.shadowDropped++
-      return
-    }
-    stats.shadowed++
-    const controller = new AbortController()
-    const timer = setTimeout(() => controller.abort(new Error(`shadow exceeded ${this.#timeoutMs}ms`)), this.#timeoutMs)
-    timer.unref()
-    const context = {
-      app: this.app,
-      request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers } },
-      // With the meter registered, a copy of the DB/Redis calls the legacy path made by now (the response is sent).
-      control: { status: reply.statusCode, headers: { ...reply.getHeaders() }, body: mark.body, durationMs: performance.now() - mark.started, ...meterCountsOf(request.raw) },
-      signal: controller.signal,
-    }
-    // The slot frees at the timeout even when a handler ignores its signal.
-    const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }))
-    const entry = { controller, done: Promise.resolve() }
-    entry.done = (async () => {
-      try {
-        // Started on the next turn of the event loop, not in this response's microtasks: requests that
-        // arrived meanwhile are read first, and a shadow never runs ahead of them in one long task.
-        // Outside the user's meter context: the shadow's own work is not what the user's request cost.
-        const started = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runOutsideMeterContext(() => handler(context)))
-        const outcome = await Promise.race([started.then(() => 'ok' as const), aborted])
-        if (outcome === 'aborted') {
-          stats.shadowTimedOut++
-          request.log.warn({ route: route.id, reason: String(controller.signal.reason) }, 'cutover: shadow aborted')
-        }
-      } catch (err) {
-        if (controller.signal.aborted) stats.shadowTimedOut++
-        else stats.shadowFailed++
-        request.log.warn({ err, route: route.id }, 'cutover: shadow failed')
-      } finally {
-        clearTimeout(timer)
-        this.#running.delete(entry)
-      }
-    })()
-    this.#running.add(entry)
-  }
 }

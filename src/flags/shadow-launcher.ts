@@ -1,0 +1,102 @@
+import { performance } from 'node:perf_hooks'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { runOutsideMeterContext } from '../meter/context.js'
+import { meterCountsOf } from '../meter/plugin.js'
+import type { ShadowContext, ShadowHandler } from '../shadow/hook.js'
+import type { PathStats, RouteRef } from './route-mode.js'
+
+/** A shadow to run: its handler, route and request, the response the user got, and where to count. */
+export interface ShadowJob {
+  handler: ShadowHandler
+  route: RouteRef
+  request: FastifyRequest
+  control: ShadowContext['control']
+  stats: PathStats
+}
+
+/** A shadow holding a slot: its signal (aborted at close or at its timeout) and when it is done. */
+interface RunningShadow {
+  controller: AbortController
+  done: Promise<void>
+}
+
+/**
+ * The response the user got, taken as it finished: status, headers, the body
+ * captured in onSend, its time and, with the meter registered, a copy of the
+ * DB/Redis calls the legacy path made by then.
+ */
+export function controlOf(request: FastifyRequest, reply: FastifyReply, body: Buffer, started: number): ShadowContext['control'] {
+  return { status: reply.statusCode, headers: reply.getHeaders(), body, durationMs: performance.now() - started, ...meterCountsOf(request.raw) }
+}
+
+/**
+ * Runs shadows after their responses, at most `maxConcurrent` at once (more
+ * are dropped and counted), each bounded by `timeoutMs`.
+ */
+export class ShadowLauncher {
+  readonly #running = new Set<RunningShadow>()
+
+  constructor(
+    private readonly app: FastifyInstance,
+    private readonly limits: { maxConcurrent: number; timeoutMs: number },
+  ) {}
+
+  /**
+   * Takes a slot and leaves the rest to the event loop's next turn: this is
+   * called from the response's `finish` event, where even building the
+   * context and its signal (cold code, tens of µs) would hold up whatever
+   * else is waiting to run; requests that arrived meanwhile go first.
+   */
+  launch(job: ShadowJob): void {
+    if (this.#running.size >= this.limits.maxConcurrent) {
+      job.stats.shadowDropped++
+      return
+    }
+    job.stats.shadowed++
+    const entry: RunningShadow = { controller: new AbortController(), done: Promise.resolve() }
+    // Outside the user's meter context: the shadow's own work is not what the user's request cost.
+    entry.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runOutsideMeterContext(() => this.#run(entry, job)))
+    this.#running.add(entry)
+  }
+
+  /** Aborts running shadows and waits for them to settle (app close). */
+  async close(): Promise<void> {
+    const running = [...this.#running]
+    for (const r of running) r.controller.abort(new Error('cutover is closing'))
+    await Promise.all(running.map((r) => r.done))
+  }
+
+  async #run(entry: RunningShadow, job: ShadowJob): Promise<void> {
+    const { handler, route, request, stats } = job
+    const { controller } = entry
+    const timeoutMs = this.limits.timeoutMs
+    try {
+      if (controller.signal.aborted) return
+      const timer = setTimeout(() => controller.abort(new Error(`shadow exceeded ${timeoutMs}ms`)), timeoutMs)
+      timer.unref()
+      const context: ShadowContext = {
+        app: this.app,
+        request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers } },
+        control: job.control,
+        signal: controller.signal,
+      }
+      // The slot frees at the timeout even when a handler ignores its signal.
+      const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }))
+      try {
+        const outcome = await Promise.race([handler(context).then(() => 'ok' as const), aborted])
+        if (outcome === 'aborted') {
+          stats.shadowTimedOut++
+          request.log.warn({ route: route.id, reason: String(controller.signal.reason) }, 'cutover: shadow aborted')
+        }
+      } finally {
+        clearTimeout(timer)
+      }
+    } catch (err) {
+      if (controller.signal.aborted) stats.shadowTimedOut++
+      else stats.shadowFailed++
+      request.log.warn({ err, route: route.id }, 'cutover: shadow failed')
+    } finally {
+      this.#running.delete(entry)
+    }
+  }
+}
