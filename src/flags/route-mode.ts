@@ -70,7 +70,8 @@ const OFF: RouteState = Object.freeze({ mode: 'off', percent: 0, shadowRate: 0, 
 
 interface ShadowMark {
   started: number
-  body: Buffer | undefined
+  /** The response body as onSend had it: a string is kept as it is (immutable) and turned into bytes once the shadow runs. */
+  body: Buffer | string | undefined
   streamed: boolean
 }
 const kShadow = Symbol('cutover.shadow')
@@ -228,8 +229,7 @@ export class RouteModes {
     const onSend: onSendHookHandler = (request, _reply, payload, done) => {
       const mark = (request as Marked)[kShadow]
       if (mark) {
-        if (typeof payload === 'string') mark.body = Buffer.from(payload)
-        else if (Buffer.isBuffer(payload)) mark.body = payload
+        if (typeof payload === 'string' || Buffer.isBuffer(payload)) mark.body = payload
         else if (payload === null || payload === undefined) mark.body = Buffer.alloc(0)
         else mark.streamed = true
       }

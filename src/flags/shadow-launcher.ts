@@ -10,7 +10,8 @@ export interface ShadowJob {
   handler: ShadowHandler
   route: RouteRef
   request: FastifyRequest
-  control: ShadowContext['control']
+  /** The response the user got; its body as onSend had it (bytes are made of a string once the shadow runs). */
+  control: Omit<ShadowContext['control'], 'body'> & { body: Buffer | string }
   stats: PathStats
 }
 
@@ -25,7 +26,7 @@ interface RunningShadow {
  * captured in onSend, its time and, with the meter registered, a copy of the
  * DB/Redis calls the legacy path made by then.
  */
-export function controlOf(request: FastifyRequest, reply: FastifyReply, body: Buffer, started: number): ShadowContext['control'] {
+export function controlOf(request: FastifyRequest, reply: FastifyReply, body: Buffer | string, started: number): ShadowJob['control'] {
   return { status: reply.statusCode, headers: reply.getHeaders(), body, durationMs: performance.now() - started, ...meterCountsOf(request.raw) }
 }
 
@@ -77,7 +78,7 @@ export class ShadowLauncher {
       const context: ShadowContext = {
         app: this.app,
         request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers } },
-        control: job.control,
+        control: { ...job.control, body: typeof job.control.body === 'string' ? Buffer.from(job.control.body) : job.control.body },
         signal: controller.signal,
       }
       // The slot frees at the timeout even when a handler ignores its signal.

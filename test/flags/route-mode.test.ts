@@ -100,6 +100,8 @@ describe('route modes in the plugin', () => {
     const ctx = seen[0] as ShadowContext
     expect(ctx.request).toMatchObject({ routeId: 'products.list', method: 'GET', url: '/api/products?page=3' })
     expect(ctx.control.status).toBe(200)
+    // A serialized (string) payload reaches the handler as bytes.
+    expect(Buffer.isBuffer(ctx.control.body)).toBe(true)
     expect(JSON.parse(ctx.control.body.toString())).toEqual({ page: '3', n: 1 })
     expect(ctx.control.headers['cutover-path']).toBe('legacy')
     expect(ctx.control.durationMs).toBeGreaterThanOrEqual(0)
