@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runOutsideMeterContext } from '../meter/context.js'
 import { meterCountsOf } from '../meter/plugin.js'
+import { abortable, boundSignal } from '../shadow/bound-signal.js'
 import type { ShadowContext, ShadowHandler } from '../shadow/hook.js'
 import type { PathStats, RouteRef } from './route-mode.js'
 
@@ -69,34 +70,30 @@ export class ShadowLauncher {
 
   async #run(entry: RunningShadow, job: ShadowJob): Promise<void> {
     const { handler, route, request, stats } = job
-    const { controller } = entry
-    const timeoutMs = this.limits.timeoutMs
+    if (entry.controller.signal.aborted) {
+      this.#running.delete(entry)
+      return
+    }
+    // The slot frees at the timeout even when a handler ignores its signal.
+    const bound = boundSignal(entry.controller.signal, this.limits.timeoutMs)
     try {
-      if (controller.signal.aborted) return
-      const timer = setTimeout(() => controller.abort(new Error(`shadow exceeded ${timeoutMs}ms`)), timeoutMs)
-      timer.unref()
       const context: ShadowContext = {
         app: this.app,
         request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers } },
         control: { ...job.control, body: typeof job.control.body === 'string' ? Buffer.from(job.control.body) : job.control.body },
-        signal: controller.signal,
+        signal: bound.signal,
       }
-      // The slot frees at the timeout even when a handler ignores its signal.
-      const aborted = new Promise<'aborted'>((resolve) => controller.signal.addEventListener('abort', () => resolve('aborted'), { once: true }))
-      try {
-        const outcome = await Promise.race([handler(context).then(() => 'ok' as const), aborted])
-        if (outcome === 'aborted') {
-          stats.shadowTimedOut++
-          request.log.warn({ route: route.id, reason: String(controller.signal.reason) }, 'cutover: shadow aborted')
-        }
-      } finally {
-        clearTimeout(timer)
-      }
+      await abortable(handler(context), bound.signal)
     } catch (err) {
-      if (controller.signal.aborted) stats.shadowTimedOut++
-      else stats.shadowFailed++
-      request.log.warn({ err, route: route.id }, 'cutover: shadow failed')
+      if (bound.signal.aborted) {
+        stats.shadowTimedOut++
+        request.log.warn({ route: route.id, reason: String(bound.signal.reason) }, 'cutover: shadow aborted')
+      } else {
+        stats.shadowFailed++
+        request.log.warn({ err, route: route.id }, 'cutover: shadow failed')
+      }
     } finally {
+      bound.release()
       this.#running.delete(entry)
     }
   }

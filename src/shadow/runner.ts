@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
 import { ShadowBreaker, type BreakerOptions } from './breaker.js'
+import { abortable, boundSignal } from './bound-signal.js'
 import { injectCandidateSource, type CandidateSource, type RenderedResponse } from './candidate-source.js'
 import { classify, type ClassifiedDiff } from './classify.js'
 import { compareResponses, parseBody, type ResponseSide } from './compare.js'
@@ -120,40 +121,6 @@ function defaultIdentity(headers: ShadowContext['request']['headers']): string |
   const v = headers.authorization ?? headers.cookie
   if (v === undefined) return undefined
   return createHash('sha256').update(Array.isArray(v) ? v.join(';') : v).digest('hex').slice(0, 24)
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(new Error('shadow aborted: ' + String(signal.reason)))
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new Error(`shadow aborted: ${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}`))
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(
-      (v) => { signal.removeEventListener('abort', onAbort); resolve(v) },
-      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e instanceof Error ? e : new Error(String(e))) },
-    )
-  })
-}
-
-/**
- * `parent` or a timeout, whichever aborts first. One controller and one
- * unref'd timer per shadow: AbortSignal.any() with AbortSignal.timeout()
- * costs several times more per call on Node 20 and keeps its signals alive
- * for the collector to trace.
- */
-function boundSignal(parent: AbortSignal, timeoutMs: number): { signal: AbortSignal; release: () => void } {
-  const controller = new AbortController()
-  const onAbort = (): void => controller.abort(parent.reason)
-  if (parent.aborted) onAbort()
-  else parent.addEventListener('abort', onAbort, { once: true })
-  const timer = setTimeout(() => controller.abort(new Error(`shadow exceeded ${timeoutMs}ms`)), timeoutMs)
-  timer.unref()
-  return {
-    signal: controller.signal,
-    release: () => {
-      clearTimeout(timer)
-      parent.removeEventListener('abort', onAbort)
-    },
-  }
 }
 
 /** Which paths differ and why, as one string: the paths and causes of the differences that count. */
