@@ -60,6 +60,7 @@ export {
   type InjectSourceOptions,
   type RenderedResponse,
 } from './shadow/candidate-source.js'
+export { loopbackCandidateSource, type LoopbackSourceOptions } from './shadow/loopback-source.js'
 export { compileRules, diffJson, type DiffKind, type JsonDiffResult, type PathDiff, type ShadowRules } from './shadow/json-diff.js'
 export { classify, CAUSES, type Cause, type ClassifiedDiff } from './shadow/classify.js'
 export { NoiseModel, type NoiseModelOptions } from './shadow/noise-model.js'

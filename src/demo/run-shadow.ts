@@ -6,7 +6,7 @@ import { StaticFlagSource } from '../flags/static-source.js'
 import type { ShadowReport } from '../report/shadow-model.js'
 import type { ShadowRecord } from '../shadow/record.js'
 import { createShadowRunner, type ShadowRunner } from '../shadow/runner.js'
-import { injectCandidateSource } from '../shadow/candidate-source.js'
+import { loopbackCandidateSource } from '../shadow/loopback-source.js'
 import { pageCacheReader } from '../shadow/page-cache-reader.js'
 import { createShadowWriter } from '../shadow/writer.js'
 import { LegacyCatalog } from './catalog.js'
@@ -149,7 +149,7 @@ export async function runShadowDemo(options: ShadowDemoOptions): Promise<ShadowD
     let sunk = 0
     const runner = createShadowRunner({
       sink: { write: (r: ShadowRecord) => (sunk++, writer.write(r)) },
-      source: injectCandidateSource({ readCached: pageCacheReader() }),
+      source: loopbackCandidateSource({ readCached: pageCacheReader() }),
       // A short run: a diff for most mismatches, so every example in the report shows one.
       maxPatchesPerMinute: 600,
     })

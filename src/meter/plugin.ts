@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
 import { runWithMeterContext, type MeterContext, type MeterCounts } from './context.js'
 import type { Meter } from './meter.js'
+import { bindRender, RENDER_ID_HEADER } from './render-ids.js'
 
 /** Header shadow renders carry (see the page cache's shadow seam). */
 export const SHADOW_HEADER = 'x-cutover-shadow'
@@ -74,6 +75,9 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
     if (!context) {
       context = { route: meterRouteOf(request), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0, refreshJobs: 0 } }
       requestContexts.set(request.raw, context)
+      // A shadow render sent over the app's own socket: its caller reads these counts by its name.
+      const renderId = context.shadow ? request.headers[RENDER_ID_HEADER] : undefined
+      if (typeof renderId === 'string') bindRender(renderId, request.raw)
     }
     return context
   }

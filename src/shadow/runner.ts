@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto'
 import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
 import { ShadowBreaker, type BreakerOptions } from './breaker.js'
 import { abortable, boundSignal } from './bound-signal.js'
-import { injectCandidateSource, type CandidateSource, type RenderedResponse } from './candidate-source.js'
+import type { CandidateSource, RenderedResponse } from './candidate-source.js'
 import { classify, type ClassifiedDiff } from './classify.js'
 import { compareResponses, parseBody, type ResponseSide } from './compare.js'
 import type { ShadowContext, ShadowHandler } from './hook.js'
+import { loopbackCandidateSource } from './loopback-source.js'
 import { compileRules, type CompiledRules, type PathDiff, type ShadowRules } from './json-diff.js'
 import { findLeaks, IdentityValues, userValues } from './leak.js'
 import { NoiseModel } from './noise-model.js'
@@ -32,7 +33,7 @@ export interface ShadowSink {
 
 export interface ShadowRunnerOptions {
   sink: ShadowSink
-  /** @default injectCandidateSource() (fresh and legacy renders through app.inject) */
+  /** @default loopbackCandidateSource() (fresh and legacy renders through the app's own socket; app.inject while it isn't listening) */
   source?: CandidateSource
   /** Settings by route id. */
   routes?: Record<string, ShadowRouteOptions>
@@ -142,7 +143,7 @@ const stats = (r: RenderedResponse | ShadowContext['control']): SideStats => ({
 })
 
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
-  const source = options.source ?? injectCandidateSource()
+  const source = options.source ?? loopbackCandidateSource()
   const freshRate = rate('freshRate', options.freshRate, 0.1)
   const secondaryRate = rate('secondaryRate', options.secondaryRate, 0.1)
   const timeoutMs = positive('timeoutMs', options.timeoutMs, 2000)

@@ -18,7 +18,7 @@ import { startDemoStack } from '../../src/demo/stack.js'
 import { startLegacyWorker } from '../../src/demo/worker.js'
 import { StaticFlagSource } from '../../src/flags/static-source.js'
 import { ListRefreshQueue } from '../../src/queue/list-queue.js'
-import { injectCandidateSource } from '../../src/shadow/candidate-source.js'
+import { loopbackCandidateSource } from '../../src/shadow/loopback-source.js'
 import { pageCacheReader } from '../../src/shadow/page-cache-reader.js'
 import { createShadowRunner } from '../../src/shadow/runner.js'
 import { createShadowWriter } from '../../src/shadow/writer.js'
@@ -51,7 +51,7 @@ if (mode === 'legacy-unmetered' || mode === 'legacy-bare' || mode === 'legacy-co
   }
 } else if (mode === 'shadow-off' || mode === 'shadow-10') {
   const writer = createShadowWriter({ pool, pruneEveryMs: 0 })
-  const runner = createShadowRunner({ sink: writer, source: injectCandidateSource({ readCached: pageCacheReader() }) })
+  const runner = createShadowRunner({ sink: writer, source: loopbackCandidateSource({ readCached: pageCacheReader() }) })
   const flags = new StaticFlagSource({ 'products.list': mode === 'shadow-10' ? { mode: 'shadow', shadowRate: 0.1 } : 'off' })
   const stack = await startDemoStack({
     pool, redis, prefix, meterPrefix: need('METER_PREFIX'), queue: 'list', pageCache: true, worker: false,

@@ -1,11 +1,16 @@
 // A server for the shadow benchmark, in its own process. `off`: the route in
-// mode off (its handler runs, the legacy path). `shadow`: the route in shadow
+// mode off (its handler runs, the legacy path), no shadow engine. `off-engine`:
+// the same with the shadow engine registered (what an app that shadows other
+// routes, or this one later, runs in mode off). `shadow`: the route in shadow
 // mode at the given sample rate through the plugin's shadow seam, with the
 // shadow engine: cached-page read, comparison, fresh and secondary renders
 // through app.inject, batched MySQL writes to the database MYSQL_URL names.
+// `noop`: shadow mode with a handler that does nothing (the plugin's own share).
+// Renders go through the app's own socket unless the fourth argument is `inject`.
 import Fastify from 'fastify'
 import cutover from '../../src/plugin.js'
 import { injectCandidateSource } from '../../src/shadow/candidate-source.js'
+import { loopbackCandidateSource } from '../../src/shadow/loopback-source.js'
 import { pageCacheReader } from '../../src/shadow/page-cache-reader.js'
 import { createShadowRunner } from '../../src/shadow/runner.js'
 import { createShadowPool, createShadowWriter } from '../../src/shadow/writer.js'
@@ -15,15 +20,19 @@ const mode = process.argv[2] ?? 'off'
 const rate = Number(process.argv[3] ?? 0.1)
 // `differs`: every render carries its own time, so every sample is a mismatch (the costliest case).
 const differs = process.argv[4] !== 'same'
+// `inject`: renders through app.inject instead of the app's own socket (the runner's default).
+const viaInject = process.argv[5] === 'inject'
 const items = Array.from({ length: 64 }, (_, i) => ({ id: i, name: `product ${i}`, price: 1000 + i, tags: ['a', 'b'] }))
 
-const pool = mode === 'shadow' ? createShadowPool(process.env.MYSQL_URL ?? '') : undefined
+const engine = mode === 'shadow' || mode === 'off-engine'
+const pool = engine ? createShadowPool(process.env.MYSQL_URL ?? '') : undefined
 const writer = pool ? createShadowWriter({ pool, pruneEveryMs: 0 }) : undefined
-const runner = writer ? createShadowRunner({ sink: writer, source: injectCandidateSource({ readCached: pageCacheReader() }) }) : undefined
-const flags = new StaticFlagSource({ bench: mode === 'shadow' ? { mode: 'shadow', shadowRate: rate } : 'off' })
+const runner = writer ? createShadowRunner({ sink: writer, source: (viaInject ? injectCandidateSource : loopbackCandidateSource)({ readCached: pageCacheReader() }) }) : undefined
+const flags = new StaticFlagSource({ bench: mode === 'shadow' || mode === 'noop' ? { mode: 'shadow', shadowRate: rate } : 'off' })
+const shadow = mode === 'noop' ? async (): Promise<void> => {} : runner?.handler
 
 const app = Fastify({ logger: false })
-await app.register(cutover, { flags, ...(runner ? { shadow: runner.handler } : {}) })
+await app.register(cutover, { flags, ...(shadow ? { shadow } : {}) })
 app.get('/page', { config: { cutover: { id: 'bench', ttl: 3600 } } }, async () => (differs ? { items, at: Date.now() } : { items }))
 
 await app.listen({ port: 0, host: '127.0.0.1' })

@@ -4,7 +4,7 @@ import { migrate } from '../../src/db/migrate.js'
 import { seedDemoData } from '../../src/demo/schema.js'
 import { databaseUrl, deleteKeys } from '../../src/demo/services.js'
 import { pinToCpu, printRows, startServer, type BenchServer, type Row } from './harness.js'
-import { steadyLoad, type SteadyResult } from './steady-load.js'
+import { slicedLoad, type SteadyResult } from './steady-load.js'
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -24,20 +24,22 @@ interface Suite {
 
 /**
  * Starts every case's server at once (each in its own process pinned to CPU
- * 0, this load generator on CPU 1), warms them, then loads them in turn over
- * interleaved rounds, so drift on a shared machine hits all of them. Each
- * figure is the median over rounds; the cost is the median of each round's
- * p50 against the baseline's in that round, with the spread of those ratios.
+ * 0, this load generator on CPU 1), warms them, then loads them over rounds,
+ * each round sending to every server in turn in 50 ms slices, so whatever
+ * else the machine does falls on all of them alike. Each figure is the median
+ * over rounds; the cost is the median of each round's p50 against the
+ * baseline's in that round, with the spread of those ratios.
  */
 async function compare(suite: Suite, seconds: number, rounds: number): Promise<Row[]> {
   const servers: BenchServer[] = []
   try {
     const pinned = pinToCpu(process.pid, 1)
     for (const [, args] of suite.cases) servers.push(await startServer(suite.script, [...args], suite.env, pinned ? 0 : undefined))
-    for (const s of servers) await steadyLoad({ url: s.url + suite.path, seconds: 2, rate: suite.rate })
+    const urls = servers.map((s) => s.url + suite.path)
+    await slicedLoad({ urls, seconds: 2, rate: suite.rate })
     const results: SteadyResult[][] = suite.cases.map(() => [])
     for (let round = 0; round < rounds; round++) {
-      for (const [i, s] of servers.entries()) results[i]!.push(await steadyLoad({ url: s.url + suite.path, seconds, rate: suite.rate }))
+      for (const [i, r] of (await slicedLoad({ urls, seconds, rate: suite.rate })).entries()) results[i]!.push(r)
     }
     const rows: Row[] = suite.cases.map(([name], i) => {
       const rs = results[i]!
@@ -69,16 +71,22 @@ async function compare(suite: Suite, seconds: number, rounds: number): Promise<R
 /**
  * Served-path cost of shadowing 10 % of requests against mode off in the same
  * run (target: p50 at most 5 % above off), from an open-loop client at a fixed
- * rate timing each request to the microsecond. A second mode-off server shows
- * the noise floor.
+ * rate timing each request to the microsecond. Mode off is the same app with
+ * the shadow engine registered, only the route's flag differs; a second
+ * mode-off server shows the noise floor. `BENCH_SHADOW_SUITE=trivial|demo`
+ * runs one suite.
  *
- * 1. A trivial route (a constant 64-item JSON body, ~0.13 ms p50): the
- *    relative worst case. Two shadow cases: every sample matches, and every
- *    sample differs (the body carries a render time; until that path is
- *    learned as noise each one also renders the legacy path a second time).
+ * 1. A trivial route (a constant 64-item JSON body, ~0.2 ms p50): the
+ *    relative worst case, where a shadow's fresh render costs as much as the
+ *    request. Beside the two shadow cases (every sample matches; every sample
+ *    differs, the body carrying its render time, so until that path is
+ *    learned as noise each one also renders the legacy path a second time):
+ *    the app without the shadow engine, a no-op shadow handler (the plugin's
+ *    own share), and the differing case rendering through `app.inject`
+ *    instead of the app's own socket.
  * 2. The legacy demo's list route (`products.list`, 100 object-cache reads a
  *    request; worker off so its CPU doesn't blur the figure), with the page
- *    handler rendered fresh through `app.inject` for the candidate.
+ *    handler rendered fresh for the candidate.
  * Both write samples to MySQL on the same machine.
  */
 export async function run(
@@ -93,10 +101,19 @@ export async function run(
   const url = databaseUrl(MYSQL_URL, database)
   try {
     await migrate({ url })
-    const trivial = await compare({
+    const only = process.env.BENCH_SHADOW_SUITE
+    const trivial = only === 'demo' ? [] : await compare({
       title: 'Shadow, trivial route: served path with 10% of requests shadowed vs mode off',
       script: new URL('./shadow-server.ts', import.meta.url),
-      cases: [['off', ['off']], ['off, again', ['off']], ['shadow 10%, all match', ['shadow', '0.1', 'same']], ['shadow 10%, all differ', ['shadow', '0.1', 'differs']]],
+      cases: [
+        ['off', ['off-engine']],
+        ['off, again', ['off-engine']],
+        ['off, no shadow engine registered', ['off']],
+        ['shadow 10%, no-op handler', ['noop', '0.1', 'same']],
+        ['shadow 10%, all match', ['shadow', '0.1', 'same']],
+        ['shadow 10%, all differ', ['shadow', '0.1', 'differs']],
+        ['shadow 10%, all differ, renders via app.inject', ['shadow', '0.1', 'differs', 'inject']],
+      ],
       env: { MYSQL_URL: url },
       path: '/page',
       rate: Number(process.env.BENCH_RATE ?? 1000),
@@ -104,7 +121,7 @@ export async function run(
     const pool = mysql.createPool({ uri: url })
     await seedDemoData(pool)
     await pool.end()
-    const demo = await compare({
+    const demo = only === 'trivial' ? [] : await compare({
       title: 'Shadow, the legacy demo list route: 10% of products.list shadowed vs mode off',
       script: new URL('./legacy-server.ts', import.meta.url),
       cases: [['off', ['shadow-off']], ['off, again', ['shadow-off']], ['shadow 10%', ['shadow-10']]],
