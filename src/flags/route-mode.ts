@@ -8,6 +8,7 @@ import type { ShadowHandler } from '../shadow/hook.js'
 import { flagContextOf, type UnleashContextOption } from './flag-context.js'
 import type { FlagSource, RouteState } from './flag-source.js'
 import { killedByEnv } from './kill-switch.js'
+import { RENDER_ID_HEADER, timeRender } from '../shadow/render-ids.js'
 import { controlOf, ShadowLauncher } from './shadow-launcher.js'
 import { inRollout, sampled } from './sticky.js'
 
@@ -191,6 +192,8 @@ export class RouteModes {
       // cutover's own renders: shadows take the path they ask for, refreshes the page path.
       const marker = request.headers[SHADOW_HEADER] ?? request.headers[REFRESH_HEADER]
       if (marker !== undefined && this.deps.isOwnMarker(marker)) {
+        const renderId = request.headers[RENDER_ID_HEADER]
+        if (typeof renderId === 'string') timeRender(renderId, reply.raw)
         return request.headers[SHADOW_PATH_HEADER] === 'legacy' ? legacy(reply, 'shadow-legacy') : 'page'
       }
       const state = this.stateOf(route)

@@ -3,7 +3,7 @@ import { Agent, request as httpRequest, Server, type IncomingMessage, type Reque
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
 import { meterCountsOf } from '../meter/plugin.js'
-import { awaitRender, releaseRender, RENDER_ID_HEADER } from '../meter/render-ids.js'
+import { awaitRender, releaseRender, RENDER_ID_HEADER } from './render-ids.js'
 import { injectRender, renderHeaders, sourceOf, tokenOf, type CandidateSource, type InjectSourceOptions } from './candidate-source.js'
 import type { RenderedResponse, ShadowContext } from './hook.js'
 
@@ -69,7 +69,10 @@ export function loopbackCandidateSource(options: LoopbackSourceOptions = {}): Ca
         res.on('error', reject)
         res.on('end', () => {
           const counts = awaited.raw ? meterCountsOf(awaited.raw) : undefined
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), durationMs: performance.now() - started, ...counts })
+          // As the user's response is timed, from when the plugin took the request up to when the
+          // response was written: not its waits in the socket, which on a busy server are long.
+          const durationMs = awaited.started !== undefined && awaited.finished !== undefined ? awaited.finished - awaited.started : performance.now() - started
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), durationMs, ...counts })
         })
       })
       req.on('error', reject)

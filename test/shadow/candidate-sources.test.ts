@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { performance } from 'node:perf_hooks'
 import { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,7 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Meter } from '../../src/meter/meter.js'
 import { cutoverMeter } from '../../src/meter/plugin.js'
-import { awaitedRenders, awaitRender, releaseRender, RENDER_ID_HEADER } from '../../src/meter/render-ids.js'
+import { awaitedRenders, awaitRender, releaseRender, RENDER_ID_HEADER } from '../../src/shadow/render-ids.js'
 import { meterRedis } from '../../src/meter/wrap-redis.js'
 import cutover from '../../src/plugin.js'
 import { injectCandidateSource, type CandidateSource } from '../../src/shadow/candidate-source.js'
@@ -106,6 +107,7 @@ describe.each(drivers)('candidate source contract: $name', (driver) => {
 describe('loopbackCandidateSource over a socket', () => {
   let app: FastifyInstance
   let release: () => void = () => undefined
+  let onWritten: () => void = () => undefined
   beforeAll(async () => {
     app = Fastify({ logger: false })
     await app.register(cutover, { flags: new StaticFlagSource({ slow: 'on' }) })
@@ -113,6 +115,13 @@ describe('loopbackCandidateSource over a socket', () => {
       await new Promise<void>((resolve) => (release = resolve))
       return { late: true }
     })
+    app.get('/fast', {
+      config: { cutover: { id: 'fast', ttl: 60 } },
+      onResponse: (_request, _reply, done) => {
+        onWritten()
+        done()
+      },
+    }, async () => ({ fast: true }))
     await app.listen({ host: '127.0.0.1', port: 0 })
   })
   afterAll(async () => {
@@ -132,6 +141,28 @@ describe('loopbackCandidateSource over a socket', () => {
     setTimeout(() => controller.abort(new Error('shadow timed out')), 20)
     await expect(pending).rejects.toThrow(/abort|timed out/i)
     expect(awaitedRenders()).toBe(0)
+  })
+
+  it('times a render as the user\'s response is, from when the plugin took it up to when it was written, without its waits in the socket', async () => {
+    const ctx: ShadowContext = {
+      app,
+      request: { routeId: 'fast', method: 'GET', url: '/fast', headers: { host: 'shop.example' } },
+      control: { status: 200, headers: {}, body: Buffer.from('{}'), durationMs: 1 },
+      signal: new AbortController().signal,
+    }
+    const written = new Promise<void>((resolve) => (onWritten = resolve))
+    const sent = performance.now()
+    const pending = loopbackCandidateSource().fresh(ctx, ctx.signal)
+    // The event loop is busy for 60 ms: the request waits in the socket meanwhile.
+    while (performance.now() - sent < 60) { /* busy */ }
+    // And once the response is written, its answer waits to be read for as long.
+    await written
+    const at = performance.now()
+    while (performance.now() - at < 60) { /* busy */ }
+    const r = await pending
+    expect(performance.now() - sent).toBeGreaterThanOrEqual(120)
+    expect(JSON.parse(r.body.toString())).toEqual({ fast: true })
+    expect(r.durationMs).toBeLessThan(50)
   })
 
   it('targets the loopback address of a wildcard listener', async () => {
