@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { Agent, request as httpRequest, Server, type IncomingMessage, type RequestOptions } from 'node:http'
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
+import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
 import { meterCountsOf } from '../meter/plugin.js'
 import { awaitRender, releaseRender, RENDER_ID_HEADER } from './render-ids.js'
 import { injectRender, renderHeaders, sourceOf, tokenOf, type CandidateSource, type InjectSourceOptions } from './candidate-source.js'
@@ -49,7 +50,7 @@ export function loopbackTarget(app: FastifyInstance): Pick<RequestOptions, 'host
  */
 export function loopbackCandidateSource(options: LoopbackSourceOptions = {}): CandidateSource {
   const maxSockets = options.maxSockets ?? 8
-  if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new RangeError(`maxSockets must be an integer >= 1, got ${String(maxSockets)}`)
+  if (!Number.isInteger(maxSockets) || maxSockets < 1) throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID('maxSockets to be an integer >= 1', String(maxSockets))
   // Idle keep-alive sockets don't hold the process open (the agent unrefs them), and the app's close ends them.
   const agent = new Agent({ keepAlive: true, maxSockets })
   const prefix = randomBytes(6).toString('hex')

@@ -177,7 +177,8 @@ describe('loopbackCandidateSource over a socket', () => {
   })
 
   it('refuses a maxSockets that is not a positive integer', () => {
-    expect(() => loopbackCandidateSource({ maxSockets: 0 })).toThrow(/maxSockets must be an integer >= 1, got 0/)
+    expect(() => loopbackCandidateSource({ maxSockets: 0 })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_SHADOW_OPTIONS_INVALID', message: 'expected shadow option maxSockets to be an integer >= 1, got 0' }))
+    expect(() => loopbackCandidateSource({ maxSockets: 1.5 })).toThrow(/maxSockets to be an integer >= 1, got 1.5/)
   })
 })
 
