@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
+import { bindRender, RENDER_ID_HEADER } from '../shadow/render-ids.js'
 import { runWithMeterContext, type MeterContext, type MeterCounts } from './context.js'
 import type { Meter } from './meter.js'
-import { bindRender, RENDER_ID_HEADER } from '../shadow/render-ids.js'
 
 /** Header shadow renders carry (see the page cache's shadow seam). */
 export const SHADOW_HEADER = 'x-cutover-shadow'

@@ -3,8 +3,9 @@ import type { FastifyInstance } from 'fastify'
 import { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
 import { runWithMeterContext, type MeterCounts } from '../meter/context.js'
 import { meterCountsOf } from '../meter/plugin.js'
-import { SHADOW_HEADER } from '../pagecache/page-cache.js'
+import { REFRESH_HEADER, SHADOW_HEADER } from '../pagecache/page-cache.js'
 import type { RenderedResponse, ShadowContext } from './hook.js'
+import { RENDER_ID_HEADER } from './render-ids.js'
 
 export type { RenderedResponse } from './hook.js'
 
@@ -58,8 +59,12 @@ export async function readCounted(
   return page && { ...page, ...counts }
 }
 
-// Hop-by-hop and framing headers of the user's request, which a render must not repeat.
-const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'transfer-encoding', 'content-length', 'expect'])
+// Hop-by-hop and framing headers of the user's request, which a render must not repeat, and
+// cutover's own render headers, which only cutover sets (a user's copy would pick the render's path).
+const NOT_FORWARDED = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'transfer-encoding', 'content-length', 'expect',
+  SHADOW_HEADER, SHADOW_PATH_HEADER, REFRESH_HEADER, RENDER_ID_HEADER,
+])
 
 /**
  * The headers of a shadow render: the user's request headers (the page may

@@ -90,6 +90,14 @@ describe.each(drivers)('candidate source contract: $name', (driver) => {
     expect(await app.cutover.peek('contract.page', { url: '/page?x=1', query: { x: '1' }, headers: { host: 'shop.example', 'accept-language': 'fr' } })).toBeUndefined()
   })
 
+  it("takes no render header from the user's request: a copied x-cutover-shadow-path can't turn the candidate into the legacy path", async () => {
+    const ctx = context()
+    ctx.request.headers = { ...ctx.request.headers, 'x-cutover-shadow-path': 'legacy', 'x-cutover-render': 'chosen', 'x-cutover-shadow': 'guess' }
+    const r = await source.fresh(ctx, new AbortController().signal)
+    expect(JSON.parse(r.body.toString())).toMatchObject({ path: 'page' })
+    expect(r.headers['cutover-path']).toBe('page')
+  })
+
   it('renders the legacy path for the secondary', async () => {
     const r = await source.legacy(context(), new AbortController().signal)
     expect(JSON.parse(r.body.toString())).toMatchObject({ path: 'legacy', realSocket: driver.realSocket })
