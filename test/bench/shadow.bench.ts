@@ -5,6 +5,7 @@ import { seedDemoData } from '../../src/demo/schema.js'
 import { databaseUrl, deleteKeys } from '../../src/demo/services.js'
 import { pinToCpu, printRows, startServer, type BenchServer, type Row } from './harness.js'
 import { slicedLoad, type SteadyResult } from './steady-load.js'
+import { medianInterval } from './stats.js'
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/test'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -28,7 +29,8 @@ interface Suite {
  * each round sending to every server in turn in 50 ms slices, so whatever
  * else the machine does falls on all of them alike. Each figure is the median
  * over rounds; the cost is the median of each round's p50 against the
- * baseline's in that round, with the spread of those ratios.
+ * baseline's in that round, with a 95 % interval for that median (from the
+ * ranks of the ratios, no assumption on their distribution) and their spread.
  */
 async function compare(suite: Suite, seconds: number, rounds: number): Promise<Row[]> {
   const servers: BenchServer[] = []
@@ -57,7 +59,13 @@ async function compare(suite: Suite, seconds: number, rounds: number): Promise<R
       if (i > 0) {
         const ratios = rs.map((r, round) => r.p50 / results[0]![round]!.p50 - 1).sort((a, b) => a - b)
         row.baseline = suite.cases[0]![0]
-        row.extra = { ...row.extra, 'p50 vs off': pct(medianOf(ratios)), 'rounds (min..max)': `${pct(ratios[0]!)}..${pct(ratios.at(-1)!)}` }
+        const interval = medianInterval(ratios)
+        row.extra = {
+          ...row.extra,
+          'p50 vs off': pct(medianOf(ratios)),
+          '95% interval': interval ? `${pct(interval[0])}..${pct(interval[1])}` : '(too few rounds)',
+          'rounds (min..max)': `${pct(ratios[0]!)}..${pct(ratios.at(-1)!)}`,
+        }
       }
       return row
     })
