@@ -110,10 +110,9 @@ export async function injectRender(ctx: ShadowContext, path: 'page' | 'legacy', 
  * made in its own request context, and a cached page the calls of reading it.
  *
  * For an app that is not listening (tests). On a serving app prefer
- * `loopbackCandidateSource()`, the runner's default: injected requests are
- * objects of another shape than the server's, and running them through the
- * same route code makes that code slower for every user request (measured:
- * about +13 % on a trivial route at 100 injections a second).
+ * `loopbackCandidateSource()`, the runner's default: injecting into a serving
+ * app made every user request of the route slower (measured: about +13 % on a
+ * trivial route at 100 injections a second).
  */
 export function injectCandidateSource(options: InjectSourceOptions = {}): CandidateSource {
   return sourceOf((ctx, path) => injectRender(ctx, path, options.token ?? tokenOf(ctx.app)), options.readCached)
