@@ -125,7 +125,7 @@ describe.each(STORES)('query values of other types ($name)', (store) => {
           return { kind: typeof first, value: first }
         })
       },
-      { querystringParser: bracketParser },
+      { routerOptions: { querystringParser: bracketParser } },
     )
     const asObject = await app.inject('/filter?f[][color]=red')
     const asString = await app.inject(`/filter?f[]=${encodeURIComponent('{"color":"red"}')}`)
