@@ -39,10 +39,11 @@ export function loopbackTarget(app: FastifyInstance): Pick<RequestOptions, 'host
  * Why a socket and not `app.inject`: a render then runs the route's code with
  * the same kind of request and response objects as every user request.
  * Measured on a trivial route, 100 injections a second made the served path
- * about 13 % slower for every user request, 100 loopback requests a second
+ * 9-18 % slower for every user request, 100 loopback requests a second
  * did not slow it (likely because an injected request is an object of
- * another shape, and code that has run both is optimized for neither). A loopback render costs a
- * few more µs of CPU than an injected one (the kernel's side of a connection).
+ * another shape, and code that has run both is optimized for neither). A
+ * loopback render also costs the kernel's side of a connection (not measured
+ * apart).
  *
  * Falls back to `app.inject` while the app is not listening, and for https,
  * http2 and other servers than Node's `http.Server`. The render's request

@@ -3,8 +3,8 @@
 // the same with the shadow engine registered (what an app that shadows other
 // routes, or this one later, runs in mode off). `shadow`: the route in shadow
 // mode at the given sample rate through the plugin's shadow seam, with the
-// shadow engine: cached-page read, comparison, fresh and secondary renders
-// through app.inject, batched MySQL writes to the database MYSQL_URL names.
+// shadow engine: cached-page read, comparison, fresh and secondary renders,
+// batched MySQL writes to the database MYSQL_URL names.
 // `noop`: shadow mode with a handler that does nothing (the plugin's own share).
 // Renders go through the app's own socket unless the fourth argument is `inject`.
 import Fastify from 'fastify'

@@ -14,15 +14,6 @@ export interface SteadyResult {
   p99: number
 }
 
-export interface SteadyOptions {
-  url: string
-  seconds: number
-  /** Requests per second, sent on a fixed schedule whatever the answers do. */
-  rate: number
-  /** Keep-alive sockets. @default 16 */
-  sockets?: number
-}
-
 export interface SlicedOptions {
   /** The servers, loaded in turn. */
   urls: readonly string[]
@@ -44,18 +35,10 @@ function percentile(sorted: number[], p: number): number {
 /**
  * Sends requests at a fixed rate (open loop: a slow answer doesn't slow the
  * schedule, so queueing on the server shows as latency) and times each one
- * with the high-resolution clock. autocannon's histogram keeps whole
- * milliseconds, too coarse to see a 5 % change of a 1-2 ms latency.
- */
-export async function steadyLoad(options: SteadyOptions): Promise<SteadyResult> {
-  const [result] = await slicedLoad({ urls: [options.url], seconds: options.seconds, rate: options.rate, ...(options.sockets ? { sockets: options.sockets } : {}) })
-  return result!
-}
-
-/**
- * The steady load over several servers at once, in turns of `sliceMs`: the
- * schedule sends to one server for a slice, then to the next, round and
- * round. Whatever else the machine does over a run (a neighbour on the host,
+ * with the high-resolution clock; autocannon's histogram keeps whole
+ * milliseconds, too coarse to see a 5 % change of a 1-2 ms latency. Several
+ * servers are loaded at once, in turns of `sliceMs`: the schedule sends to
+ * one server for a slice, then to the next, round and round. Whatever else the machine does over a run (a neighbour on the host,
  * a database flushing) then falls on every server alike, which loading them
  * one after the other for seconds each does not give: there, two identical
  * servers came out tens of percent apart in single rounds.

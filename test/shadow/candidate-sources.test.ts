@@ -33,6 +33,11 @@ const drivers: Driver[] = [
   { name: 'loopbackCandidateSource, app not listening (falls back to app.inject)', source: () => loopbackCandidateSource(), realSocket: false },
 ]
 
+/** The context a shadow handler gets for a GET of `url` on route `routeId`, with a trivial control. */
+function shadowContext(app: FastifyInstance, routeId: string, url: string, headers: ShadowContext['request']['headers'], signal = new AbortController().signal): ShadowContext {
+  return { app, request: { routeId, method: 'GET', url, headers }, control: { status: 200, headers: {}, body: Buffer.from('{}'), durationMs: 1 }, signal }
+}
+
 /**
  * The contract every candidate source keeps, whichever way it renders: the
  * page path for `fresh`, the legacy path for `legacy`, never stored; the
@@ -74,12 +79,8 @@ describe.each(drivers)('candidate source contract: $name', (driver) => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  const context = (): ShadowContext => ({
-    app,
-    request: { routeId: 'contract.page', method: 'GET', url: '/page?x=1', headers: { host: 'shop.example', 'accept-language': 'fr', upgrade: 'websocket', connection: 'upgrade' } },
-    control: { status: 200, headers: {}, body: Buffer.from('{}'), durationMs: 1 },
-    signal: new AbortController().signal,
-  })
+  const context = (): ShadowContext =>
+    shadowContext(app, 'contract.page', '/page?x=1', { host: 'shop.example', 'accept-language': 'fr', upgrade: 'websocket', connection: 'upgrade' })
 
   it('renders the page path fresh, with the user headers but hop-by-hop ones, and stores nothing', async () => {
     const r = await source.fresh(context(), new AbortController().signal)
@@ -139,12 +140,7 @@ describe('loopbackCandidateSource over a socket', () => {
 
   it('aborts a render when its signal is aborted, and leaves nothing waiting', async () => {
     const controller = new AbortController()
-    const ctx: ShadowContext = {
-      app,
-      request: { routeId: 'slow', method: 'GET', url: '/slow', headers: { host: 'shop.example' } },
-      control: { status: 200, headers: {}, body: Buffer.from('{}'), durationMs: 1 },
-      signal: controller.signal,
-    }
+    const ctx = shadowContext(app, 'slow', '/slow', { host: 'shop.example' }, controller.signal)
     const pending = loopbackCandidateSource().fresh(ctx, controller.signal)
     setTimeout(() => controller.abort(new Error('shadow timed out')), 20)
     await expect(pending).rejects.toThrow(/abort|timed out/i)
@@ -152,12 +148,7 @@ describe('loopbackCandidateSource over a socket', () => {
   })
 
   it('times a render as the user\'s response is, from when the plugin took it up to when it was written, without its waits in the socket', async () => {
-    const ctx: ShadowContext = {
-      app,
-      request: { routeId: 'fast', method: 'GET', url: '/fast', headers: { host: 'shop.example' } },
-      control: { status: 200, headers: {}, body: Buffer.from('{}'), durationMs: 1 },
-      signal: new AbortController().signal,
-    }
+    const ctx = shadowContext(app, 'fast', '/fast', { host: 'shop.example' })
     const written = new Promise<void>((resolve) => (onWritten = resolve))
     const sent = performance.now()
     const pending = loopbackCandidateSource().fresh(ctx, ctx.signal)
