@@ -84,33 +84,70 @@ export function keyedQuery(query: unknown, allow: readonly string[] | true): Arr
   return [...new Set(names)].sort().map((n) => [n, queryValue(source[n])])
 }
 
-function decodedName(segment: string): string {
-  const raw = segment.split('=', 1)[0] ?? ''
+/** A query component decoded as Fastify's default parser decodes it: `+` is a space, a malformed escape stays as sent. */
+function decodeComponent(raw: string): string {
+  const spaced = raw.replace(/\+/g, ' ')
   try {
-    return decodeURIComponent(raw.replace(/\+/g, ' '))
+    return decodeURIComponent(spaced)
   } catch {
-    return raw
+    return spaced
   }
 }
 
 /**
- * The request as a route with a query allow-list renders it for the cache: the
- * URL and the parsed query keep only the allow-listed parameters (in the order
- * and encoding sent). Parameters outside the list are not in the key, so a
- * render that may be stored must not see them either, or the first
- * requester's `?callback=...` would be stored for everyone.
+ * An origin-form request-target (RFC 9112 §3.2.1: an absolute path and an
+ * optional query). A raw `#` is not allowed anywhere in it, yet Fastify's
+ * router cuts the path there and parses what follows as the query, while the
+ * handler still sees it in `request.url`; absolute-form (`GET http://host/p`)
+ * and asterisk-form name no path of this origin. Such requests bypass the
+ * cache: no browser sends them, and what a handler would echo of them is not
+ * what any key holds.
  */
-export function allowListedRequest(
+export function isOriginForm(url: string): boolean {
+  return url.charCodeAt(0) === 47 /* / */ && !url.includes('#')
+}
+
+/**
+ * The request as the handler of a render that may be stored sees it: exactly
+ * what the key holds, so nothing the key folds or leaves out can reach the
+ * stored page through `request.url` (RFC 9111 §4: the key is the target URI).
+ *
+ * - The path is the key's normalized path: `//evil.example/p` under
+ *   `ignoreDuplicateSlashes` is keyed as `/evil.example/p`, and a handler
+ *   echoing the URL as sent would store a protocol-relative link to another
+ *   host in the page everyone asking for `/evil.example/p` gets.
+ * - The query keeps only keyed parameters (all, or the allow-list), sorted by
+ *   name (repeats keep their order) and percent-encoded one way, since the key
+ *   holds decoded values: `?q=<script>` and `?q=%3Cscript%3E` are one page, so
+ *   whichever came first must not decide whether the stored page carries the
+ *   raw markup.
+ * - `request.query` keeps the parsed values; with an allow-list it keeps only
+ *   the allow-listed ones.
+ */
+export function renderedRequest(
   url: string,
   query: unknown,
-  allow: readonly string[],
-): { url: string; query: Record<string, unknown> } {
+  allow: readonly string[] | true,
+  rules: PathRules,
+): { url: string; query: unknown } {
   const at = url.indexOf('?')
-  const kept = at === -1 ? [] : url.slice(at + 1).split('&').filter((s) => s !== '' && allow.includes(decodedName(s)))
-  const path = at === -1 ? url : url.slice(0, at)
+  const pairs = (at === -1 ? [] : url.slice(at + 1).split('&'))
+    .filter((segment) => segment !== '')
+    .map((segment) => {
+      const eq = segment.indexOf('=')
+      const name = decodeComponent(eq === -1 ? segment : segment.slice(0, eq))
+      return { name, value: eq === -1 ? '' : decodeComponent(segment.slice(eq + 1)) }
+    })
+    .filter((pair) => allow === true || allow.includes(pair.name))
+  // Array.prototype.sort is stable: repeated names keep the order they were sent in.
+  pairs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  const search = pairs.map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(p.value)}`).join('&')
+  const path = normalizePath(url, rules)
+  const canonical = search === '' ? path : `${path}?${search}`
+  if (allow === true) return { url: canonical, query }
   const source = query !== null && typeof query === 'object' ? (query as Record<string, unknown>) : {}
   const entries = allow.filter((n) => Object.hasOwn(source, n)).map((n) => [n, source[n]] as const)
-  return { url: kept.length > 0 ? `${path}?${kept.join('&')}` : path, query: Object.fromEntries(entries) }
+  return { url: canonical, query: Object.fromEntries(entries) }
 }
 
 function headerValue(value: string | string[] | undefined): string | null {

@@ -1,7 +1,7 @@
 import { waitForEntry, type Flights, type FlightResult } from './coalesce.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { HitPath } from './hit-path.js'
-import { allowListedRequest } from './key.js'
+import { renderedRequest, type PathRules } from './key.js'
 import type { ResolvedOptions } from './options.js'
 import type { Answered, PageRequest, PageStates, RenderState } from './page-state.js'
 import { renderTagVersions } from './page-tags.js'
@@ -15,6 +15,8 @@ export interface MissPathOptions {
   flights: Flights
   hits: Pick<HitPath, 'serveCoalesced'>
   lease: ResolvedOptions['lease']
+  /** How the app's router folds paths; the render sees the path as the key holds it. */
+  rules: PathRules
 }
 
 const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
@@ -67,12 +69,10 @@ export class MissPath {
   async render(at: Omit<PageRequest, 'reply'>, render: Pick<RenderState, 'key' | 'phase' | 'settle' | 'lease'>): Promise<false> {
     const { route, request } = at
     const { guard, states } = this.options
-    if (route.query !== true) {
-      // The handler of a render that may be stored sees only what the key holds.
-      const clean = allowListedRequest(request.url, request.query, route.query)
-      request.raw.url = clean.url
-      request.query = clean.query
-    }
+    // The handler of a render that may be stored sees only what the key holds.
+    const seen = renderedRequest(request.url, request.query, route.query, this.options.rules)
+    request.raw.url = seen.url
+    request.query = seen.query
     let tagVersions: Record<string, number>
     try {
       tagVersions = await renderTagVersions(guard, route)

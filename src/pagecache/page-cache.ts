@@ -66,7 +66,7 @@ export class PageCache {
     const { guard, stats, states } = this
     this.hits = new HitPath({ guard, stats, states, refresher, xfetchBeta: options.xfetchBeta })
     const flights = new Flights(options.lease.ttlMs)
-    this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease })
+    this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease, rules })
     this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log })
   }
 

@@ -1,5 +1,6 @@
 import CachePolicy from 'http-cache-semantics'
-import { ORIGIN_HEADERS } from './key.js'
+import { isOriginForm, ORIGIN_HEADERS } from './key.js'
+import { fieldMembers } from './personal.js'
 import type { RouteCacheConfig } from './route-config.js'
 
 type Headers = Record<string, string | string[] | number | undefined>
@@ -8,6 +9,8 @@ export type Decision<T> = ({ ok: true } & T) | { ok: false; reason: string }
 
 export interface RequestFacts {
   method: string
+  /** The request-target as received (`request.url`). */
+  url: string
   headers: Headers
 }
 
@@ -30,10 +33,12 @@ export const OVERRIDE_HEADERS = Object.freeze([
  * May this request be answered from, or written to, the cache? Credentials make
  * a page personal (RFC 9111 §3.5): such requests pass unless the route keys on
  * the user explicitly. So do requests carrying a request-rewriting header the
- * route does not key on.
+ * route does not key on, and request-targets that are not in origin-form
+ * (see isOriginForm).
  */
 export function requestPolicy(route: RouteCacheConfig, req: RequestFacts): Decision<object> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return { ok: false, reason: 'method' }
+  if (!isOriginForm(req.url)) return { ok: false, reason: 'request-target' }
   if (req.headers.authorization !== undefined && !route.keysOnAuthorization) return { ok: false, reason: 'authorization' }
   if (req.headers.cookie !== undefined && !route.keysOnCookie) return { ok: false, reason: 'cookie' }
   const override = OVERRIDE_HEADERS.find((h) => req.headers[h] !== undefined && !route.vary.includes(h))
@@ -82,9 +87,33 @@ function policyRequestHeaders(h: Headers): Record<string, string> {
   return out
 }
 
-function libraryHeaders(h: Headers): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {}
-  for (const [k, v] of Object.entries(h)) if (v !== undefined) out[k] = Array.isArray(v) ? v : String(v)
+/**
+ * Cache-Control with every directive name in lower case (RFC 9111 §5.2:
+ * names are case-insensitive). http-cache-semantics compares them as sent, so
+ * `Private` or `NO-STORE` would otherwise read as directives it doesn't know,
+ * and a personal page would be stored for everyone. Values keep their case.
+ */
+export function foldedCacheControl(value: string): string {
+  return fieldMembers(value)
+    .map((member) => {
+      const eq = member.indexOf('=')
+      return eq === -1 ? member.toLowerCase() : member.slice(0, eq).trim().toLowerCase() + member.slice(eq)
+    })
+    .join(', ')
+}
+
+/**
+ * The response headers as the library is shown them: one string per field (a
+ * header set as an array, which Fastify allows, is one list; RFC 9110 §5.3),
+ * Cache-Control folded to lower-case names.
+ */
+function libraryHeaders(h: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue
+    const value = Array.isArray(v) ? v.join(', ') : String(v)
+    out[k] = k === 'cache-control' ? foldedCacheControl(value) : value
+  }
   return out
 }
 

@@ -41,11 +41,23 @@ export class StorePath {
       reply.header('cache-status', cacheStatus({ kind: 'bypass', detail: state.detail }))
       return payload
     }
-    const { lease } = state
+    let lease = state.lease
     const release = (): void => {
       if (lease) this.options.guard.releaseLease(state.key, lease).catch(() => {})
+      lease = undefined
     }
-    const outcome = await this.storeRender({ at, payload, state, release })
+    let outcome: CacheOutcome
+    try {
+      outcome = await this.storeRender({ at, payload, state, release })
+    } catch (err) {
+      // Whatever broke, the render's followers and the other processes waiting
+      // on its lease must hear now that no page is coming, not at their timeout.
+      state.settle?.({ kind: 'none', reason: 'store-error' })
+      release()
+      this.options.stats.of(route.id).errors++
+      this.options.log.warn({ err, route: route.id }, 'cutover: storing the page failed')
+      outcome = { kind: 'miss', stored: false, detail: 'store-error' }
+    }
     // After the store decision: the stored page keeps the handler's headers, the client gets private ones.
     if (route.user) markPersonal(reply)
     reply.header('cache-status', cacheStatus(outcome))
@@ -68,7 +80,9 @@ export class StorePath {
       release()
       return { kind: 'miss', stored: false, detail: 'tags-error' }
     }
-    let etag = headers.etag as string | undefined
+    // A handler's ETag is kept when it is one field value; anything else (an
+    // array, a number) is replaced by cutover's own validator.
+    let etag = typeof headers.etag === 'string' ? headers.etag : undefined
     if (etag === undefined) {
       etag = strongEtag(body)
       reply.header('etag', etag)

@@ -14,18 +14,18 @@ const res = (over: Partial<ResponseFacts> = {}): ResponseFacts => ({
 
 describe('requestPolicy', () => {
   it('passes GET and HEAD without credentials', () => {
-    expect(requestPolicy(route, { method: 'GET', headers: {} })).toEqual({ ok: true })
-    expect(requestPolicy(route, { method: 'HEAD', headers: {} })).toEqual({ ok: true })
+    expect(requestPolicy(route, { method: 'GET', url: '/', headers: {} })).toEqual({ ok: true })
+    expect(requestPolicy(route, { method: 'HEAD', url: '/', headers: {} })).toEqual({ ok: true })
   })
   it('refuses other methods and credentials unless the route keys on the user', () => {
-    expect(requestPolicy(route, { method: 'POST', headers: {} })).toEqual({ ok: false, reason: 'method' })
-    expect(requestPolicy(route, { method: 'GET', headers: { authorization: 'Bearer x' } })).toEqual({ ok: false, reason: 'authorization' })
-    expect(requestPolicy(route, { method: 'GET', headers: { cookie: 'a=1' } })).toEqual({ ok: false, reason: 'cookie' })
+    expect(requestPolicy(route, { method: 'POST', url: '/', headers: {} })).toEqual({ ok: false, reason: 'method' })
+    expect(requestPolicy(route, { method: 'GET', url: '/', headers: { authorization: 'Bearer x' } })).toEqual({ ok: false, reason: 'authorization' })
+    expect(requestPolicy(route, { method: 'GET', url: '/', headers: { cookie: 'a=1' } })).toEqual({ ok: false, reason: 'cookie' })
     const perUser = resolveRouteConfig('(GET /t)', { id: 't', ttl: 1, user: () => 'u' })
-    expect(requestPolicy(perUser, { method: 'GET', headers: { authorization: 'x', cookie: 'a' } }).ok).toBe(true)
+    expect(requestPolicy(perUser, { method: 'GET', url: '/', headers: { authorization: 'x', cookie: 'a' } }).ok).toBe(true)
     const byCookie = resolveRouteConfig('(GET /t)', { id: 't', ttl: 1, vary: ['Cookie'] })
-    expect(requestPolicy(byCookie, { method: 'GET', headers: { cookie: 'a' } }).ok).toBe(true)
-    expect(requestPolicy(byCookie, { method: 'GET', headers: { authorization: 'a' } }).ok).toBe(false)
+    expect(requestPolicy(byCookie, { method: 'GET', url: '/', headers: { cookie: 'a' } }).ok).toBe(true)
+    expect(requestPolicy(byCookie, { method: 'GET', url: '/', headers: { authorization: 'a' } }).ok).toBe(false)
   })
 })
 

@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http'
-import { connect } from 'node:net'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { describe, expect, it } from 'vitest'
 import { STORES, appsFor, statusOf } from './apps.js'
+import { listening, rawExchange } from './wire.js'
 
 const EVIL = 'evil.example'
 
@@ -126,13 +126,6 @@ describe.each(STORES)('unkeyed-header poisoning ($name)', (store) => {
   })
 
   describe('over a real socket', () => {
-    async function listening(app: FastifyInstance): Promise<number> {
-      await app.listen({ port: 0, host: '127.0.0.1' })
-      const address = app.server.address()
-      if (address === null || typeof address === 'string') throw new Error('no port')
-      return address.port
-    }
-
     function get(port: number, headers: Record<string, string>): Promise<string> {
       return new Promise((resolve, reject) => {
         const req = httpRequest({ host: '127.0.0.1', port, path: '/home', headers }, (res) => {
@@ -143,18 +136,6 @@ describe.each(STORES)('unkeyed-header poisoning ($name)', (store) => {
         })
         req.on('error', reject)
         req.end()
-      })
-    }
-
-    function raw(port: number, text: string): Promise<string> {
-      return new Promise((resolve, reject) => {
-        // Written, not ended: the request asks the server to close after answering.
-        const socket = connect(port, '127.0.0.1', () => socket.write(text))
-        let out = ''
-        socket.setEncoding('utf8')
-        socket.on('data', (chunk: string) => (out += chunk))
-        socket.on('end', () => resolve(out))
-        socket.on('error', reject)
       })
     }
 
@@ -171,7 +152,7 @@ describe.each(STORES)('unkeyed-header poisoning ($name)', (store) => {
       const app = await build(reflectingRoutes())
       const port = await listening(app)
       // The Host header is the real one: only the request target names the attacker's host.
-      const attack = await raw(port, `GET http://${EVIL}/home HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n`)
+      const attack = await rawExchange(port, `GET http://${EVIL}/home HTTP/1.1\r\nHost: shop.example\r\nConnection: close\r\n\r\n`)
       expect(attack).toContain(EVIL)
       const victim = await get(port, { host: 'shop.example' })
       expect(victim).not.toContain(EVIL)
@@ -180,7 +161,7 @@ describe.each(STORES)('unkeyed-header poisoning ($name)', (store) => {
     it('duplicated X-Forwarded-Host headers (one honest, one forged) do not poison the single-header page', async () => {
       const app = await build(reflectingRoutes(), { trustProxy: true })
       const port = await listening(app)
-      const attack = await raw(
+      const attack = await rawExchange(
         port,
         `GET /home HTTP/1.1\r\nHost: shop.example\r\nX-Forwarded-Host: shop.example\r\nX-Forwarded-Host: ${EVIL}\r\nConnection: close\r\n\r\n`,
       )

@@ -47,14 +47,14 @@ describe('request-rewriting headers', () => {
   const keyed = resolveRouteConfig('(GET /home)', { id: 'home', ttl: 1, vary: ['X-HTTP-Method-Override'] })
 
   it('bypass a route that does not key on them, with a reason naming the header', () => {
-    expect(requestPolicy(route, { method: 'GET', headers: { 'x-http-method-override': 'DELETE' } })).toEqual({
+    expect(requestPolicy(route, { method: 'GET', url: '/', headers: { 'x-http-method-override': 'DELETE' } })).toEqual({
       ok: false,
       reason: 'override-header-x-http-method-override',
     })
-    expect(requestPolicy(route, { method: 'GET', headers: { 'x-original-url': '' } })).toMatchObject({ ok: false })
+    expect(requestPolicy(route, { method: 'GET', url: '/', headers: { 'x-original-url': '' } })).toMatchObject({ ok: false })
   })
 
   it('are allowed where the route keys on them', () => {
-    expect(requestPolicy(keyed, { method: 'GET', headers: { 'x-http-method-override': 'DELETE' } })).toEqual({ ok: true })
+    expect(requestPolicy(keyed, { method: 'GET', url: '/', headers: { 'x-http-method-override': 'DELETE' } })).toEqual({ ok: true })
   })
 })
