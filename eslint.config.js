@@ -28,6 +28,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     files: ['src/cli/**', 'src/demo/**', 'test/bench/**', 'bin/**', 'scripts/**'],
     rules: { 'no-console': 'off' },
   },

@@ -15,7 +15,8 @@ export { TieredPageStore, type TieredPageStoreOptions } from './pagecache/tiered
 // ---- flags
 export * from './flags/flag-source.js'
 export { toRouteState, type RouteFlagInput } from './flags/route-state.js'
-export { inRollout, sampled, stickyBucket } from './flags/sticky.js'
+export { inRollout, stickyBucket } from './flags/sticky.js'
+export { sampled } from './modes/sampling.js'
 export { KILL_ENV, killedByEnv } from './flags/kill-switch.js'
 export { FileFlagSource, type FileFlagSourceOptions } from './flags/file-source.js'
 export { UnleashFlagSource, type UnleashFlagSourceOptions } from './flags/unleash-source.js'
@@ -25,7 +26,8 @@ export { UnleashAdminWriter, type UnleashAdminWriterOptions } from './flags/unle
 
 // ---- amplification meter
 export { Meter, COUNTERS, type MeterOptions, type RequestSample } from './meter/meter.js'
-export { cutoverMeter, meterCountsOf, meterRouteOf, SHADOW_HEADER, type MeterPluginOptions } from './meter/plugin.js'
+export { cutoverMeter, meterCountsOf, meterRouteOf, type MeterPluginOptions } from './meter/plugin.js'
+export { CACHE_STATUS_HEADER, PATH_HEADER, REFRESH_HEADER, RENDER_ID_HEADER, SHADOW_HEADER, SHADOW_PATH_HEADER } from './headers.js'
 export { currentMeterContext, runWithMeterContext, runOutsideMeterContext, BACKGROUND_ROUTE, type MeterContext, type MeterCounts } from './meter/context.js'
 export { meterPool } from './meter/wrap-pool.js'
 export { meterRedis } from './meter/wrap-redis.js'
@@ -54,7 +56,6 @@ export {
 } from './shadow/runner.js'
 export {
   injectCandidateSource,
-  SHADOW_PATH_HEADER,
   type CachedPage,
   type CandidateSource,
   type InjectSourceOptions,

@@ -11,17 +11,23 @@ import type {
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
 import type { RouteState } from './flags/flag-source.js'
-import { declareShadowMark, RouteModes, type PathDecision, type PathStats } from './flags/route-mode.js'
+import { MODE_OPTION_KEYS, type RouteModeOptions } from './modes/options.js'
+import type { PathStats } from './modes/path-stats.js'
+import { RouteModes, type PathDecision } from './modes/route-modes.js'
+import { declareShadowMark } from './modes/shadow-capture.js'
 import { declarePageState } from './pagecache/page-state.js'
 import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
 import type { PathRules } from './pagecache/key.js'
 import { MemoryPageStore } from './pagecache/memory-store.js'
 import { RedisPageStore } from './pagecache/redis-store.js'
 import { TieredPageStore } from './pagecache/tiered-store.js'
-import { resolveOptions, type CutoverOptions, type ResolvedOptions } from './pagecache/options.js'
+import { resolveOptions, type PageCacheOptions, type ResolvedOptions } from './pagecache/options.js'
 import { PageCache, type PeekRequest, type RouteStats } from './pagecache/page-cache.js'
 import { resolveRouteConfig, type RouteCacheConfig, type RouteCacheOptions } from './pagecache/route-config.js'
 import type { PageStore, StoredPage } from './pagecache/store.js'
+
+/** Options of `app.register(cutover, options)`: the page cache's and the route modes'. */
+export interface CutoverOptions extends PageCacheOptions, RouteModeOptions {}
 
 /** What `app.cutover` offers. */
 export interface CutoverApi {
@@ -102,7 +108,7 @@ function pathHandler(legacy: RouteHandlerMethod, page: RouteHandlerMethod): Rout
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 
 async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise<void> {
-  const options = resolveOptions(raw)
+  const options = resolveOptions(raw, MODE_OPTION_KEYS)
   const { store, owned } = buildStore(options, app.log)
   const cache = new PageCache(app, options, store, pathRules(app), app.log)
   const routes = new Map<string, RouteCacheConfig>()
@@ -195,4 +201,3 @@ function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHand
 
 export const cutover = fp(cutoverPlugin, { name: 'cutover', fastify: '5.x' })
 export default cutover
-export type { CutoverOptions }

@@ -1,5 +1,6 @@
-// Pure decision logic for canary stickiness and shadow sampling. No I/O, no
-// clocks: the same inputs give the same answer in every process.
+// Pure decision logic for canary stickiness (shadow sampling is in
+// src/modes/sampling.ts). No I/O, no clocks: the same inputs give the same
+// answer in every process.
 
 import murmurhash3js from 'murmurhash3js'
 
@@ -35,18 +36,4 @@ export function inRollout(groupId: string, identity: string, percent: number): b
   if (percent <= 0) return false
   if (percent >= 100) return true
   return stickyBucket(groupId, identity) < percent
-}
-
-// A different seed from the canary hash so the shadowed share of requests is
-// not correlated with who is in the canary.
-const SHADOW_SEED = 0x5eed5
-
-/**
- * Deterministic sample: true for a `rate` (0..1) share of sample keys. Used
- * to pick which legacy-served requests of a shadow-mode route get a shadow.
- */
-export function sampled(groupId: string, sampleKey: string, rate: number): boolean {
-  if (rate <= 0) return false
-  if (rate >= 1) return true
-  return murmur3(`${groupId}:${sampleKey}`, SHADOW_SEED) % 10_000 < rate * 10_000
 }

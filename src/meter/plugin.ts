@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
-import { bindRender, RENDER_ID_HEADER } from '../shadow/render-ids.js'
+import { RENDER_ID_HEADER, SHADOW_HEADER } from '../headers.js'
+import { bindRender } from '../render-ids.js'
 import { runWithMeterContext, type MeterContext, type MeterCounts } from './context.js'
 import type { Meter } from './meter.js'
 
 /** Header shadow renders carry (see the page cache's shadow seam). */
-export const SHADOW_HEADER = 'x-cutover-shadow'
 
 export interface MeterPluginOptions {
   meter: Meter

@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify'
 import type { GuardedStore } from './guarded-store.js'
-import { REFRESH_HEADER, SHADOW_HEADER } from './markers.js'
+import { REFRESH_HEADER, RENDER_HEADERS } from '../headers.js'
 import type { PageKey } from './store.js'
 
 export interface BackgroundRefreshOptions {
@@ -13,8 +13,10 @@ export interface BackgroundRefreshOptions {
   log: FastifyBaseLogger
 }
 
-// Conditional and per-connection headers belong to the user's request, not to the re-render.
-const NOT_REPLAYED = new Set(['if-none-match', 'if-modified-since', 'content-length', 'connection', SHADOW_HEADER])
+// Conditional and per-connection headers belong to the user's request, not to the re-render; nor do
+// cutover's own render headers (a user's `x-cutover-shadow-path: legacy` would send the refresh down
+// the legacy path, and the page would never be refreshed).
+const NOT_REPLAYED = new Set(['if-none-match', 'if-modified-since', 'content-length', 'connection', ...RENDER_HEADERS])
 
 /**
  * Re-renders a page in the background (stale-while-revalidate, early XFetch

@@ -1,10 +1,9 @@
 import type { Cluster, Redis } from 'ioredis'
 import { CUTOVER_ERR_OPTIONS_INVALID, CUTOVER_ERR_OPTIONS_UNKNOWN } from '../errors.js'
-import type { RouteModeOptions } from '../flags/route-mode.js'
 import type { PageStore } from './store.js'
 
-/** Options of `app.register(cutover, options)`. */
-export interface CutoverOptions extends RouteModeOptions {
+/** The page cache's options of `app.register(cutover, options)` (route modes add theirs). */
+export interface PageCacheOptions {
   /** ioredis client (standalone or Cluster) for the shared page store. Without it pages live in process memory. */
   redis?: Redis | Cluster
   /** A store of your own (implements PageStore); takes precedence over `redis`. */
@@ -57,8 +56,8 @@ export const DEFAULTS = Object.freeze({
   xfetchBeta: 1,
 })
 
-// flags, identify, unleashContext, shadow and shadowLimits are validated by src/flags/route-mode.ts.
-const KNOWN = ['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta', 'flags', 'identify', 'unleashContext', 'shadow', 'shadowLimits']
+/** The plugin option names the page cache owns. */
+export const PAGE_CACHE_OPTION_KEYS: readonly string[] = Object.freeze(['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta'])
 
 const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
 
@@ -104,10 +103,13 @@ function resolveMemory(raw: unknown, shared: boolean): ResolvedOptions['memory']
   })
 }
 
-/** Validates the plugin options once, applies defaults, freezes the result. */
-export function resolveOptions(raw: unknown): ResolvedOptions {
-  const o = object('options', raw ?? {}, KNOWN)
-  for (const key of Object.keys(o)) if (!KNOWN.includes(key)) throw new CUTOVER_ERR_OPTIONS_UNKNOWN(key, KNOWN.join(', '))
+/**
+ * Validates the plugin options once, applies defaults, freezes the result.
+ * `otherKeys` are option names other parts of the plugin own and validate.
+ */
+export function resolveOptions(raw: unknown, otherKeys: readonly string[] = []): ResolvedOptions {
+  const known = [...PAGE_CACHE_OPTION_KEYS, ...otherKeys]
+  const o = object('options', raw ?? {}, known)
   if (o.redis !== undefined && !isRedis(o.redis)) throw new CUTOVER_ERR_OPTIONS_INVALID('redis to be an ioredis client (Redis or Cluster)', show(o.redis))
   if (o.store !== undefined && !isStore(o.store)) throw new CUTOVER_ERR_OPTIONS_INVALID('store to implement PageStore', show(o.store))
   const prefix = o.prefix ?? DEFAULTS.prefix

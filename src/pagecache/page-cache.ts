@@ -5,19 +5,16 @@ import { Flights } from './coalesce.js'
 import { GuardedStore } from './guarded-store.js'
 import { HitPath } from './hit-path.js'
 import { pageKeyHash, type PathRules } from './key.js'
-import { REFRESH_HEADER, SHADOW_HEADER } from './markers.js'
+import { PATH_HEADER, REFRESH_HEADER, SHADOW_HEADER } from '../headers.js'
 import { MissPath } from './miss-path.js'
 import type { ResolvedOptions } from './options.js'
 import { PageStates, type Answered } from './page-state.js'
 import { pageStanding, requestPolicy } from './policy.js'
-import { PATH_HEADER } from './respond.js'
 import type { RouteCacheConfig } from './route-config.js'
 import { RouteStatsTable, type RouteStats } from './route-stats.js'
 import { StorePath } from './store-path.js'
 import type { PageKey, PageStore, StoredEntry, StoredPage } from './store.js'
 
-// Re-exported for the modules that import them from here.
-export { REFRESH_HEADER, SHADOW_HEADER }
 export { routeTag } from './page-tags.js'
 export type { RouteStats }
 

@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
+import { CACHE_STATUS_HEADER, PATH_HEADER } from '../headers.js'
 import { markPersonal } from './personal.js'
 import type { StoredPage } from './store.js'
 
 /** The RFC 9211 cache name cutover uses in `Cache-Status`. */
 export const CACHE_NAME = 'cutover'
-export const PATH_HEADER = 'cutover-path'
 
 // Never replayed from a stored page: hop-by-hop (RFC 9110 §7.6.1), per-response
 // (date, age, length) and what cutover sets itself.
 const NOT_STORED = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'content-length', 'date', 'age', 'etag', 'set-cookie', 'cache-status', PATH_HEADER,
+  'transfer-encoding', 'upgrade', 'content-length', 'date', 'age', 'etag', 'set-cookie', CACHE_STATUS_HEADER, PATH_HEADER,
 ])
 
 export function storableHeaders(headers: Record<string, unknown>): Record<string, string | string[]> {
@@ -77,7 +77,7 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, served: S
   if (served.personal) markPersonal(reply)
   reply.header('age', Math.max(0, Math.floor((now - page.storedAt) / 1000)))
   reply.header('etag', page.etag)
-  reply.header('cache-status', cacheStatus(outcome))
+  reply.header(CACHE_STATUS_HEADER, cacheStatus(outcome))
   reply.header(PATH_HEADER, 'page')
   const inm = request.headers['if-none-match']
   if (page.status === 200 && etagMatches(inm, page.etag)) {

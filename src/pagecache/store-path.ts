@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify'
+import { CACHE_STATUS_HEADER } from '../headers.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { PageRequest, PageStates, RenderState } from './page-state.js'
 import { withBodyTags } from './page-tags.js'
@@ -38,7 +39,7 @@ export class StorePath {
     if (!state) return payload
     if (state.phase === 'bypass') {
       if (state.personal) markPersonal(reply)
-      reply.header('cache-status', cacheStatus({ kind: 'bypass', detail: state.detail }))
+      reply.header(CACHE_STATUS_HEADER, cacheStatus({ kind: 'bypass', detail: state.detail }))
       return payload
     }
     let lease = state.lease
@@ -60,7 +61,7 @@ export class StorePath {
     }
     // After the store decision: the stored page keeps the handler's headers, the client gets private ones.
     if (route.user) markPersonal(reply)
-    reply.header('cache-status', cacheStatus(outcome))
+    reply.header(CACHE_STATUS_HEADER, cacheStatus(outcome))
     return payload
   }
 

@@ -1,3 +1,4 @@
+import { RENDER_HEADERS } from '../headers.js'
 import { CAUSES, type Cause } from '../shadow/classify.js'
 import { wilson, type Interval } from '../shadow/wilson.js'
 import { type ReadinessPolicy, shadowVerdict, type Verdict } from './shadow-verdict.js'
@@ -137,13 +138,16 @@ function mean(values: Array<number | null>): number | null {
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`
 
+// Left out of a replayable curl command: framing and cutover's own render headers.
+const NOT_REPLAYED = new Set(['host', 'connection', 'content-length', ...RENDER_HEADERS])
+
 /** A curl command for a stored request; redacted and hop-by-hop headers are left out. */
 export function curlFor(baseUrl: string, e: Pick<ExampleRow, 'method' | 'url' | 'headers'>): string {
   const parts = ['curl', '-sS']
   if (e.method !== 'GET') parts.push('-X', e.method)
   parts.push(quote(baseUrl.replace(/\/$/, '') + e.url))
   for (const [k, v] of Object.entries(e.headers).sort()) {
-    if (v === '[redacted]' || ['host', 'connection', 'content-length', 'x-cutover-shadow'].includes(k)) continue
+    if (v === '[redacted]' || NOT_REPLAYED.has(k)) continue
     parts.push('-H', quote(`${k}: ${v}`))
   }
   return parts.join(' ')

@@ -1,11 +1,9 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance } from 'fastify'
-import { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
 import { runWithMeterContext, type MeterCounts } from '../meter/context.js'
 import { meterCountsOf } from '../meter/plugin.js'
-import { REFRESH_HEADER, SHADOW_HEADER } from '../pagecache/page-cache.js'
+import { RENDER_HEADERS, SHADOW_HEADER, SHADOW_PATH_HEADER } from '../headers.js'
 import type { RenderedResponse, ShadowContext } from './hook.js'
-import { RENDER_ID_HEADER } from './render-ids.js'
 
 export type { RenderedResponse } from './hook.js'
 
@@ -26,8 +24,6 @@ export interface CandidateSource {
 }
 
 // The marker (its value is the process's shadow token) and, with `legacy`, the path a shadow render asks for.
-export { SHADOW_HEADER } from '../pagecache/page-cache.js'
-export { SHADOW_PATH_HEADER } from '../flags/route-mode.js'
 
 export interface InjectSourceOptions {
   /**
@@ -63,7 +59,7 @@ async function readCounted(
 // cutover's own render headers, which only cutover sets (a user's copy would pick the render's path).
 const NOT_FORWARDED = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'transfer-encoding', 'content-length', 'expect',
-  SHADOW_HEADER, SHADOW_PATH_HEADER, REFRESH_HEADER, RENDER_ID_HEADER,
+  ...RENDER_HEADERS,
 ])
 
 /**

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import Fastify from 'fastify'
 import { FileFlagSource } from '../../src/flags/file-source.js'
-import { RouteModes } from '../../src/flags/route-mode.js'
+import { RouteModes } from '../../src/modes/route-modes.js'
 import { load, median, printRows, startServer, type LoadResult, type Row } from './harness.js'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'

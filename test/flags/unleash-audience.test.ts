@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import { describe, expect, it } from 'vitest'
-import { flagContextOf } from '../../src/flags/flag-context.js'
+import { flagContextOf } from '../../src/modes/flag-context.js'
 import type { FlagContext } from '../../src/flags/flag-source.js'
 import { audienceOf } from '../../src/flags/unleash-audience.js'
 import { decidingStrategies } from '../../src/flags/unleash-layout.js'

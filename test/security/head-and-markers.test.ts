@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { describe, expect, it, vi } from 'vitest'
-import { REFRESH_HEADER, SHADOW_HEADER } from '../../src/pagecache/page-cache.js'
+import { REFRESH_HEADER, SHADOW_HEADER } from '../../src/headers.js'
 import { STORES, appsFor, statusOf } from './apps.js'
 
 function page(app: FastifyInstance, options: { methods?: Array<'GET' | 'HEAD'> } = {}): void {

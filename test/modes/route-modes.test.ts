@@ -4,7 +4,7 @@ import type { CutoverOptions } from '../../src/plugin.js'
 import type { ShadowContext } from '../../src/shadow/hook.js'
 import { appWith, eventually } from '../helpers/app.js'
 import { StaticFlagSource } from '../helpers/flags.js'
-import { sampled } from '../../src/flags/sticky.js'
+import { sampled } from '../../src/modes/sampling.js'
 
 let app: FastifyInstance | undefined
 afterEach(async () => {

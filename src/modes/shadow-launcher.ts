@@ -4,7 +4,13 @@ import { runOutsideMeterContext } from '../meter/context.js'
 import { meterCountsOf } from '../meter/plugin.js'
 import { abortable, boundSignal } from '../shadow/bound-signal.js'
 import type { ShadowContext, ShadowHandler } from '../shadow/hook.js'
-import type { PathStats, RouteRef } from './route-mode.js'
+import type { PathStats } from './path-stats.js'
+
+/** A route as the mode layer knows it. */
+export interface RouteRef {
+  readonly id: string
+  readonly mode: 'on' | 'off'
+}
 
 /** A shadow to run: its handler, route and request, the response the user got, and where to count. */
 export interface ShadowJob {
@@ -40,7 +46,7 @@ export class ShadowLauncher {
 
   constructor(
     private readonly app: FastifyInstance,
-    private readonly limits: { maxConcurrent: number; timeoutMs: number },
+    private readonly limits: { readonly maxConcurrent: number; readonly timeoutMs: number },
   ) {}
 
   /**

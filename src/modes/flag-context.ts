@@ -3,7 +3,7 @@
 
 import type { FastifyRequest } from 'fastify'
 import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
-import type { FlagContext } from './flag-source.js'
+import type { FlagContext } from '../flags/flag-source.js'
 
 /** What the plugin option `unleashContext(request)` adds to a request's Unleash context. */
 export interface UnleashContextFields {

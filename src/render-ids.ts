@@ -7,8 +7,6 @@
 // counts by.
 import { performance } from 'node:perf_hooks'
 
-/** Header naming a loopback shadow render (only read on requests that carry the shadow token). */
-export const RENDER_ID_HEADER = 'x-cutover-render'
 
 /** What the server side of a render tells its caller. */
 export interface RenderSlot {

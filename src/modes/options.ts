@@ -1,0 +1,73 @@
+import type { FastifyRequest } from 'fastify'
+import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
+import type { FlagSource } from '../flags/flag-source.js'
+import type { ShadowHandler } from '../shadow/hook.js'
+import type { UnleashContextOption } from './flag-context.js'
+
+const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
+
+/** Plugin options for route modes (part of the cutover plugin's options). */
+export interface RouteModeOptions {
+  /** Where each route's mode comes from. Without it, `config.cutover.mode` (default 'on'). */
+  flags?: FlagSource
+  /**
+   * Identity for sticky canary decisions (user or session id). Requests without
+   * one are bucketed by their page key, so a page sits on one side.
+   */
+  identify?: (request: FastifyRequest) => string | undefined
+  /**
+   * Adds `sessionId` and custom `properties` to the Unleash context of routes
+   * whose flag has constraints or segments (userId is `identify(request)`,
+   * remoteAddress `request.ip`). Called only for those routes.
+   * @default none: constraints see userId and remoteAddress only
+   */
+  unleashContext?: UnleashContextOption
+  /** Called after the response for the sampled share of shadow-mode requests. */
+  shadow?: ShadowHandler
+  /**
+   * Bounds on shadows: at most `maxConcurrent` run at once (more are dropped and
+   * counted), each is aborted after `timeout` ms.
+   * @default { maxConcurrent: 4, timeout: 5000 }
+   */
+  shadowLimits?: { maxConcurrent?: number; timeout?: number }
+}
+
+/** The plugin option names route modes own (the page cache owns the others). */
+export const MODE_OPTION_KEYS: readonly string[] = Object.freeze(['flags', 'identify', 'unleashContext', 'shadow', 'shadowLimits'])
+
+export const SHADOW_LIMIT_DEFAULTS = Object.freeze({ maxConcurrent: 4, timeout: 5000 })
+
+export interface ResolvedModeOptions {
+  readonly flags: FlagSource | undefined
+  readonly identify: RouteModeOptions['identify']
+  readonly unleashContext: UnleashContextOption | undefined
+  readonly shadow: ShadowHandler | undefined
+  readonly shadowLimits: { readonly maxConcurrent: number; readonly timeoutMs: number }
+}
+
+/** Validates the mode options once at registration. */
+export function resolveModeOptions(raw: RouteModeOptions): ResolvedModeOptions {
+  const f = raw.flags as Partial<FlagSource> | undefined
+  if (f !== undefined && (typeof f !== 'object' || f === null || typeof f.state !== 'function' || typeof f.inCanary !== 'function')) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID('flags to be a FlagSource (UnleashFlagSource, FileFlagSource)', show(raw.flags))
+  }
+  for (const key of ['identify', 'shadow', 'unleashContext'] as const) {
+    if (raw[key] !== undefined && typeof raw[key] !== 'function') throw new CUTOVER_ERR_OPTIONS_INVALID(`${key} to be a function`, show(raw[key]))
+  }
+  const limits = raw.shadowLimits ?? {}
+  if (typeof limits !== 'object' || limits === null) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits to be an object', show(limits))
+  for (const key of Object.keys(limits)) {
+    if (key !== 'maxConcurrent' && key !== 'timeout') throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits keys to be maxConcurrent and timeout', show(key))
+  }
+  const maxConcurrent = limits.maxConcurrent ?? SHADOW_LIMIT_DEFAULTS.maxConcurrent
+  const timeout = limits.timeout ?? SHADOW_LIMIT_DEFAULTS.timeout
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.maxConcurrent to be an integer >= 1', show(maxConcurrent))
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.timeout to be a number of ms > 0', show(timeout))
+  return Object.freeze({
+    flags: raw.flags,
+    identify: raw.identify,
+    unleashContext: raw.unleashContext,
+    shadow: raw.shadow,
+    shadowLimits: Object.freeze({ maxConcurrent, timeoutMs: timeout }),
+  })
+}
