@@ -1,3 +1,7 @@
+// `cutover`: the Fastify plugin and its page stores. Everything else is a
+// subpath export (src/entries/), so an app loads only what it uses: this
+// entry loads none of ioredis, mysql2, bullmq, unleash-client or prom-client
+// (test/package checks it).
 export * from './errors.js'
 
 // ---- the plugin and the page cache
@@ -5,76 +9,13 @@ export { cutover, cutover as default, type CutoverApi, type CutoverOptions } fro
 export type { RouteCacheOptions, RouteCacheConfig, StaticMode, TagsOption } from './pagecache/route-config.js'
 export type { InvalidateInput, InvalidateResult } from './pagecache/invalidate.js'
 export type { RouteStats } from './pagecache/page-cache.js'
+export type { PathStats } from './modes/path-stats.js'
+export type { RouteModeOptions } from './modes/options.js'
+export type { PageCacheOptions } from './pagecache/options.js'
+export { CACHE_STATUS_HEADER, PATH_HEADER, REFRESH_HEADER, RENDER_ID_HEADER, SHADOW_HEADER, SHADOW_PATH_HEADER } from './headers.js'
+
+// ---- page stores (a store stores: it never decides freshness or storability)
 export type { PageKey, PageStore, PassMarker, StoredEntry, StoredPage, TagState } from './pagecache/store.js'
 export { MemoryPageStore, type MemoryPageStoreOptions } from './pagecache/memory-store.js'
-
-// ---- page stores
 export { RedisPageStore, type RedisPageStoreOptions } from './pagecache/redis-store.js'
 export { TieredPageStore, type TieredPageStoreOptions } from './pagecache/tiered-store.js'
-
-// ---- flags
-export * from './flags/flag-source.js'
-export { toRouteState, type RouteFlagInput } from './flags/route-state.js'
-export { inRollout, stickyBucket } from './flags/sticky.js'
-export { sampled } from './modes/sampling.js'
-export { KILL_ENV, killedByEnv } from './flags/kill-switch.js'
-export { FileFlagSource, type FileFlagSourceOptions } from './flags/file-source.js'
-export { UnleashFlagSource, type UnleashFlagSourceOptions } from './flags/unleash-source.js'
-export type { FlagAdminWriter } from './flags/admin-writer.js'
-export { FileAdminWriter } from './flags/file-admin.js'
-export { UnleashAdminWriter, type UnleashAdminWriterOptions } from './flags/unleash-admin.js'
-
-// ---- amplification meter
-export { Meter, COUNTERS, type MeterOptions, type RequestSample } from './meter/meter.js'
-export { cutoverMeter, meterCountsOf, meterRouteOf, type MeterPluginOptions } from './meter/plugin.js'
-export { CACHE_STATUS_HEADER, PATH_HEADER, REFRESH_HEADER, RENDER_ID_HEADER, SHADOW_HEADER, SHADOW_PATH_HEADER } from './headers.js'
-export { currentMeterContext, runWithMeterContext, runOutsideMeterContext, BACKGROUND_ROUTE, type MeterContext, type MeterCounts } from './meter/context.js'
-export { meterPool } from './meter/wrap-pool.js'
-export { meterRedis } from './meter/wrap-redis.js'
-export { meterQueue, type MeteredRefreshQueue } from './meter/wrap-queue.js'
-export { readMeter, type MeterReading, type ReadMeterOptions, type RouteTotals, type QueueGauges } from './meter/read.js'
-
-// ---- refresh queue
-export type { RefreshQueue, RefreshJob, RefreshHandler, RefreshConsumer, ConsumeOptions } from './queue/refresh-queue.js'
-export { ListRefreshQueue, type ListQueueOptions } from './queue/list-queue.js'
-export { BullmqRefreshQueue, type BullmqQueueOptions } from './queue/bullmq-queue.js'
-
-// ---- amplification report
-export { summarize, type AmplificationReport, type AmplificationSnapshot, type RouteFigures } from './report/amplification.js'
-export { renderHtml } from './report/render-html.js'
-export { renderJson, renderMarkdown, renderTerminal } from './report/render-text.js'
-
-// ---- shadow comparison, storage and reports
-export type { ShadowContext, ShadowHandler } from './shadow/hook.js'
-export {
-  createShadowRunner,
-  type ShadowRouteOptions,
-  type ShadowRunner,
-  type ShadowRunnerOptions,
-  type ShadowRunnerStats,
-  type ShadowSink,
-} from './shadow/runner.js'
-export {
-  injectCandidateSource,
-  type CachedPage,
-  type CandidateSource,
-  type InjectSourceOptions,
-  type RenderedResponse,
-} from './shadow/candidate-source.js'
-export { loopbackCandidateSource, type LoopbackSourceOptions } from './shadow/loopback-source.js'
-export { compileRules, diffJson, type DiffKind, type JsonDiffResult, type PathDiff, type ShadowRules } from './shadow/json-diff.js'
-export { classify, CAUSES, type Cause, type ClassifiedDiff } from './shadow/classify.js'
-export { NoiseModel, type NoiseModelOptions } from './shadow/noise-model.js'
-export { createRedactor, type RedactionOptions } from './shadow/redact.js'
-export type { ShadowRecord, SideStats } from './shadow/record.js'
-export { createShadowPool, createShadowWriter, type ShadowWriter, type ShadowWriterOptions, type ShadowWriterStats } from './shadow/writer.js'
-export { wilson, type Interval } from './shadow/wilson.js'
-export { migrate, type MigrateOptions, type MigrateResult } from './db/migrate.js'
-export { buildRouteReport, buildShadowReport, SHADOW_REPORT_SCHEMA, type RouteReport, type ShadowReport } from './report/shadow-model.js'
-export { DEFAULT_POLICY, shadowVerdict, type ReadinessPolicy, type Verdict, type VerdictInput } from './report/shadow-verdict.js'
-export { loadShadowData, type ShadowFilter } from './report/shadow-query.js'
-export { renderShadowHtml } from './report/shadow-html.js'
-export { renderShadowJson, renderShadowMarkdown } from './report/shadow-markdown.js'
-export { pageCacheReader } from './shadow/page-cache-reader.js'
-export { readShadowReadiness, type ReadinessQuery } from './report/shadow-readiness.js'
-export { loadNoise, saveNoise } from './shadow/noise-store.js'

@@ -1,4 +1,6 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client'
+import { createRequire } from 'node:module'
+import type * as PromClient from 'prom-client'
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client'
 import { parseCounterField } from './keys.js'
 
 /** Counter name -> Prometheus metric it is exported as (labels route, traffic, and kind for DB calls). */
@@ -26,6 +28,8 @@ export class PromExport {
   private readonly depth: Gauge<'queue'>
 
   constructor(registry: Registry, totals: () => Map<string, number>) {
+    // Loaded here, not at import: only a meter given a registry needs prom-client (an optional peer dependency).
+    const { Counter, Gauge, Histogram } = createRequire(import.meta.url)('prom-client') as typeof PromClient
     const counters: Record<string, Counter<string>> = {}
     // The first counter's collect() refreshes every counter from the meter's
     // totals; the registry collects metrics in the order they were defined.

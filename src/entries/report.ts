@@ -1,0 +1,10 @@
+// `cutover/report`: the amplification and shadow reports (HTML, Markdown, JSON).
+export { summarize, type AmplificationReport, type AmplificationSnapshot, type RouteFigures } from '../report/amplification.js'
+export { renderHtml } from '../report/render-html.js'
+export { renderJson, renderMarkdown, renderTerminal } from '../report/render-text.js'
+export { buildRouteReport, buildShadowReport, SHADOW_REPORT_SCHEMA, type RouteReport, type ShadowReport } from '../report/shadow-model.js'
+export { DEFAULT_POLICY, shadowVerdict, type ReadinessPolicy, type Verdict, type VerdictInput } from '../report/shadow-verdict.js'
+export { loadShadowData, type ShadowFilter } from '../report/shadow-query.js'
+export { renderShadowHtml } from '../report/shadow-html.js'
+export { renderShadowJson, renderShadowMarkdown } from '../report/shadow-markdown.js'
+export { readShadowReadiness, type ReadinessQuery } from '../report/shadow-readiness.js'
