@@ -105,6 +105,16 @@ function pathHandler(legacy: RouteHandlerMethod, page: RouteHandlerMethod): Rout
   }
 }
 
+/**
+ * The same route at `/p` and `/p/`: Fastify registers a `'/'` route of a
+ * prefixed plugin at both (prefixTrailingSlash 'both', the default), with one
+ * handler. Different handlers at the two URLs are two routes and need two ids.
+ */
+function isSlashTwin(owner: { url: string; handler: RouteHandlerMethod }, route: RouteOptions): boolean {
+  const [short, long] = owner.url.length < route.url.length ? [owner.url, route.url] : [route.url, owner.url]
+  return long === `${short}/` && owner.handler === route.handler
+}
+
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 
 async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise<void> {
@@ -112,7 +122,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const { store, owned } = buildStore(options, app.log)
   const cache = new PageCache(app, options, store, pathRules(app), app.log)
   const routes = new Map<string, RouteCacheConfig>()
-  const owners = new Map<string, string>()
+  const owners = new Map<string, { url: string; handler: RouteHandlerMethod }>()
   const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
   app.decorateRequest(kPagePath, false)
   declarePageState(app)
@@ -145,10 +155,11 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     const route = resolveRouteConfig(where, raw)
     // Fastify's automatic HEAD route repeats its GET route: same id, same URL.
     const owner = owners.get(route.id)
-    if (owner !== undefined && owner !== routeOptions.url) {
-      throw new CUTOVER_ERR_ROUTE_DUPLICATE_ID(route.id, owner, routeOptions.url)
+    if (owner !== undefined && owner.url !== routeOptions.url) {
+      if (!isSlashTwin(owner, routeOptions)) throw new CUTOVER_ERR_ROUTE_DUPLICATE_ID(route.id, owner.url, routeOptions.url)
+      cache.foldTrailingSlash(route.id)
     }
-    owners.set(route.id, routeOptions.url)
+    owners.set(route.id, { url: routeOptions.url, handler: routeOptions.handler })
     routes.set(route.id, route)
     const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.user?.(request)).hash)
     routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route, decide)]

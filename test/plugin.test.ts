@@ -213,6 +213,32 @@ describe('page cache plugin', () => {
     )
   })
 
+  it('a "/" route in a prefixed plugin (registered at /api/tasks and /api/tasks/) is one route with one page', async () => {
+    app = await appWith()
+    let renders = 0
+    await app.register(
+      async (tasks) => {
+        tasks.get('/', { config: { cutover: { id: 'tasks.list', ttl: 60 } } }, async (req) => ({ url: req.url, renders: ++renders }))
+      },
+      { prefix: '/api/tasks' },
+    )
+    await app.ready()
+    const first = await app.inject('/api/tasks/')
+    expect(first.headers['cache-status']).toContain('stored')
+    expect(first.json()).toEqual({ url: '/api/tasks', renders: 1 })
+    const second = await app.inject('/api/tasks')
+    expect(second.headers['cache-status']).toContain('hit')
+    expect(Object.keys(app.cutover.stats())).toEqual(['tasks.list'])
+  })
+
+  it('one id at /x and /x/ with two different handlers is still a duplicate', async () => {
+    app = await appWith()
+    app.get('/x', { config: { cutover: { id: 'x', ttl: 1 } } }, async () => 'x')
+    expect(() => app.get('/x/', { config: { cutover: { id: 'x', ttl: 1 } } }, async () => 'x/')).toThrow(
+      expect.objectContaining({ code: 'CUTOVER_ERR_ROUTE_DUPLICATE_ID' }),
+    )
+  })
+
   it('rejects unknown plugin options at registration', async () => {
     await expect(appWith({ ttl: 5 } as never)).rejects.toMatchObject({ code: 'CUTOVER_ERR_OPTIONS_UNKNOWN' })
   })

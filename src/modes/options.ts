@@ -11,10 +11,11 @@ export interface RouteModeOptions {
   /** Where each route's mode comes from. Without it, `config.cutover.mode` (default 'on'). */
   flags?: FlagSource
   /**
-   * Identity for sticky canary decisions (user or session id). Requests without
+   * Identity for sticky canary decisions (user or session id; a numeric id
+   * such as `request.user?.id` is read as its decimal string). Requests without
    * one are bucketed by their page key, so a page sits on one side.
    */
-  identify?: (request: FastifyRequest) => string | undefined
+  identify?: (request: FastifyRequest) => string | number | undefined
   /**
    * Adds `sessionId` and custom `properties` to the Unleash context of routes
    * whose flag has constraints or segments (userId is `identify(request)`,
@@ -39,10 +40,20 @@ export const SHADOW_LIMIT_DEFAULTS = Object.freeze({ maxConcurrent: 4, timeout: 
 
 export interface ResolvedModeOptions {
   readonly flags: FlagSource | undefined
-  readonly identify: RouteModeOptions['identify']
+  /** `identify` with its answer as a string (or undefined). */
+  readonly identify: ((request: FastifyRequest) => string | undefined) | undefined
   readonly unleashContext: UnleashContextOption | undefined
   readonly shadow: ShadowHandler | undefined
   readonly shadowLimits: { readonly maxConcurrent: number; readonly timeoutMs: number }
+}
+
+/** An identity function whose numeric answers are read as decimal strings; anything but a string or a finite number is no identity. */
+function asText(identify: (request: FastifyRequest) => string | number | undefined): (request: FastifyRequest) => string | undefined {
+  return (request) => {
+    const id = identify(request)
+    if (typeof id === 'string') return id
+    return typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined
+  }
 }
 
 /** Validates the mode options once at registration. */
@@ -65,7 +76,7 @@ export function resolveModeOptions(raw: RouteModeOptions): ResolvedModeOptions {
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.timeout to be a number of ms > 0', show(timeout))
   return Object.freeze({
     flags: raw.flags,
-    identify: raw.identify,
+    identify: raw.identify ? asText(raw.identify) : undefined,
     unleashContext: raw.unleashContext,
     shadow: raw.shadow,
     shadowLimits: Object.freeze({ maxConcurrent, timeoutMs: timeout }),

@@ -15,8 +15,8 @@ export interface MissPathOptions {
   flights: Flights
   hits: Pick<HitPath, 'serveCoalesced'>
   lease: ResolvedOptions['lease']
-  /** How the app's router folds paths; the render sees the path as the key holds it. */
-  rules: PathRules
+  /** How paths of a route are folded; the render sees the path as the key holds it. */
+  rulesOf: (routeId: string) => PathRules
 }
 
 const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
@@ -70,7 +70,7 @@ export class MissPath {
     const { route, request } = at
     const { guard, states } = this.options
     // The handler of a render that may be stored sees only what the key holds.
-    const seen = renderedRequest(request.url, request.query, route.query, this.options.rules)
+    const seen = renderedRequest(request.url, request.query, route.query, this.options.rulesOf(route.id))
     request.raw.url = seen.url
     request.query = seen.query
     let tagVersions: Record<string, number>

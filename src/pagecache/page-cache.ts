@@ -39,6 +39,8 @@ export class PageCache {
   private readonly hits: HitPath
   private readonly misses: MissPath
   private readonly stores: StorePath
+  private readonly twins = new Set<string>()
+  private readonly twinRules: PathRules
 
   constructor(
     app: FastifyInstance,
@@ -63,8 +65,24 @@ export class PageCache {
     const { guard, stats, states } = this
     this.hits = new HitPath({ guard, stats, states, refresher, xfetchBeta: options.xfetchBeta })
     const flights = new Flights(options.lease.ttlMs)
-    this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease, rules })
+    this.twinRules = Object.freeze({ ...rules, ignoreTrailingSlash: true })
+    const rulesOf = (routeId: string): PathRules => this.rulesOf(routeId)
+    this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease, rulesOf })
     this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log })
+  }
+
+  /**
+   * One route registered at both `/p` and `/p/` with the same handler (what
+   * Fastify does for a `'/'` route in a prefixed plugin): both URLs are one
+   * page, so the key and the render fold the trailing slash for this route.
+   */
+  foldTrailingSlash(routeId: string): void {
+    this.twins.add(routeId)
+  }
+
+  /** How a route's paths are folded into keys. */
+  rulesOf(routeId: string): PathRules {
+    return this.twins.size > 0 && this.twins.has(routeId) ? this.twinRules : this.rules
   }
 
   statsOf(routeId: string): RouteStats {
@@ -90,7 +108,7 @@ export class PageCache {
       headers: request.headers,
       vary: route.vary,
       user,
-      rules: this.rules,
+      rules: this.rulesOf(route.id),
     })
     return { route: route.id, hash }
   }

@@ -5,6 +5,7 @@ import type { ShadowContext } from '../../src/shadow/hook.js'
 import { appWith, eventually } from '../helpers/app.js'
 import { StaticFlagSource } from '../helpers/flags.js'
 import { sampled } from '../../src/modes/sampling.js'
+import { inRollout } from '../../src/flags/sticky.js'
 
 let app: FastifyInstance | undefined
 afterEach(async () => {
@@ -73,6 +74,20 @@ describe('route modes in the plugin', () => {
     expect(at50.size).toBeLessThan(190)
     const out = users.find((u) => !at50.has(u)) as string
     expect((await app.inject({ url: '/api/products', ...userHeader(out) })).headers['cache-status']).toBe('cutover; fwd=bypass; detail=canary-out')
+  })
+
+  it('a numeric identity (req.user?.id) buckets as its decimal string, the way Unleash reads userId', async () => {
+    const flags = new StaticFlagSource({ 'products.list': { mode: 'canary', percent: 50 } })
+    const numeric = (req: { headers: Record<string, unknown> }): number | undefined => {
+      const id = req.headers['x-user']
+      return typeof id === 'string' ? Number(id) : undefined
+    }
+    const { app } = await productsApp({ flags, identify: numeric })
+    const groupId = app.cutover.modeOf('products.list').groupId
+    for (const id of [1, 2, 3, 17, 42, 1000, 123456]) {
+      const path = (await app.inject({ url: '/api/products', ...userHeader(String(id)) })).headers['cutover-path']
+      expect(path, String(id)).toBe(inRollout(groupId, String(id), 50) ? 'page' : 'legacy')
+    }
   })
 
   it('canary without an identity buckets by page key: one URL always takes the same path', async () => {
