@@ -5,6 +5,8 @@ import { CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE } from '../errors.js'
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306'
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 export const DEFAULT_DEMO_DATABASE = 'cutover_demo'
+/** What a demo database name may hold: it goes into `CREATE DATABASE` and the pool's URL as it is. */
+export const DEMO_DATABASE_NAME = /^[A-Za-z0-9_]+$/
 
 /** The URL with any password replaced, for messages. */
 export function redactUrl(url: string): string {
@@ -29,7 +31,7 @@ export function databaseUrl(mysqlUrl: string, database: string): string {
  * CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL when MySQL can't be reached.
  */
 export async function openDemoDatabase(mysqlUrl: string, database: string, connectionLimit = 10): Promise<mysql.Pool> {
-  if (!/^[A-Za-z0-9_]+$/.test(database)) {
+  if (!DEMO_DATABASE_NAME.test(database)) {
     throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('MySQL', redactUrl(mysqlUrl), `database name "${database}" must be letters, digits and "_"`, '--database')
   }
   let admin: mysql.Connection | undefined
@@ -79,8 +81,12 @@ export async function withDemoServices<T>(urls: DemoServiceUrls, work: (services
     pool = await openDemoDatabase(urls.mysqlUrl, urls.database, 20)
     return await work({ pool, redis })
   } finally {
-    await pool?.end()
-    redis.disconnect()
+    // Redis is let go even when the pool fails to end: either left open keeps the process alive.
+    try {
+      await pool?.end()
+    } finally {
+      redis.disconnect()
+    }
   }
 }
 
