@@ -74,6 +74,12 @@ export function decimal(range: DecimalRange): OptionReader<number> {
   }
 }
 
+/** A number in decimal notation, any sign or size (the value's own rule checks its range). */
+export const decimalNumber: OptionReader<number> = (label, text) => {
+  if (!DECIMAL.test(text)) invalidOption(label, 'a number', text)
+  return Number(text)
+}
+
 /** A TCP port to listen on; 0 lets the system pick a free one. */
 export const port: OptionReader<number> = (label, text) => {
   const n = Number(text)

@@ -46,8 +46,26 @@ export async function openDemoDatabase(mysqlUrl: string, database: string, conne
   return mysql.createPool({ uri: databaseUrl(mysqlUrl, database), connectionLimit })
 }
 
-/** Connects to Redis, failing with CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL. */
-export async function openDemoRedis(redisUrl: string): Promise<Redis> {
+/**
+ * Opens a pool on a MySQL database and checks that it answers, failing with
+ * CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL and `setting` (where the URL came from).
+ */
+export async function openMysqlPool(url: string, setting: string, connectionLimit = 2): Promise<mysql.Pool> {
+  const pool = mysql.createPool({ uri: url, connectionLimit, connectTimeout: 5000 })
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    await pool.end().catch(() => undefined)
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('MySQL', redactUrl(url), (err as Error).message || String((err as { code?: string }).code), setting)
+  }
+  return pool
+}
+
+/**
+ * Connects to Redis, failing with CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming
+ * the URL and `setting`, where the URL came from.
+ */
+export async function openDemoRedis(redisUrl: string, setting = 'REDIS_URL'): Promise<Redis> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null })
   // Failures surface as rejected commands (and the coded error below); no unhandled 'error' events.
   redis.on('error', () => undefined)
@@ -56,7 +74,7 @@ export async function openDemoRedis(redisUrl: string): Promise<Redis> {
     await redis.ping()
   } catch (err) {
     redis.disconnect()
-    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('Redis', redactUrl(redisUrl), (err as Error).message, 'REDIS_URL')
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('Redis', redactUrl(redisUrl), (err as Error).message, setting)
   }
   // Connected: from now on reconnect as usual.
   redis.options.retryStrategy = (times) => Math.min(times * 100, 2000)
