@@ -44,6 +44,8 @@ export class FileFlagSource extends StateTable {
   #debounce: NodeJS.Timeout | undefined
   #lastText: string | undefined
   #lastStat = ''
+  /** true while the last read failed (so the failure is logged once, not at every poll). */
+  #unreadable = false
   #loading: Promise<void> | undefined
   #again = false
   #closed = false
@@ -67,6 +69,8 @@ export class FileFlagSource extends StateTable {
 
   /** Reads the file once; a missing, unreadable, malformed or empty file is reported in the status (every route off). */
   async start(_options: FlagSourceStartOptions = {}): Promise<FlagSourceStatus> {
+    // Taken before the first read, so the first poll does not read (or log) the same file again.
+    this.#lastStat = await this.#signature()
     await this.reload()
     this.#startWatching()
     return this.startStatus(this.#applied, this.#applied ? 'backend' : 'none')
@@ -102,9 +106,13 @@ export class FileFlagSource extends StateTable {
     try {
       text = await readFile(this.path, 'utf8')
     } catch (err) {
+      // Once per spell: the watcher and the poll may both see one deletion.
+      if (this.#unreadable) return
+      this.#unreadable = true
       this.fault(new CUTOVER_ERR_FLAGS_FILE_UNREADABLE(this.path, (err as Error).message), { path: this.path })
       return
     }
+    this.#unreadable = false
     if (text === this.#lastText || this.#closed) return
     // Remember the text, good or bad, so the poll does not reload (or log) it every interval.
     this.#lastText = text
@@ -151,17 +159,21 @@ export class FileFlagSource extends StateTable {
     this.#debounce.unref()
   }
 
-  async #checkStat(): Promise<void> {
-    let signature: string
+  async #signature(): Promise<string> {
     try {
       const s = await stat(this.path)
-      signature = `${s.ino}:${s.size}:${s.mtimeMs}`
+      return `${s.ino}:${s.size}:${s.mtimeMs}`
     } catch {
-      signature = 'missing'
+      return 'missing'
     }
-    if (signature !== this.#lastStat) {
-      this.#lastStat = signature
-      if (signature !== 'missing') await this.reload()
-    }
+  }
+
+  async #checkStat(): Promise<void> {
+    const signature = await this.#signature()
+    if (signature === this.#lastStat) return
+    this.#lastStat = signature
+    // A file gone is read too: the failure is logged and counted (the last good state stays),
+    // where it used to go unnoticed without fs.watch.
+    await this.reload()
   }
 }

@@ -166,6 +166,30 @@ describe('FileFlagSource', () => {
     expect(logged[0]?.msg).toMatch(/"bad id\{".*1-128 characters of letters, digits/)
   })
 
+  it('a file deleted while polling (watch off) is logged once and counted, the last good state kept (it went unnoticed)', async () => {
+    const path = join(dir, 'flags.yaml')
+    await writeFile(path, 'routes:\n  a: on\n')
+    source = new FileFlagSource({ path, watch: false, pollIntervalMs: 20, logger })
+    await source.start()
+    await rm(path)
+    await until(() => logged.length > 0, 'the fault')
+    await new Promise((r) => setTimeout(r, 100))
+    expect(logged.map((l) => l.code)).toEqual(['CUTOVER_ERR_FLAGS_FILE_UNREADABLE'])
+    expect(source.stats().faults).toEqual({ CUTOVER_ERR_FLAGS_FILE_UNREADABLE: 1 })
+    expect(source.state('a').mode).toBe('on')
+    // Back again: read as usual.
+    await writeFile(path, 'routes:\n  a: { mode: canary, percent: 5 }\n')
+    await until(() => source!.state('a').mode === 'canary', 'the restored file')
+  })
+
+  it('a file missing at start is logged once, not again by the first poll', async () => {
+    const path = join(dir, 'never.yaml')
+    source = new FileFlagSource({ path, watch: false, pollIntervalMs: 20, logger })
+    await source.start()
+    await new Promise((r) => setTimeout(r, 150))
+    expect(logged.map((l) => l.code)).toEqual(['CUTOVER_ERR_FLAGS_FILE_UNREADABLE'])
+  })
+
   it('rejects bad options with a coded error', () => {
     expect(() => new FileFlagSource({ path: 'x.yaml', emptyMeansAllOff: 'yes' as never })).toThrow(/emptyMeansAllOff to be a boolean/)
     expect(() => new FileFlagSource({ path: '' })).toThrow(/path to be the flags file/)
