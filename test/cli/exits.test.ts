@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCliProcess } from '../helpers/cli-process.js'
 import { mysqlForTest, type MysqlForTest } from '../helpers/mysql.js'
@@ -42,9 +45,6 @@ describe('cutover demo serve exits after an error', () => {
 
   it.each([
     [['--port', '99999'], /--port.*0 to 65535.*"99999"/],
-    [['--port=-1'], /--port.*"-1"/],
-    [['--port', '80.5'], /--port.*"80\.5"/],
-    [['--port', 'http'], /--port.*"http"/],
     [['--host', '999.1.1.1'], /--host.*"999\.1\.1\.1"/],
   ])('%j is a usage error: exit 2 with CUTOVER_ERR_CLI_USAGE, the process ends', async (args, message) => {
     const run = await runCliProcess(['demo', 'serve', ...args, '--database', db.database, '--prefix', r.prefix], {
@@ -54,6 +54,35 @@ describe('cutover demo serve exits after an error', () => {
     expect(run.timedOut, `still running after ${DEADLINE_MS} ms; stderr: ${run.stderr}`).toBe(false)
     expect(run.code).toBe(2)
     expect(run.stderr).toMatch(/CUTOVER_ERR_CLI_USAGE/)
+    expect(run.stderr).toMatch(message)
+  }, DEADLINE_MS + 15_000)
+})
+
+describe('every command exits after an error once it has started opening things', () => {
+  let dir: string
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cutover-exits-'))
+  })
+  afterAll(() => rm(dir, { recursive: true, force: true }))
+
+  // Nothing listens on port 1: each of these fails while connecting, or after.
+  const DOWN_MYSQL = 'mysql://root@127.0.0.1:1/cutover_exits'
+  const DOWN_REDIS = 'redis://127.0.0.1:1'
+  it.each([
+    [['invalidate', '--tag', 't', '--redis-url', DOWN_REDIS], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE/],
+    [['invalidate', '--tag', 't', '--redis-url', 'not a url'], 2, /CUTOVER_ERR_CLI_USAGE: expected --redis-url/],
+    [['report', 'amplification', '--redis-url', DOWN_REDIS], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE/],
+    [['report', 'shadow', '--db', DOWN_MYSQL, '--out', '<dir>'], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE/],
+    [['db', 'migrate', '--db', DOWN_MYSQL], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE/],
+    [['db', 'migrate', '--db', 'nonsense'], 2, /CUTOVER_ERR_CLI_USAGE: expected --db/],
+    [['db', 'migrate', '--db', DOWN_MYSQL, '--dir', '/nonexistent'], 2, /CUTOVER_ERR_CLI_USAGE: expected --dir/],
+    [['flags', 'kill', '--unleash-url', 'http://127.0.0.1:1/api', '--token', 't'], 1, /CUTOVER_ERR_FLAGS_ADMIN_FAILED/],
+    [['demo', '--duration', '1', '--out', '<dir>'], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: MySQL/, { MYSQL_URL: DOWN_MYSQL, REDIS_URL }],
+    [['demo', 'shadow', '--duration', '1', '--out', '<dir>'], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: Redis/, { MYSQL_URL, REDIS_URL: DOWN_REDIS }],
+  ] as Array<[string[], number, RegExp, NodeJS.ProcessEnv?]>)('%j exits %i', async (args, code, message, env = {}) => {
+    const run = await runCliProcess(args.map((a) => a.replace('<dir>', dir)), { env, timeoutMs: DEADLINE_MS })
+    expect(run.timedOut, `still running after ${DEADLINE_MS} ms; stderr: ${run.stderr}`).toBe(false)
+    expect(run.code, run.stderr).toBe(code)
     expect(run.stderr).toMatch(message)
   }, DEADLINE_MS + 15_000)
 })

@@ -67,6 +67,12 @@ const cases: Case[] = [
   [['flags', 'set', 'a', '--mode', 'sideways', '--file', '<dir>/f.yaml'], {}, /--mode to be one of off, shadow, canary, on, got "sideways"/],
   [['flags', 'set', 'a', '--mode', 'canary', '--percent', '1e1', '--file', '<dir>/f.yaml'], {}, /--percent to be a number/],
   [['demo', '--database', 'shop-db'], {}, /--database to be a database name of letters, digits and "_"/],
+  [['demo', 'serve', '--port=-1'], {}, /--port to be a port number from 0 to 65535 \(0 picks a free one\), got "-1"/],
+  [['demo', 'serve', '--port', '80.5'], {}, /--port to be a port number/],
+  [['demo', 'serve', '--port', 'http'], {}, /--port to be a port number/],
+  [['demo', 'serve', '--host', '1.2.3'], {}, /--host to be an IP address or a host name, got "1\.2\.3"/],
+  [['demo', 'serve', '--queue', 'kafka'], {}, /--queue to be one of list, bullmq, got "kafka"/],
+  [['demo', 'shadow', '--rename-at', '15'], {}, /--rename-at to be a whole number of seconds from 0 to 14, got "15"/],
   [['flags', 'set', 'a', '--file', '<dir>/f.yaml'], {}, /missing --mode \(off, shadow, canary, on\)/],
   // route ids
   [['flags', 'create', 'a', 'bad id{', '--file', '<dir>/f.yaml'], {}, /route id to be a route id \(1-128 characters of letters, digits, \. _ - : \/\), got "bad id\{"/],
