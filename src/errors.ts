@@ -119,6 +119,11 @@ export const CUTOVER_ERR_FLAGS_FILE_INVALID = createError(
   'flags file %s is invalid (the last good state stays in use): %s',
   500,
 )
+export const CUTOVER_ERR_FLAGS_FILE_EMPTY = createError(
+  'CUTOVER_ERR_FLAGS_FILE_EMPTY',
+  'flags file %s holds no document (the last good state stays in use); to turn every route off write "routes: {}", or give the source emptyMeansAllOff: true',
+  500,
+)
 export const CUTOVER_ERR_FLAGS_FILE_UNREADABLE = createError(
   'CUTOVER_ERR_FLAGS_FILE_UNREADABLE',
   'flags file %s could not be read (the last good state stays in use): %s',

@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util'
 import { CUTOVER_ERR_CLI_USAGE } from '../errors.js'
+import { firstGiven, mysqlDatabaseUrl, redisUrl } from './option-values.js'
 
 /** Where a command writes; tests pass their own. */
 export interface CliIO {
@@ -21,14 +22,15 @@ export interface CliCommand {
 }
 
 /**
- * Runs an argument parser (node:util parseArgs with strict: true) and turns
- * its complaint into a coded usage error (exit code 2).
+ * Runs an argument parser (node:util parseArgs with strict: true, or a
+ * library's own check of a value the user gave) and turns its complaint into a
+ * coded usage error (exit code 2); `about` names the option it concerns.
  */
-export function usage<T>(parse: () => T): T {
+export function usage<T>(parse: () => T, about?: string): T {
   try {
     return parse()
   } catch (err) {
-    throw new CUTOVER_ERR_CLI_USAGE((err as Error).message)
+    throw new CUTOVER_ERR_CLI_USAGE(`${about ? `${about}: ` : ''}${(err as Error).message}`)
   }
 }
 
@@ -51,11 +53,20 @@ export function parseOptionsAndArguments<O extends CommandOptions>(
   return usage(() => parseArgs({ args: argv, options, strict: true, allowPositionals: true }))
 }
 
-/** The MySQL URL from --db, else $CUTOVER_MYSQL_URL, else $MYSQL_URL; bad usage when none is given. */
+/** Where mysqlUrlOption looks, for messages. */
+export const MYSQL_URL_SETTING = '--db (or CUTOVER_MYSQL_URL, MYSQL_URL)'
+
+/** The MySQL URL of a database from --db, else $CUTOVER_MYSQL_URL, else $MYSQL_URL; bad usage when none is given or it is malformed. */
 export function mysqlUrlOption(db: string | undefined, env: NodeJS.ProcessEnv): string {
-  const url = db ?? env.CUTOVER_MYSQL_URL ?? env.MYSQL_URL
-  if (!url) throw new CUTOVER_ERR_CLI_USAGE('expected --db mysql://... (or CUTOVER_MYSQL_URL)')
-  return url
+  const given = firstGiven(['--db', db], ['CUTOVER_MYSQL_URL', env.CUTOVER_MYSQL_URL], ['MYSQL_URL', env.MYSQL_URL])
+  if (!given) throw new CUTOVER_ERR_CLI_USAGE('expected --db mysql://... (or CUTOVER_MYSQL_URL)')
+  return mysqlDatabaseUrl(given.label, given.text)
+}
+
+/** The Redis URL from --redis-url, else $REDIS_URL, else the local default; bad usage when malformed. */
+export function redisUrlOption(value: string | undefined, env: NodeJS.ProcessEnv): string {
+  const given = firstGiven(['--redis-url', value], ['REDIS_URL', env.REDIS_URL])
+  return given ? redisUrl(given.label, given.text) : 'redis://127.0.0.1:6379'
 }
 
 export const defaultIO = (): CliIO => ({

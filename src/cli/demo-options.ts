@@ -1,6 +1,6 @@
-import { CUTOVER_ERR_CLI_USAGE } from '../errors.js'
 import { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL } from '../demo/services.js'
 import type { QueueDriverName } from '../demo/stack.js'
+import { integer, mysqlServerUrl, oneOf, redisUrl } from './option-values.js'
 
 /** The last line of every demo command's help: where the services are. */
 export const DEMO_SERVICES_HELP = `Services: MYSQL_URL (default ${DEFAULT_MYSQL_URL}) and REDIS_URL (default ${DEFAULT_REDIS_URL}).`
@@ -13,18 +13,14 @@ export function demoDataOptions(defaultPrefix: string) {
   } as const
 }
 
-/** The demo's MySQL and Redis URLs, from the environment or the local defaults. */
+/** The demo's MySQL and Redis URLs, from the environment or the local defaults; a malformed one is bad usage. */
 export function demoServiceUrls(env: NodeJS.ProcessEnv): { mysqlUrl: string; redisUrl: string } {
-  return { mysqlUrl: env.MYSQL_URL ?? DEFAULT_MYSQL_URL, redisUrl: env.REDIS_URL ?? DEFAULT_REDIS_URL }
+  return {
+    mysqlUrl: env.MYSQL_URL ? mysqlServerUrl('MYSQL_URL', env.MYSQL_URL) : DEFAULT_MYSQL_URL,
+    redisUrl: env.REDIS_URL ? redisUrl('REDIS_URL', env.REDIS_URL) : DEFAULT_REDIS_URL,
+  }
 }
 
-export function positiveInt(name: string, text: string): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 1) throw new CUTOVER_ERR_CLI_USAGE(`--${name} must be a positive integer, got "${text}"`)
-  return n
-}
+export const positiveInteger = integer({ min: 1 })
 
-export function queueDriver(text: string): QueueDriverName {
-  if (text !== 'list' && text !== 'bullmq') throw new CUTOVER_ERR_CLI_USAGE(`--queue must be list or bullmq, got "${text}"`)
-  return text
-}
+export const queueDriver = oneOf<QueueDriverName>(['list', 'bullmq'])

@@ -10,11 +10,12 @@ import { loopbackCandidateSource } from '../shadow/loopback-source.js'
 import { pageCacheReader } from '../shadow/page-cache-reader.js'
 import { createShadowWriter } from '../shadow/writer.js'
 import { LegacyCatalog } from './catalog.js'
+import { closeAll } from './close-all.js'
 import { driveLoad, type LoadResult } from './load.js'
 import { DEMO_PRODUCTS, seedDemoData, seedProduct } from './schema.js'
 import { databaseUrl, deleteKeys, redactUrl, withDemoServices } from './services.js'
 import { writeShadowDemoReport, type ShadowDemoFiles } from './shadow-demo-report.js'
-import { startDemoStack } from './stack.js'
+import { startDemoStack, type DemoStack } from './stack.js'
 
 /** The route compared, and the product renamed during the run (first on its most requested page, so diffs show it early). */
 export const SHADOW_DEMO_ROUTE = 'products.list'
@@ -155,22 +156,23 @@ export async function runShadowDemo(options: ShadowDemoOptions): Promise<ShadowD
     })
     // Every other route stays legacy (a route a static source doesn't name is off).
     const flags = new StaticFlagSource({ [SHADOW_DEMO_ROUTE]: 'on' })
-    const stack = await startDemoStack({
-      pool, redis, prefix: options.prefix, queue: 'list', pageCache: true,
-      cutover: { flags, shadow: runner.handler }, faults: { roundPrices: true, generatedAt: true },
-    })
+    let stack: DemoStack | undefined
     let from: number
     let to: number
     let load: LoadResult
     try {
+      stack = await startDemoStack({
+        pool, redis, prefix: options.prefix, queue: 'list', pageCache: true,
+        cutover: { flags, shadow: runner.handler }, faults: { roundPrices: true, generatedAt: true },
+      })
       const url = await stack.app.listen({ port: 0, host: '127.0.0.1' })
       await warm(url, flags, options)
       from = Date.now()
       load = await drive({ url, runner, catalog: new LegacyCatalog(pool, redis, options.prefix) }, options)
       await settle(stack.app, runner, () => sunk, 5000)
     } finally {
-      await stack.close()
-      await writer.close()
+      // The writer too when the stack never started: its timers and queue are open from creation.
+      await closeAll([() => stack?.close(), () => writer.close()])
       // After the app is closed: a request still in flight when the load ended may have started one more shadow.
       to = Date.now()
       // The legacy worker's leftover backlog is this run's own; the next run starts clean anyway.

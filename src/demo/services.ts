@@ -5,6 +5,8 @@ import { CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE } from '../errors.js'
 export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306'
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
 export const DEFAULT_DEMO_DATABASE = 'cutover_demo'
+/** What a demo database name may hold: it goes into `CREATE DATABASE` and the pool's URL as it is. */
+export const DEMO_DATABASE_NAME = /^[A-Za-z0-9_]+$/
 
 /** The URL with any password replaced, for messages. */
 export function redactUrl(url: string): string {
@@ -29,7 +31,7 @@ export function databaseUrl(mysqlUrl: string, database: string): string {
  * CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL when MySQL can't be reached.
  */
 export async function openDemoDatabase(mysqlUrl: string, database: string, connectionLimit = 10): Promise<mysql.Pool> {
-  if (!/^[A-Za-z0-9_]+$/.test(database)) {
+  if (!DEMO_DATABASE_NAME.test(database)) {
     throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('MySQL', redactUrl(mysqlUrl), `database name "${database}" must be letters, digits and "_"`, '--database')
   }
   let admin: mysql.Connection | undefined
@@ -44,8 +46,26 @@ export async function openDemoDatabase(mysqlUrl: string, database: string, conne
   return mysql.createPool({ uri: databaseUrl(mysqlUrl, database), connectionLimit })
 }
 
-/** Connects to Redis, failing with CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL. */
-export async function openDemoRedis(redisUrl: string): Promise<Redis> {
+/**
+ * Opens a pool on a MySQL database and checks that it answers, failing with
+ * CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming the URL and `setting` (where the URL came from).
+ */
+export async function openMysqlPool(url: string, setting: string, connectionLimit = 2): Promise<mysql.Pool> {
+  const pool = mysql.createPool({ uri: url, connectionLimit, connectTimeout: 5000 })
+  try {
+    await pool.query('SELECT 1')
+  } catch (err) {
+    await pool.end().catch(() => undefined)
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('MySQL', redactUrl(url), (err as Error).message || String((err as { code?: string }).code), setting)
+  }
+  return pool
+}
+
+/**
+ * Connects to Redis, failing with CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE naming
+ * the URL and `setting`, where the URL came from.
+ */
+export async function openDemoRedis(redisUrl: string, setting = 'REDIS_URL'): Promise<Redis> {
   const redis = new Redis(redisUrl, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 1, retryStrategy: () => null })
   // Failures surface as rejected commands (and the coded error below); no unhandled 'error' events.
   redis.on('error', () => undefined)
@@ -54,7 +74,7 @@ export async function openDemoRedis(redisUrl: string): Promise<Redis> {
     await redis.ping()
   } catch (err) {
     redis.disconnect()
-    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('Redis', redactUrl(redisUrl), (err as Error).message, 'REDIS_URL')
+    throw new CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE('Redis', redactUrl(redisUrl), (err as Error).message, setting)
   }
   // Connected: from now on reconnect as usual.
   redis.options.retryStrategy = (times) => Math.min(times * 100, 2000)
@@ -79,8 +99,12 @@ export async function withDemoServices<T>(urls: DemoServiceUrls, work: (services
     pool = await openDemoDatabase(urls.mysqlUrl, urls.database, 20)
     return await work({ pool, redis })
   } finally {
-    await pool?.end()
-    redis.disconnect()
+    // Redis is let go even when the pool fails to end: either left open keeps the process alive.
+    try {
+      await pool?.end()
+    } finally {
+      redis.disconnect()
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { BullmqRefreshQueue } from '../queue/bullmq-queue.js'
 import { ListRefreshQueue } from '../queue/list-queue.js'
 import type { RefreshConsumer, RefreshQueue } from '../queue/refresh-queue.js'
 import { buildDemoApp, type DemoFaults } from './app.js'
+import { closeAll } from './close-all.js'
 import { demoPageCache, type DemoPluginOptions } from './page-cache.js'
 import { startLegacyWorker } from './worker.js'
 
@@ -43,7 +44,10 @@ export interface DemoStack {
   app: FastifyInstance
   meter: Meter
   queue: MeteredRefreshQueue
-  /** Stops the worker, the app and the meter (flushing it); leaves the caller's pool and Redis open. */
+  /**
+   * Stops the app, the worker, the queue and the meter (flushing it), each even when an
+   * earlier step failed; leaves the caller's pool and Redis open.
+   */
   close(): Promise<void>
 }
 
@@ -51,7 +55,37 @@ export function createQueue(driver: QueueDriverName, redis: Redis, prefix: strin
   return driver === 'bullmq' ? new BullmqRefreshQueue({ redis, prefix }) : new ListRefreshQueue({ redis, prefix })
 }
 
-/** The legacy app and its worker, measured: every client wrapped by the meter. */
+/** What a stack has started so far; close() stops whatever is there. */
+interface StartedParts {
+  app?: FastifyInstance
+  worker?: RefreshConsumer
+  stopSampling?: () => void
+}
+
+/** The app on metered clients, its worker and the queue-depth sampler; records each in `parts` as it starts. */
+async function startParts(options: DemoStackOptions, meter: Meter, queue: MeteredRefreshQueue, parts: StartedParts): Promise<FastifyInstance> {
+  const pool = meterPool(options.pool, meter)
+  const redis = meterRedis(options.redis, meter)
+  const app = await buildDemoApp({
+    pool, redis, queue, meter, prefix: options.prefix, metrics: options.metrics ?? false,
+    ...(options.pageCache ? { pageCache: demoPageCache({ redis, prefix: options.prefix, ...(options.cutover ? { plugin: options.cutover } : {}) }) } : {}),
+    ...(options.faults ? { faults: options.faults } : {}),
+  })
+  parts.app = app
+  if (options.worker ?? true) {
+    parts.worker = startLegacyWorker({
+      queue, pool, redis, prefix: options.prefix, concurrency: options.workerConcurrency ?? 16,
+      onError: (err) => app.log.error(err),
+    })
+  }
+  parts.stopSampling = queue.sampleDepth(500)
+  return app
+}
+
+/**
+ * The legacy app and its worker, measured: every client wrapped by the meter.
+ * When it fails part-way, what it had opened is closed before the error is thrown.
+ */
 export async function startDemoStack(options: DemoStackOptions): Promise<DemoStack> {
   // The meter writes through its own connection, which it does not count.
   const meterRedisClient = options.redis.duplicate()
@@ -62,33 +96,23 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     ...(options.metrics ? { registry: new Registry() } : {}),
   })
   const queue = meterQueue(createQueue(options.queue, options.redis, options.prefix), meter)
-  const pool = meterPool(options.pool, meter)
-  const redis = meterRedis(options.redis, meter)
-  const app = await buildDemoApp({
-    pool, redis, queue, meter, prefix: options.prefix, metrics: options.metrics ?? false,
-    ...(options.pageCache ? { pageCache: demoPageCache({ redis, prefix: options.prefix, ...(options.cutover ? { plugin: options.cutover } : {}) }) } : {}),
-    ...(options.faults ? { faults: options.faults } : {}),
-  })
-  let worker: RefreshConsumer | undefined
-  if (options.worker ?? true) {
-    worker = startLegacyWorker({
-      queue, pool, redis, prefix: options.prefix, concurrency: options.workerConcurrency ?? 16,
-      onError: (err) => app.log.error(err),
-    })
-  }
-  const stopSampling = queue.sampleDepth(500)
-  return {
-    app,
-    meter,
-    queue,
-    async close() {
-      stopSampling()
-      await app.close()
-      await worker?.close()
-      await queue.depth().catch(() => undefined)
-      await queue.close()
-      await meter.close()
-      meterRedisClient.disconnect()
-    },
+  const parts: StartedParts = {}
+  // No new requests first, then no new jobs; the meter flushes last. A part never started is skipped.
+  const close = (): Promise<void> =>
+    closeAll([
+      () => parts.stopSampling?.(),
+      () => parts.app?.close(),
+      () => parts.worker?.close(),
+      () => queue.depth().catch(() => undefined),
+      () => queue.close(),
+      () => meter.close(),
+      () => meterRedisClient.disconnect(),
+    ])
+  try {
+    const app = await startParts(options, meter, queue, parts)
+    return { app, meter, queue, close }
+  } catch (err) {
+    await close().catch(() => undefined)
+    throw err
   }
 }

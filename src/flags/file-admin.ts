@@ -4,8 +4,8 @@ import { resolve } from 'node:path'
 import { CUTOVER_ERR_FLAGS_FILE_UNREADABLE, CUTOVER_ERR_FLAGS_OPTIONS_INVALID } from '../errors.js'
 import type { FlagAdminWriter } from './admin-writer.js'
 import type { RouteState } from './flag-source.js'
-import { parseFlagsDocument, serializeFlagsDocument, type FlagsDocument } from './flags-document.js'
-import { toRouteState, type RouteFlagInput } from './route-state.js'
+import { emptyFlagsDocument, parseFlagsDocument, serializeFlagsDocument, type FlagsDocument } from './flags-document.js'
+import { checkRouteId, toRouteState, type RouteFlagInput } from './route-state.js'
 
 /**
  * Writes the flags file a FileFlagSource reads. Each change rewrites the file
@@ -23,7 +23,9 @@ export class FileAdminWriter implements FlagAdminWriter {
     this.path = resolve(options.path)
   }
 
-  createRoutes(routeIds: readonly string[]): Promise<string[]> {
+  async createRoutes(routeIds: readonly string[]): Promise<string[]> {
+    // Every id is checked before the file is touched.
+    for (const routeId of routeIds) checkRouteId(routeId)
     return this.#update((doc) => {
       const created: string[] = []
       for (const routeId of routeIds) {
@@ -47,6 +49,7 @@ export class FileAdminWriter implements FlagAdminWriter {
   }
 
   async getRoute(routeId: string): Promise<RouteState | undefined> {
+    checkRouteId(routeId)
     return (await this.#read()).routes.get(routeId)
   }
 
@@ -65,10 +68,16 @@ export class FileAdminWriter implements FlagAdminWriter {
     try {
       text = await readFile(this.path, 'utf8')
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { kill: false, routes: new Map() }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyFlagsDocument()
       throw new CUTOVER_ERR_FLAGS_FILE_UNREADABLE(this.path, (err as Error).message)
     }
-    return parseFlagsDocument(text, this.path)
+    // The writer starts a missing or empty file afresh: it writes a whole document either way.
+    try {
+      return parseFlagsDocument(text, this.path)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'CUTOVER_ERR_FLAGS_FILE_EMPTY') return emptyFlagsDocument()
+      throw err
+    }
   }
 
   // One read-modify-write at a time within this writer.

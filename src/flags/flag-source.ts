@@ -52,14 +52,29 @@ export interface FlagChange {
   readonly current: RouteState
 }
 
+/** A fault as logged and counted in `stats().faults`. */
+export interface FlagSourceFault {
+  readonly code: string
+  readonly message: string
+}
+
 /** What `start()` ended with; start never throws for an unreachable backend. */
 export interface FlagSourceStatus {
-  /** true when the backend answered (or the file was read) before the wait ended. */
+  /**
+   * true when the backend's state was loaded cleanly before the wait ended (the flags file read and
+   * valid, Unleash answered with a valid payload); false when it was unreachable, slow, malformed or
+   * (for the file) empty, and `fault` says which.
+   */
   readonly synchronized: boolean
-  /** Where the state in use came from. */
+  /**
+   * Where the state in use came from: the backend (even when part of it was refused, see `fault`),
+   * the bootstrap, unleash-client's backup of the last payload, or none (every route off).
+   */
   readonly origin: 'backend' | 'bootstrap' | 'backup' | 'none'
   /** Routes the source knows. */
   readonly routes: number
+  /** The first fault start() met (absent when it met none): with synchronized false, why. */
+  readonly fault?: FlagSourceFault
 }
 
 export interface FlagSourceStats {

@@ -1,5 +1,5 @@
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
-import { CUTOVER_ERR_FLAGS_FILE_INVALID } from '../errors.js'
+import { CUTOVER_ERR_FLAGS_FILE_EMPTY, CUTOVER_ERR_FLAGS_FILE_INVALID } from '../errors.js'
 import type { RouteState } from './flag-source.js'
 import { toRouteState } from './route-state.js'
 
@@ -11,7 +11,10 @@ import { toRouteState } from './route-state.js'
 //     products.show: { mode: canary, percent: 10 }
 //     search: { mode: shadow, shadowRate: 0.05 }
 //
-// A route that is not listed is off.
+// A route that is not listed is off. A file that holds no document at all
+// (nothing, blanks, only comments, or null) is not "every route off": that is
+// what a truncated or half-written file looks like, so it is refused with
+// CUTOVER_ERR_FLAGS_FILE_EMPTY and the reader decides what it means.
 
 export interface FlagsDocument {
   kill: boolean
@@ -24,15 +27,22 @@ export function formatOf(path: string): FlagsFormat {
   return /\.json$/i.test(path) ? 'json' : 'yaml'
 }
 
-/** Parses and validates a flags file's text; throws CUTOVER_ERR_FLAGS_FILE_INVALID naming the file. */
+/** A document with no routes and the kill switch off. */
+export const emptyFlagsDocument = (): FlagsDocument => ({ kill: false, routes: new Map() })
+
+/**
+ * Parses and validates a flags file's text; throws CUTOVER_ERR_FLAGS_FILE_INVALID naming the file,
+ * or CUTOVER_ERR_FLAGS_FILE_EMPTY when it holds no document.
+ */
 export function parseFlagsDocument(text: string, path: string): FlagsDocument {
+  if (text.trim() === '') throw new CUTOVER_ERR_FLAGS_FILE_EMPTY(path)
   let raw: unknown
   try {
     raw = formatOf(path) === 'json' ? JSON.parse(text) : parseYaml(text)
   } catch (err) {
     throw new CUTOVER_ERR_FLAGS_FILE_INVALID(path, (err as Error).message)
   }
-  if (raw === null || raw === undefined) return { kill: false, routes: new Map() }
+  if (raw === null || raw === undefined) throw new CUTOVER_ERR_FLAGS_FILE_EMPTY(path)
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CUTOVER_ERR_FLAGS_FILE_INVALID(path, 'expected a mapping with "routes" (and optionally "kill")')
   }

@@ -1,4 +1,5 @@
 import { CUTOVER_ERR_FLAGS_STATE_INVALID } from '../errors.js'
+import { isRouteId, ROUTE_ID_RULE } from '../pagecache/route-config.js'
 import { DEFAULT_SHADOW_RATE, ROUTE_MODES, type RouteMode, type RouteState } from './flag-source.js'
 
 /** A route's flag as a person writes it (flags file, CLI, admin writer). */
@@ -28,10 +29,20 @@ function numberIn(routeId: string, name: string, value: unknown, max: number): n
 }
 
 /**
- * Validates one route's flag (a mode string, or an object) and returns the
+ * The route id a flag is for, checked by the rule a route's own config uses: a flag for an id no
+ * route can have would never apply. Throws CUTOVER_ERR_FLAGS_STATE_INVALID.
+ */
+export function checkRouteId(routeId: unknown): string {
+  if (!isRouteId(routeId)) throw new CUTOVER_ERR_FLAGS_STATE_INVALID(show(routeId), `id to be ${ROUTE_ID_RULE}`, show(routeId))
+  return routeId
+}
+
+/**
+ * Validates one route's id and flag (a mode string, or an object) and returns the
  * frozen state the plugin reads. Throws CUTOVER_ERR_FLAGS_STATE_INVALID.
  */
 export function toRouteState(routeId: string, input: unknown, defaultGroupId: string = routeId): RouteState {
+  checkRouteId(routeId)
   const spec = typeof input === 'string' ? { mode: input } : input
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
     throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), 'to be a mode or an object { mode, percent, shadowRate }', show(input))

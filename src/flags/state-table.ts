@@ -1,6 +1,7 @@
 import type {
   FlagChange,
   FlagLogger,
+  FlagSourceFault,
   FlagSource,
   FlagSourceStartOptions,
   FlagSourceStats,
@@ -45,6 +46,8 @@ export abstract class StateTable implements FlagSource {
   #loads = 0
   #faults: Record<string, number> = {}
   #lastFault: FlagSourceStats['lastFault']
+  #started = false
+  #startFault: FlagSourceFault | undefined
 
   constructor(options: StateTableOptions = {}) {
     this.log = options.logger ?? consoleFlagLogger
@@ -104,11 +107,22 @@ export abstract class StateTable implements FlagSource {
     })
   }
 
+  /**
+   * What start() returns; drivers call it last. Faults recorded until then are start-up faults,
+   * the first of which the status names.
+   */
+  protected startStatus(synchronized: boolean, origin: FlagSourceStatus['origin']): FlagSourceStatus {
+    this.#started = true
+    const fault = this.#startFault
+    return { synchronized, origin, routes: this.routeCount, ...(fault ? { fault } : {}) }
+  }
+
   /** Records a fault (a failed load keeps the current table); `log` false counts it without logging. */
   protected fault(err: Error & { code?: string }, context: object = {}, log = true): void {
     const code = err.code ?? 'UNKNOWN'
     this.#faults[code] = (this.#faults[code] ?? 0) + 1
     this.#lastFault = { code, message: err.message, at: Date.now() }
+    if (!this.#started && !this.#startFault) this.#startFault = { code, message: err.message }
     if (log) this.log.error({ ...context, err, code, source: this.kind }, err.message)
   }
 

@@ -18,7 +18,7 @@ export class StaticFlagSource extends StateTable {
     this.replace(new Map<string, RouteState>(Object.entries(routes).map(([id, r]) => [id, toRouteState(id, r)])), kill)
   }
   async start(): Promise<FlagSourceStatus> {
-    return { synchronized: true, origin: 'backend', routes: this.routeCount }
+    return this.startStatus(true, 'backend')
   }
   async close(): Promise<void> {}
 }

@@ -9,7 +9,7 @@ import {
 import type { FlagAdminWriter } from './admin-writer.js'
 import type { RouteState } from './flag-source.js'
 import { toRouteState, type RouteFlagInput } from './route-state.js'
-import { flagNameFor, killFlagNameFor, routeStateFromFeature, strategyFor } from './unleash-layout.js'
+import { checkLayoutRouteId, flagNameFor, killFlagNameFor, routeStateFromFeature, strategyFor } from './unleash-layout.js'
 
 export interface UnleashAdminWriterOptions {
   /** Unleash API URL, e.g. `http://unleash:4242/api` (the same as the flag source's). */
@@ -70,6 +70,8 @@ export class UnleashAdminWriter implements FlagAdminWriter {
   }
 
   async createRoutes(routeIds: readonly string[]): Promise<string[]> {
+    // Every id is checked before the first call, so a bad one leaves nothing half created.
+    for (const routeId of routeIds) checkLayoutRouteId(routeId, this.#prefix)
     const created: string[] = []
     for (const routeId of routeIds) {
       const name = flagNameFor(this.#prefix, routeId)
@@ -84,6 +86,7 @@ export class UnleashAdminWriter implements FlagAdminWriter {
   }
 
   async setRoute(routeId: string, input: RouteFlagInput): Promise<RouteState> {
+    checkLayoutRouteId(routeId, this.#prefix)
     const name = flagNameFor(this.#prefix, routeId)
     toRouteState(routeId, input, name) // validate before any call
     const { feature } = await this.#ensureFlag(name, 'release', `cutover route ${routeId}`)
@@ -109,6 +112,7 @@ export class UnleashAdminWriter implements FlagAdminWriter {
   }
 
   async getRoute(routeId: string): Promise<RouteState | undefined> {
+    checkLayoutRouteId(routeId, this.#prefix)
     const name = flagNameFor(this.#prefix, routeId)
     const feature = await this.#getFeature(name)
     if (!feature) return undefined

@@ -16,15 +16,42 @@
 // Constraints and segments on that strategy narrow whom the state applies to
 // (unleash-audience.ts); everyone else gets `off`.
 
-import { CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD } from '../errors.js'
+import { CUTOVER_ERR_FLAGS_STATE_INVALID, CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD } from '../errors.js'
+import { isRouteId, ROUTE_ID_RULE } from '../pagecache/route-config.js'
 import type { RouteState } from './flag-source.js'
-import { isRouteMode, toRouteState } from './route-state.js'
+import { checkRouteId, isRouteMode, toRouteState } from './route-state.js'
 
 export const LAYOUT_VARIANT = 'cutover'
 export const KILL_SWITCH_SUFFIX = 'kill-switch'
 
 export const flagNameFor = (flagPrefix: string, routeId: string): string => `${flagPrefix}${routeId}`
 export const killFlagNameFor = (flagPrefix: string): string => `${flagPrefix}${KILL_SWITCH_SUFFIX}`
+
+/** Unleash's own rule for flag names (`nameType` in unleash-server): URL-safe as they are, 1-100 characters. */
+export const isUnleashFlagName = (name: string): boolean =>
+  name.length >= 1 && name.length <= 100 && name !== '.' && name !== '..' && encodeURIComponent(name) === name
+
+/**
+ * A route id this layout can hold under `flagPrefix`: the route-config rule; not the kill switch's
+ * suffix (a route flag of that name would be read as the kill switch, so turning it on would turn
+ * every route off); and a flag name Unleash accepts (route ids may hold ":" and "/", Unleash names
+ * may not). Throws CUTOVER_ERR_FLAGS_STATE_INVALID before any call is made.
+ */
+export function checkLayoutRouteId(routeId: unknown, flagPrefix: string): string {
+  const id = checkRouteId(routeId)
+  if (id === KILL_SWITCH_SUFFIX) {
+    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(id), `id to be other than "${KILL_SWITCH_SUFFIX}" in Unleash (the kill switch's flag)`, JSON.stringify(id))
+  }
+  const name = flagNameFor(flagPrefix, id)
+  if (!isUnleashFlagName(name)) {
+    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(
+      JSON.stringify(id),
+      'flag name (prefix + route id) to be one Unleash accepts: letters, digits, - _ . ~ only, at most 100 characters',
+      JSON.stringify(name),
+    )
+  }
+  return id
+}
 
 /** The strategy (Admin API body) that encodes a route state; rollout values are strings. */
 export interface RolloutStrategy {
@@ -93,6 +120,7 @@ function payloadOf(flag: string, strategy: Record<string, unknown>): { mode?: un
 export function routeStateFromFeature(routeId: string, feature: unknown): RouteState {
   const f = (feature ?? {}) as { name?: unknown; enabled?: unknown; strategies?: unknown }
   const flag = typeof f.name === 'string' ? f.name : routeId
+  if (!isRouteId(routeId)) throw bad(flag, `expected the route id after the flag prefix to be ${ROUTE_ID_RULE}, got ${JSON.stringify(routeId)}`)
   if (typeof f.enabled !== 'boolean') throw bad(flag, 'expected "enabled" to be a boolean')
   if (!Array.isArray(f.strategies)) throw bad(flag, 'expected "strategies" to be an array')
   const strategies = activeStrategies(f.strategies)

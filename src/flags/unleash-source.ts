@@ -60,6 +60,16 @@ function destroyClient(client: Unleash): void {
 }
 
 /**
+ * true when the client's features came from the server rather than the bootstrap: unleash-client
+ * applies a bootstrap only while it has no server answer and marks its repository `connected` on
+ * the first one (not public API; a test pins it, so an upgrade that drops it is caught).
+ */
+function answeredByServer(client: Unleash): boolean {
+  const repository: unknown = Reflect.get(client, 'repository')
+  return repository !== null && typeof repository === 'object' && Reflect.get(repository, 'connected') === true
+}
+
+/**
  * Route flags from Unleash through unleash-client. Reads come from a state
  * table rebuilt on each payload; a payload that fails (5xx, 401, network,
  * malformed) keeps the last good state, logged and counted.
@@ -73,7 +83,8 @@ export class UnleashFlagSource extends StateTable {
   #starting: Promise<void> | undefined
   #fetchFaults = 0
   #lastGood = new Map<string, RouteState>()
-  #sawData = false
+  /** Where the table in use came from. */
+  #origin: FlagSourceStatus['origin'] = 'none'
   #storage: StorageProvider | undefined
   #authRetry: NodeJS.Timeout | undefined
   #closed = false
@@ -119,11 +130,11 @@ export class UnleashFlagSource extends StateTable {
     ])
     clearTimeout(timer)
     const synchronized = finished && this.#fetchFaults === faultsBefore
-    const origin = synchronized ? 'backend' : this.#sawData ? (this.#options.bootstrap ? 'bootstrap' : 'backup') : 'none'
+    const origin = this.#origin
     if (!finished) {
       this.fault(new CUTOVER_ERR_FLAGS_START_TIMEOUT(this.kind, timeoutMs, origin === 'none' ? 'all-off' : origin))
     }
-    return { synchronized, origin, routes: this.routeCount }
+    return this.startStatus(synchronized, origin)
   }
 
   /**
@@ -173,9 +184,11 @@ export class UnleashFlagSource extends StateTable {
       disableAutoStart: true,
     })
     // Read back from the client rather than taken from the event: with segments resolved.
-    client.on(UnleashEvents.Changed, () => this.#rebuild(client.getFeatureToggleDefinitions(true)))
-    // A backup read at start makes the client ready without a 'changed' event.
-    client.on(UnleashEvents.Ready, () => this.#rebuild(client.getFeatureToggleDefinitions(true)))
+    client.on(UnleashEvents.Changed, () => this.#rebuild(client.getFeatureToggleDefinitions(true), answeredByServer(client) ? 'backend' : 'bootstrap'))
+    // A backup read at start makes the client ready without a 'changed' event; a bootstrap or a
+    // server answer emits 'changed' first (ready follows on the next tick) and keeps its origin.
+    client.on(UnleashEvents.Ready, () =>
+      this.#rebuild(client.getFeatureToggleDefinitions(true), this.#origin === 'none' ? 'backup' : this.#origin))
     client.on(UnleashEvents.Error, (err: Error) => {
       this.#fetchFaults++
       this.fault(new CUTOVER_ERR_FLAGS_UNLEASH_FETCH(err.message))
@@ -195,8 +208,7 @@ export class UnleashFlagSource extends StateTable {
 
   // Builds a complete table from the client's features. A flag that breaks the
   // layout keeps its last good state (or stays off when it never had one).
-  #rebuild(features: FeatureWithSegments[]): void {
-    this.#sawData = true
+  #rebuild(features: FeatureWithSegments[], origin: FlagSourceStatus['origin']): void {
     const routes = new Map<string, RouteState>()
     let kill = false
     for (const feature of features) {
@@ -215,6 +227,7 @@ export class UnleashFlagSource extends StateTable {
       }
     }
     this.#lastGood = routes
+    this.#origin = origin
     this.replace(routes, kill)
   }
 

@@ -86,6 +86,13 @@ export const ROUTE_DEFAULTS = Object.freeze({
   mode: 'on' as StaticMode,
 })
 
+/**
+ * What a route id may hold: it names the route in page keys, tags, flag names and reports, so
+ * every place that takes one (route config, flags files, the Unleash layout, the CLI) uses this rule.
+ */
+export const ROUTE_ID_RULE = '1-128 characters of letters, digits, . _ - : /'
+export const isRouteId = (value: unknown): value is string => typeof value === 'string' && /^[\w.\-:/]{1,128}$/.test(value)
+
 const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode', 'handler']
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
@@ -125,8 +132,8 @@ export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfi
     if (!KNOWN.includes(key)) throw new CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN(label, key, KNOWN.join(', '))
   }
   const o: Record<string, unknown> = { ...ROUTE_DEFAULTS, ...input }
-  if (typeof o.id !== 'string' || !/^[\w.\-:/]{1,128}$/.test(o.id)) {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'id to be 1-128 characters of letters, digits, . _ - : /', show(o.id))
+  if (!isRouteId(o.id)) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `id to be ${ROUTE_ID_RULE}`, show(o.id))
   }
   label = `"${o.id}" ${label}`
   if (typeof o.followOrigin !== 'boolean') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'followOrigin to be a boolean', show(o.followOrigin))

@@ -49,8 +49,8 @@ describe('cutover flags (file target)', () => {
   })
 
   it.each([
-    [['flags', 'set', 'a', '--mode', 'sideways', '--file', 'x.yaml'], /--mode must be/],
-    [['flags', 'set', 'a', '--mode', 'canary', '--percent', 'ten', '--file', 'x.yaml'], /--percent expects a number/],
+    [['flags', 'set', 'a', '--mode', 'sideways', '--file', 'x.yaml'], /expected --mode to be one of off, shadow, canary, on/],
+    [['flags', 'set', 'a', '--mode', 'canary', '--percent', 'ten', '--file', 'x.yaml'], /expected --percent to be a number/],
     [['flags', 'create', '--file', 'x.yaml'], /at least one route id/],
     [['flags', 'kill'], /missing --file PATH or --unleash-url/],
     [['flags', 'kill', '--unleash-url', 'http://u/api'], /missing --token/],

@@ -50,7 +50,7 @@ describe('cutover invalidate', () => {
   it('exits 1 naming the URL when Redis is unreachable', async () => {
     const out = io()
     expect(await runCli(['invalidate', '--tag', 'x', '--redis-url', 'redis://127.0.0.1:1'], out)).toBe(1)
-    expect(out.errors.join('\n')).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/)
+    expect(out.errors.join('\n')).toMatch(/CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: Redis is not reachable at redis:\/\/127\.0\.0\.1:1 .*set --redis-url/)
   })
 
   it('prints help', async () => {

@@ -15,8 +15,7 @@ for (const ext of ['yaml', 'json']) {
     return {
       async open(options = {}) {
         const source = new FileFlagSource({ path, watch: false, pollIntervalMs: 60_000, logger: quiet, ...options })
-        await source.start()
-        return source
+        return { source, status: await source.start() }
       },
       async write(routes, kill = false) {
         const doc = { kill, routes: new Map(Object.entries(routes).map(([id, r]) => [id, toRouteState(id, r)])) }

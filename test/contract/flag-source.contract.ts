@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { FlagChange, FlagSource } from '../../src/flags/flag-source.js'
+import type { FlagChange, FlagSource, FlagSourceStatus } from '../../src/flags/flag-source.js'
 import type { RouteFlagInput } from '../../src/flags/route-state.js'
 
 /** What a driver's test file provides so the shared suite can drive its backend. */
 export interface FlagSourceHarness {
-  /** A started source reading the backend; `env` is passed to the source. */
-  open(options?: { env?: NodeJS.ProcessEnv }): Promise<FlagSource>
+  /** A started source reading the backend, and what its start() returned; `env` is passed to the source. */
+  open(options?: { env?: NodeJS.ProcessEnv }): Promise<{ source: FlagSource; status: FlagSourceStatus }>
   /** Writes the backend's whole state (routes and its kill switch). */
   write(routes: Record<string, RouteFlagInput>, kill?: boolean): Promise<void>
   /** Makes the backend return a malformed payload from now on. */
@@ -20,12 +20,15 @@ export function flagSourceContract(name: string, makeHarness: () => Promise<Flag
   describe(`FlagSource contract: ${name}`, () => {
     let harness: FlagSourceHarness | undefined
     const sources: FlagSource[] = []
+    const open = async (h: FlagSourceHarness, env?: NodeJS.ProcessEnv) => {
+      const opened = await h.open(env ? { env } : {})
+      sources.push(opened.source)
+      return opened
+    }
     const setup = async (routes: Record<string, RouteFlagInput>, kill = false, env?: NodeJS.ProcessEnv) => {
       harness = await makeHarness()
       await harness.write(routes, kill)
-      const source = await harness.open(env ? { env } : {})
-      sources.push(source)
-      return { h: harness, source }
+      return { h: harness, ...(await open(harness, env)) }
     }
     afterEach(async () => {
       for (const s of sources.splice(0)) await s.close()
@@ -48,6 +51,25 @@ export function flagSourceContract(name: string, makeHarness: () => Promise<Flag
       expect(source.inCanary('nobody-knows-me', 'u1')).toBe(false)
       expect(source.inCanary('a', 'u1')).toBe(true)
       expect(source.inCanary('d', 'u1')).toBe(false)
+    })
+
+    it('start() on a good backend reports synchronized from the backend, its route count and no fault', async () => {
+      const { status } = await setup({ a: { mode: 'on' }, b: { mode: 'off' } })
+      expect(status).toEqual({ synchronized: true, origin: 'backend', routes: 2 })
+    })
+
+    it('start() on a bad backend reports synchronized false, no state in use and the fault; every route is off', async () => {
+      harness = await makeHarness()
+      await harness.write({ a: { mode: 'on' } })
+      await harness.corrupt()
+      const { source, status } = await open(harness)
+      expect(status).toEqual({ synchronized: false, origin: 'none', routes: 0, fault: { code: expect.stringMatching(/^CUTOVER_ERR_FLAGS_/), message: expect.any(String) } })
+      expect(source.state('a').mode).toBe('off')
+      expect(source.stats().faults[status.fault?.code ?? '']).toBeGreaterThan(0)
+      // Once the backend is good again the source follows it.
+      await harness.write({ a: { mode: 'on' } })
+      await harness.settle(source)
+      expect(source.state('a').mode).toBe('on')
     })
 
     it('follows backend changes and reports each changed route once', async () => {

@@ -25,8 +25,7 @@ flagSourceContract('unleash (client API on nock)', async () => {
         logger: quiet,
         ...options,
       })
-      await source.start({ timeoutMs: 2000 })
-      return source
+      return { source, status: await source.start({ timeoutMs: 2000 }) }
     },
     async write(routes, kill = false) {
       fake.setRoutes(routes, kill)

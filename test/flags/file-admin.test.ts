@@ -33,4 +33,27 @@ describe('FileAdminWriter', () => {
     await writeFile(path, 'routes: [')
     await expect(writer.getKill()).rejects.toMatchObject({ code: 'CUTOVER_ERR_FLAGS_FILE_INVALID' })
   })
+
+  it('refuses a route id a route cannot have and leaves the file as it was (flags create took "bad id{")', async () => {
+    const path = join(dir, 'flags.yaml')
+    await writeFile(path, 'routes:\n  a: on\n')
+    const writer = new FileAdminWriter({ path })
+    for (const id of ['bad id{', '', 'x'.repeat(129), 'a b']) {
+      await expect(writer.createRoutes(['b', id]), id).rejects.toMatchObject({ code: 'CUTOVER_ERR_FLAGS_STATE_INVALID' })
+      await expect(writer.setRoute(id, { mode: 'on' }), id).rejects.toMatchObject({ code: 'CUTOVER_ERR_FLAGS_STATE_INVALID' })
+      await expect(writer.getRoute(id), id).rejects.toMatchObject({ code: 'CUTOVER_ERR_FLAGS_STATE_INVALID' })
+    }
+    expect(await readFile(path, 'utf8')).toBe('routes:\n  a: on\n')
+    // Ids the route config accepts are taken.
+    expect(await writer.createRoutes(['products.list', 'GET:/api/x-y_z'])).toEqual(['products.list', 'GET:/api/x-y_z'])
+  })
+
+  it('starts an empty file afresh, as a missing one', async () => {
+    const path = join(dir, 'flags.yaml')
+    await writeFile(path, '')
+    const writer = new FileAdminWriter({ path })
+    expect(await writer.getKill()).toBe(false)
+    expect(await writer.createRoutes(['a'])).toEqual(['a'])
+    expect(await readFile(path, 'utf8')).toMatch(/routes:\n\s+a:\n\s+mode: off/)
+  })
 })

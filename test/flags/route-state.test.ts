@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { parseFlagsDocument, serializeFlagsDocument } from '../../src/flags/flags-document.js'
 import { killedByEnv } from '../../src/flags/kill-switch.js'
 import { toRouteState } from '../../src/flags/route-state.js'
+import { resolveRouteConfig, ROUTE_ID_RULE } from '../../src/pagecache/route-config.js'
 
 describe('toRouteState', () => {
   it('applies defaults per mode', () => {
@@ -25,6 +26,19 @@ describe('toRouteState', () => {
       expect((err as { code: string }).code).toBe('CUTOVER_ERR_FLAGS_STATE_INVALID')
     }
   })
+
+  it('takes exactly the route ids a route config takes (one rule), and refuses the others', () => {
+    for (const id of ['products.list', 'a', 'GET:/api/x-y_z', 'x'.repeat(128)]) {
+      expect(() => resolveRouteConfig('(test)', { id, ttl: 1 }), id).not.toThrow()
+      expect(toRouteState(id, 'on').mode, id).toBe('on')
+    }
+    for (const id of ['bad id{', '', 'x'.repeat(129), 'a b', 'é', 'a#b']) {
+      expect(() => resolveRouteConfig('(test)', { id, ttl: 1 }), id).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_ROUTE_CONFIG_INVALID' }))
+      expect(() => toRouteState(id, 'on'), id).toThrow(
+        expect.objectContaining({ code: 'CUTOVER_ERR_FLAGS_STATE_INVALID', message: expect.stringContaining(`id to be ${ROUTE_ID_RULE}`) }),
+      )
+    }
+  })
 })
 
 describe('flags document', () => {
@@ -35,7 +49,14 @@ describe('flags document', () => {
     for (const path of ['x.yaml', 'x.json']) {
       expect(parseFlagsDocument(serializeFlagsDocument(doc, path), path)).toEqual(doc)
     }
-    expect(parseFlagsDocument('', 'empty.yaml')).toEqual({ kill: false, routes: new Map() })
+    // Every route off is said explicitly; a file holding no document is refused (a truncated file looks the same).
+    expect(parseFlagsDocument('routes: {}\n', 'none.yaml')).toEqual({ kill: false, routes: new Map() })
+    expect(parseFlagsDocument('{}', 'none.json')).toEqual({ kill: false, routes: new Map() })
+    for (const [text, path] of [['', 'empty.yaml'], ['  \n# only a comment\n', 'empty.yaml'], ['~\n', 'empty.yaml'], ['\n', 'empty.json'], ['null', 'empty.json']]) {
+      expect(() => parseFlagsDocument(text as string, path as string), JSON.stringify(text)).toThrow(
+        expect.objectContaining({ code: 'CUTOVER_ERR_FLAGS_FILE_EMPTY', message: expect.stringContaining(path as string) }),
+      )
+    }
   })
 
   it.each([

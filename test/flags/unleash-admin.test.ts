@@ -105,6 +105,15 @@ describe('UnleashAdminWriter', () => {
     expect(await codeOf(writer().setRoute('a', { mode: 'canary', percent: 150 }))).toBe('CUTOVER_ERR_FLAGS_STATE_INVALID')
   })
 
+  it('refuses a route id a route cannot have, "kill-switch" (read as the kill switch) and one Unleash cannot name, before any call', async () => {
+    // No interceptor: any call would fail the test (net connect is disabled, pending mocks are checked).
+    for (const id of ['bad id{', '', 'x'.repeat(129), 'kill-switch', 'GET:/api/x']) {
+      expect(await codeOf(writer().createRoutes(['ok', id])), id).toBe('CUTOVER_ERR_FLAGS_STATE_INVALID')
+      expect(await codeOf(writer().setRoute(id, { mode: 'on' })), id).toBe('CUTOVER_ERR_FLAGS_STATE_INVALID')
+      expect(await codeOf(writer().getRoute(id)), id).toBe('CUTOVER_ERR_FLAGS_STATE_INVALID')
+    }
+  })
+
   it('getRoute reads the environment; a missing flag is undefined', async () => {
     nock(BASE)
       .get(`${F}/cutover.a`).reply(200, feature('cutover.a', [{ ...rollout('s1', '25', 'g'), variants: [{ name: 'cutover', weight: 1000, payload: { type: 'json', value: '{"mode":"canary","shadowRate":0}' } }] }], true))

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { toRouteState } from '../../src/flags/route-state.js'
-import { routeStateFromFeature, strategyFor } from '../../src/flags/unleash-layout.js'
+import { checkLayoutRouteId, routeStateFromFeature, strategyFor } from '../../src/flags/unleash-layout.js'
 
 const feature = (over: object) => ({ name: 'cutover.r', enabled: true, strategies: [], ...over })
 
@@ -18,6 +18,22 @@ describe('Unleash flag layout', () => {
       const back = routeStateFromFeature('r', feature({ enabled: state.mode !== 'off', strategies: [strategy] }))
       expect(back).toEqual(state.mode === 'off' ? { ...state, shadowRate: 0 } : state)
     }
+  })
+
+  it('a flag whose name after the prefix is no route id breaks the layout', () => {
+    expect(() => routeStateFromFeature('bad id{', feature({ name: 'cutover.bad id{' }))).toThrow(
+      expect.objectContaining({ code: 'CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD', message: expect.stringMatching(/"cutover\.bad id\{".*1-128 characters/) }),
+    )
+  })
+
+  it('checkLayoutRouteId takes what a route id may be, except the kill switch suffix and names Unleash refuses', () => {
+    expect(checkLayoutRouteId('products.list', 'cutover.')).toBe('products.list')
+    expect(checkLayoutRouteId('x'.repeat(92), 'cutover.')).toBe('x'.repeat(92))
+    // Route ids may hold ":" and "/" and run to 128 characters; Unleash flag names may not.
+    for (const id of ['kill-switch', 'bad id{', '', 7, 'GET:/api/products', 'a/b', 'x'.repeat(93)]) {
+      expect(() => checkLayoutRouteId(id, 'cutover.'), String(id)).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_FLAGS_STATE_INVALID' }))
+    }
+    expect(() => checkLayoutRouteId('a:b', 'cutover.')).toThrow(/"cutover\.a:b"/)
   })
 
   it('reads a plain gradual rollout without the cutover variant', () => {

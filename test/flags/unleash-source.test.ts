@@ -39,6 +39,37 @@ describe('UnleashFlagSource', () => {
     fake.done()
   })
 
+  it('start() reports the server as the origin once it answered, though a bootstrap was given', async () => {
+    const fake = fakeUnleash()
+    fake.setRoutes({ r: { mode: 'on' } })
+    const source = open({ url: fake.state.url, bootstrap: featuresFor({ r: { mode: 'canary', percent: 40 } }) as never })
+    expect(await source.start()).toEqual({ synchronized: true, origin: 'backend', routes: 1 })
+    expect(source.state('r').mode).toBe('on')
+    fake.done()
+  })
+
+  it('start() refused by the server (401) says so: not synchronized, the bootstrap in use, the fetch fault named', async () => {
+    const fake = fakeUnleash()
+    fake.state.status = 401
+    const source = open({ url: fake.state.url, bootstrap: featuresFor({ r: { mode: 'canary', percent: 40 } }) as never })
+    const status = await source.start({ timeoutMs: 2000 })
+    expect(status).toEqual({ synchronized: false, origin: 'bootstrap', routes: 1, fault: { code: 'CUTOVER_ERR_FLAGS_UNLEASH_FETCH', message: expect.stringMatching(/401/) } })
+    fake.done()
+  })
+
+  it('start() names a flag that breaks the layout, though the server answered', async () => {
+    const fake = fakeUnleash()
+    const features = featuresFor({ a: { mode: 'on' } }) as Array<Record<string, unknown>>
+    features.push({ ...features[0], name: 'cutover.bad id{' })
+    fake.state.payload = { version: 2, features }
+    const source = open({ url: fake.state.url })
+    const status = await source.start()
+    expect(status).toMatchObject({ synchronized: true, origin: 'backend', routes: 1, fault: { code: 'CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD' } })
+    expect(status.fault?.message).toMatch(/"cutover\.bad id\{"/)
+    expect(source.state('a').mode).toBe('on')
+    fake.done()
+  })
+
   it('keeps the last good state through 401 answers, logged and counted', async () => {
     const fake = fakeUnleash()
     fake.setRoutes({ r: { mode: 'on' } })
@@ -134,7 +165,12 @@ describe('UnleashFlagSource', () => {
       const began = Date.now()
       const status = await source.start({ timeoutMs: 150 })
       expect(Date.now() - began).toBeLessThan(1000)
-      expect(status).toEqual({ synchronized: false, origin: 'none', routes: 0 })
+      expect(status).toEqual({
+        synchronized: false,
+        origin: 'none',
+        routes: 0,
+        fault: { code: expect.stringMatching(/^CUTOVER_ERR_FLAGS_(UNLEASH_FETCH|START_TIMEOUT)$/), message: expect.any(String) },
+      })
       expect(source.state('r').mode).toBe('off')
       expect(source.stats().faults.CUTOVER_ERR_FLAGS_START_TIMEOUT).toBe(1)
     })
@@ -144,6 +180,16 @@ describe('UnleashFlagSource', () => {
       const status = await source.start({ timeoutMs: 50 })
       expect(status.origin).toBe('bootstrap')
       expect(source.state('r')).toMatchObject({ mode: 'canary', percent: 40 })
+    })
+
+    it('reports the backup as the origin when the backup is what it serves (an empty bootstrap was reported as the origin)', async () => {
+      const backup = new InMemStorageProvider<never>()
+      await backup.set('cutover', { version: 2, features: featuresFor({ r: { mode: 'on' } }) } as never)
+      const source = open({ url: `http://127.0.0.1:${port}/api`, storageProvider: backup, bootstrap: [] })
+      const status = await source.start({ timeoutMs: 50 })
+      expect(status).toMatchObject({ synchronized: false, origin: 'backup', routes: 1, fault: { code: 'CUTOVER_ERR_FLAGS_START_TIMEOUT' } })
+      expect(status.fault?.message).toMatch(/serving the backup state/)
+      expect(source.state('r').mode).toBe('on')
     })
 
     it('starts from the backup of the last payload (a restart while Unleash is down)', async () => {

@@ -69,7 +69,7 @@ describe('cutover report shadow', () => {
   it('refuses malformed options with exit code 2 and says what was expected', async () => {
     const bad = io()
     expect(await runCli(['report', 'shadow', '--db', db.url, '--fail-on', 'typo'], bad)).toBe(2)
-    expect(bad.errors.join('\n')).toMatch(/--fail-on to list leak, logic/)
+    expect(bad.errors.join('\n')).toMatch(/CUTOVER_ERR_CLI_USAGE: expected --fail-on to be one of leak, logic, .*got "typo"/)
     const since = io()
     expect(await runCli(['report', 'shadow', '--db', db.url, '--since', 'yesterday'], since)).toBe(2)
     const noDb = io()

@@ -2,7 +2,8 @@ import { seedDemoData } from '../../demo/schema.js'
 import { DEFAULT_DEMO_DATABASE, redactUrl, withDemoServices } from '../../demo/services.js'
 import { startDemoStack } from '../../demo/stack.js'
 import { parseOptions, type CliCommand } from '../command.js'
-import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt, queueDriver } from '../demo-options.js'
+import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInteger, queueDriver } from '../demo-options.js'
+import { databaseName, host as readHost, port as readPort } from '../option-values.js'
 
 export const demoServeCommand: CliCommand = {
   name: ['demo', 'serve'],
@@ -15,8 +16,8 @@ worker in this process until interrupted (Ctrl-C). Point your own load or
 tools at it. The meter writes under the prefix: read it with
 \`cutover report amplification --prefix P\`.
 
-  --port N                port (default 3000; 0 picks a free one)
-  --host H                address to listen on (default 127.0.0.1)
+  --port N                port, 0 to 65535 (default 3000; 0 picks a free one)
+  --host H                address to listen on, an IP address or host name (default 127.0.0.1)
   --page-cache            page cache on for the read routes (their refresh jobs stop)
   --queue D               refresh queue driver: list (default) or bullmq
   --database NAME         MySQL database (default ${DEFAULT_DEMO_DATABASE})
@@ -37,32 +38,43 @@ ${DEMO_SERVICES_HELP}`,
       metrics: { type: 'boolean', default: false },
       'worker-concurrency': { type: 'string', default: '32' },
     })
-    const port = values.port === '0' ? 0 : positiveInt('port', values.port)
-    const queue = queueDriver(values.queue)
-    const workerConcurrency = positiveInt('worker-concurrency', values['worker-concurrency'])
+    const port = readPort('--port', values.port)
+    const host = readHost('--host', values.host)
+    const queue = queueDriver('--queue', values.queue)
+    const workerConcurrency = positiveInteger('--worker-concurrency', values['worker-concurrency'])
     const { mysqlUrl, redisUrl } = demoServiceUrls(io.env)
-    return withDemoServices({ mysqlUrl, redisUrl, database: values.database }, async ({ pool, redis }) => {
+    const database = databaseName('--database', values.database)
+    return withDemoServices({ mysqlUrl, redisUrl, database }, async ({ pool, redis }) => {
       const rows = await seedDemoData(pool)
       const stack = await startDemoStack({
         pool, redis, prefix: values.prefix, queue, pageCache: values['page-cache'], metrics: values.metrics, workerConcurrency,
       })
-      const url = await stack.app.listen({ port, host: values.host })
-      io.out(`demo app (${values['page-cache'] ? 'page cache on for the read routes' : 'legacy'}) with its refresh worker at ${url}`)
-      io.out(`database ${values.database} at ${redactUrl(mysqlUrl)}: ${rows.toLocaleString('en-US')} products; queue driver ${queue}`)
-      io.out(`try: curl '${url}/api/products?page=1&sort=price'${values.metrics ? `; metrics at ${url}/metrics` : ''}`)
-      io.out(`figures: cutover report amplification --prefix ${values.prefix} --since 5m   (Ctrl-C stops)`)
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop)
-          process.off('SIGTERM', stop)
-          resolve()
-        }
-        process.on('SIGINT', stop)
-        process.on('SIGTERM', stop)
-      })
-      io.out('stopping')
-      await stack.close()
+      // Closed on every way out, a failed listen included: its worker and meter connections would keep the process alive.
+      try {
+        const url = await stack.app.listen({ port, host })
+        io.out(`demo app (${values['page-cache'] ? 'page cache on for the read routes' : 'legacy'}) with its refresh worker at ${url}`)
+        io.out(`database ${database} at ${redactUrl(mysqlUrl)}: ${rows.toLocaleString('en-US')} products; queue driver ${queue}`)
+        io.out(`try: curl '${url}/api/products?page=1&sort=price'${values.metrics ? `; metrics at ${url}/metrics` : ''}`)
+        io.out(`figures: cutover report amplification --prefix ${values.prefix} --since 5m   (Ctrl-C stops)`)
+        await interrupted()
+        io.out('stopping')
+      } finally {
+        await stack.close()
+      }
       return 0
     })
   },
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+function interrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (): void => {
+      process.off('SIGINT', stop)
+      process.off('SIGTERM', stop)
+      resolve()
+    }
+    process.on('SIGINT', stop)
+    process.on('SIGTERM', stop)
+  })
 }

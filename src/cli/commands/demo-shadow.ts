@@ -1,22 +1,13 @@
-import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { RENAMED_PRODUCT, runShadowDemo, SHADOW_DEMO_ROUTE } from '../../demo/run-shadow.js'
 import { DEFAULT_DEMO_DATABASE } from '../../demo/services.js'
 import { parseOptions, type CliCommand } from '../command.js'
-import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt } from '../demo-options.js'
+import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInteger } from '../demo-options.js'
+import { databaseName, decimal, integer, outputDirectory } from '../option-values.js'
 
-function sampleRate(text: string): number {
-  const n = Number(text)
-  if (!(n > 0 && n <= 1)) throw new CUTOVER_ERR_CLI_USAGE(`--sample-rate must be a number in (0, 1], got "${text}"`)
-  return n
-}
+const sampleRate = decimal({ min: 0, max: 1, inclusive: [false, true] })
 
-function renameAt(text: string, duration: number): number {
-  const n = Number(text)
-  if (!Number.isInteger(n) || n < 0 || n >= duration) {
-    throw new CUTOVER_ERR_CLI_USAGE(`--rename-at must be a whole number of seconds from 0 to below --duration (${duration}), got "${text}"`)
-  }
-  return n
-}
+/** Seconds into a load of `duration` seconds: from 0 to below the duration. */
+const renameAt = (duration: number) => integer({ min: 0, max: duration - 1, unit: 'seconds' })
 
 export const demoShadowCommand: CliCommand = {
   name: ['demo', 'shadow'],
@@ -55,16 +46,16 @@ ${DEMO_SERVICES_HELP}`,
       'rename-at': { type: 'string' },
       out: { type: 'string', default: 'reports' },
     })
-    const durationSeconds = positiveInt('duration', values.duration)
+    const durationSeconds = positiveInteger('--duration', values.duration)
     await runShadowDemo({
       ...demoServiceUrls(io.env),
-      database: values.database,
+      database: databaseName('--database', values.database),
       prefix: values.prefix,
       durationSeconds,
-      ...(values['rename-at'] === undefined ? {} : { renameAtSeconds: renameAt(values['rename-at'], durationSeconds) }),
-      connections: positiveInt('connections', values.connections),
-      sampleRate: sampleRate(values['sample-rate']),
-      outDir: values.out,
+      ...(values['rename-at'] === undefined ? {} : { renameAtSeconds: renameAt(durationSeconds)('--rename-at', values['rename-at']) }),
+      connections: positiveInteger('--connections', values.connections),
+      sampleRate: sampleRate('--sample-rate', values['sample-rate']),
+      outDir: outputDirectory('--out', values.out),
       log: io.out,
     })
     return 0

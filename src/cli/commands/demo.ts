@@ -1,7 +1,8 @@
 import { runDemo } from '../../demo/run-demo.js'
 import { DEFAULT_DEMO_DATABASE } from '../../demo/services.js'
 import { parseOptions, type CliCommand } from '../command.js'
-import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInt, queueDriver } from '../demo-options.js'
+import { DEMO_SERVICES_HELP, demoDataOptions, demoServiceUrls, positiveInteger, queueDriver } from '../demo-options.js'
+import { databaseName, outputDirectory } from '../option-values.js'
 
 export const demoCommand: CliCommand = {
   name: ['demo'],
@@ -41,14 +42,14 @@ ${DEMO_SERVICES_HELP}`,
     })
     await runDemo({
       ...demoServiceUrls(io.env),
-      database: values.database,
+      database: databaseName('--database', values.database),
       prefix: values.prefix,
-      queue: queueDriver(values.queue),
-      durationSeconds: positiveInt('duration', values.duration),
-      connections: positiveInt('connections', values.connections),
-      drainSeconds: positiveInt('drain', values.drain),
-      workerConcurrency: positiveInt('worker-concurrency', values['worker-concurrency']),
-      outDir: values.out,
+      queue: queueDriver('--queue', values.queue),
+      durationSeconds: positiveInteger('--duration', values.duration),
+      connections: positiveInteger('--connections', values.connections),
+      drainSeconds: positiveInteger('--drain', values.drain),
+      workerConcurrency: positiveInteger('--worker-concurrency', values['worker-concurrency']),
+      outDir: outputDirectory('--out', values.out),
       log: io.out,
     })
     return 0

@@ -1,14 +1,11 @@
 import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
-import { isRouteMode, type RouteFlagInput } from '../../flags/route-state.js'
+import { ROUTE_MODES } from '../../flags/flag-source.js'
+import type { RouteFlagInput } from '../../flags/route-state.js'
 import { parseOptionsAndArguments, type CliCommand } from '../command.js'
-import { describeState, targetHelp, targetOptions, writerFor } from '../flags-target.js'
+import { describeState, routeIdArguments, targetHelp, targetOptions, writerFor } from '../flags-target.js'
+import { decimalNumber, oneOf } from '../option-values.js'
 
-function numberArg(name: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (value.trim() === '' || !Number.isFinite(n)) throw new CUTOVER_ERR_CLI_USAGE(`--${name} expects a number, got ${JSON.stringify(value)}`)
-  return n
-}
+const routeMode = oneOf(ROUTE_MODES)
 
 export const flagsSet: CliCommand = {
   name: ['flags', 'set'],
@@ -31,15 +28,17 @@ ${targetHelp}`,
       'shadow-rate': { type: 'string' },
     })
     if (positionals.length !== 1) throw new CUTOVER_ERR_CLI_USAGE('give exactly one route id')
-    if (!isRouteMode(values.mode)) throw new CUTOVER_ERR_CLI_USAGE(`--mode must be off, shadow, canary or on, got ${JSON.stringify(values.mode ?? null)}`)
-    const percent = numberArg('percent', values.percent)
-    const shadowRate = numberArg('shadow-rate', values['shadow-rate'])
+    const [routeId] = routeIdArguments(positionals) as [string]
+    if (values.mode === undefined) throw new CUTOVER_ERR_CLI_USAGE(`missing --mode (${ROUTE_MODES.join(', ')})`)
+    const mode = routeMode('--mode', values.mode)
+    // Only that they are numbers: their ranges are the flag's own rule (CUTOVER_ERR_FLAGS_STATE_INVALID).
+    const percent = values.percent === undefined ? undefined : decimalNumber('--percent', values.percent)
+    const shadowRate = values['shadow-rate'] === undefined ? undefined : decimalNumber('--shadow-rate', values['shadow-rate'])
     const input: RouteFlagInput = {
-      mode: values.mode,
+      mode,
       ...(percent !== undefined ? { percent } : {}),
       ...(shadowRate !== undefined ? { shadowRate } : {}),
     }
-    const routeId = positionals[0] as string
     const state = await writerFor(values, io.env).setRoute(routeId, input)
     io.out(describeState(routeId, state))
     return 0

@@ -1,11 +1,13 @@
 import { writeFile } from 'node:fs/promises'
-import { CUTOVER_ERR_CLI_USAGE } from '../../errors.js'
 import { openDemoRedis } from '../../demo/services.js'
 import { readMeter } from '../../meter/read.js'
 import { summarize } from '../../report/amplification.js'
 import { REPORT_FORMATS, renderReport, type ReportFormat } from '../../report/files.js'
 import { reportWindow } from '../../report/window.js'
-import { parseOptions, type CliCommand, usage } from '../command.js'
+import { parseOptions, redisUrlOption, type CliCommand, usage } from '../command.js'
+import { filePath, integer, oneOf } from '../option-values.js'
+
+const positiveSeconds = integer({ min: 1, unit: 'seconds' })
 
 export const reportAmplificationCommand: CliCommand = {
   name: ['report', 'amplification'],
@@ -22,7 +24,7 @@ renders apart from user traffic; queue depth.
   --since D          window ending now: 90s, 15m, 2h, 1d (default 15m)
   --from, --to TIME  explicit window, ISO 8601 (--to defaults to now)
   --format F         table (default), md, html or json
-  --out FILE         write there instead of standard output
+  --out FILE         write there instead of standard output (its directory must exist)
   --prefix P         the meter's key prefix (default: cutover)
   --bucket-seconds N the meter's bucket length (default: 60)
   --redis-url URL    default $REDIS_URL or redis://127.0.0.1:6379
@@ -39,19 +41,18 @@ renders apart from user traffic; queue depth.
       'redis-url': { type: 'string' },
       title: { type: 'string', default: 'cutover amplification report' },
     })
-    const format = values.format as ReportFormat
-    if (!REPORT_FORMATS.includes(format)) throw new CUTOVER_ERR_CLI_USAGE(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${values.format}"`)
-    const bucketSeconds = Number(values['bucket-seconds'])
-    if (!Number.isInteger(bucketSeconds) || bucketSeconds < 1) throw new CUTOVER_ERR_CLI_USAGE(`--bucket-seconds must be a positive integer, got "${values['bucket-seconds']}"`)
+    const format = oneOf<ReportFormat>(REPORT_FORMATS)('--format', values.format)
+    const bucketSeconds = positiveSeconds('--bucket-seconds', values['bucket-seconds'])
     const window = usage(() => reportWindow({ since: values.since, from: values.from, to: values.to, now: Date.now() }))
-    const redis = await openDemoRedis(values['redis-url'] ?? io.env.REDIS_URL ?? 'redis://127.0.0.1:6379')
+    const out = values.out === undefined ? undefined : filePath('--out', values.out)
+    const redis = await openDemoRedis(redisUrlOption(values['redis-url'], io.env), '--redis-url (or REDIS_URL)')
     try {
       const reading = await readMeter({ redis, prefix: values.prefix, bucketSeconds, ...window })
       const report = { title: values.title, generatedAt: new Date().toISOString(), phases: [summarize(reading, { label: values.prefix })] }
       const text = renderReport(report, format)
-      if (values.out !== undefined) {
-        await writeFile(values.out, text)
-        io.out(`wrote ${values.out}`)
+      if (out !== undefined) {
+        await writeFile(out, text)
+        io.out(`wrote ${out}`)
       } else {
         io.out(text)
       }

@@ -1,7 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
-import mysql from 'mysql2/promise'
-import { CUTOVER_ERR_REPORT_INVALID } from '../../errors.js'
+import { join } from 'node:path'
+import { openMysqlPool } from '../../demo/services.js'
 import { renderShadowHtml } from '../../report/shadow-html.js'
 import { renderShadowJson, renderShadowMarkdown } from '../../report/shadow-markdown.js'
 import { buildShadowReport, type ShadowReport } from '../../report/shadow-model.js'
@@ -9,26 +8,18 @@ import { loadShadowData } from '../../report/shadow-query.js'
 import type { ReadinessPolicy } from '../../report/shadow-verdict.js'
 import { parseTimeBound } from '../../report/shadow-window.js'
 import { CAUSES, type Cause } from '../../shadow/classify.js'
-import { mysqlUrlOption, parseOptions, type CliCommand, usage } from '../command.js'
+import { MYSQL_URL_SETTING, mysqlUrlOption, parseOptions, type CliCommand, usage } from '../command.js'
+import { decimal, httpUrl, integer, invalidOption, listOf, oneOf, outputDirectory, routeId } from '../option-values.js'
 
 const FORMATS = ['html', 'md', 'json'] as const
 type Format = (typeof FORMATS)[number]
 const FAIL_ON = [...CAUSES, 'not-ready'] as const
 
-function list<T extends string>(option: string, value: string | undefined, allowed: readonly T[]): T[] {
-  if (value === undefined || value === '') return []
-  return value.split(',').map((v) => {
-    const t = v.trim() as T
-    if (!allowed.includes(t)) throw new CUTOVER_ERR_REPORT_INVALID(`${option} to list ${allowed.join(', ')}`, `"${v}"`)
-    return t
-  })
-}
-
-function rate(option: string, value: string): number {
-  const n = Number(value)
-  if (!(n > 0 && n < 1)) throw new CUTOVER_ERR_REPORT_INVALID(`${option} to be a rate between 0 and 1`, `"${value}"`)
-  return n
-}
+const formats = listOf(oneOf(FORMATS))
+const failOnList = listOf(oneOf(FAIL_ON))
+const stdoutFormat = oneOf<Format>(['md', 'json'])
+const rate = decimal({ min: 0, max: 1, inclusive: [false, false] })
+const sampleCount = integer({ min: 1 })
 
 /** Which --fail-on conditions the report trips; empty when none. */
 export function failures(report: ShadowReport, failOn: ReadonlyArray<Cause | 'not-ready'>): string[] {
@@ -43,37 +34,47 @@ export function failures(report: ShadowReport, failOn: ReadonlyArray<Cause | 'no
 
 interface ReportArgs {
   db?: string | undefined
+  route?: string[] | undefined
   since?: string | undefined
   until?: string | undefined
   format?: string | undefined
+  out?: string | undefined
   'fail-on'?: string | undefined
   'min-samples'?: string | undefined
   'max-mismatch'?: string | undefined
   'route-threshold'?: string[] | undefined
+  'base-url'?: string | undefined
   stdout?: string | undefined
 }
 
+function routeThresholds(values: readonly string[]): Record<string, ReadinessPolicy> {
+  const routePolicies: Record<string, ReadinessPolicy> = {}
+  for (const t of values) {
+    const eq = t.lastIndexOf('=')
+    if (eq <= 0) invalidOption('--route-threshold', 'ID=RATE', t)
+    routePolicies[routeId('--route-threshold', t.slice(0, eq))] = { maxMismatchRate: rate('--route-threshold', t.slice(eq + 1)) }
+  }
+  return routePolicies
+}
+
+/** Every option read and checked; a malformed one is bad usage (exit 2) naming it. */
 function options(values: ReportArgs, env: NodeJS.ProcessEnv, now: number) {
   const url = mysqlUrlOption(values.db, env)
-  const from = parseTimeBound('--since', values.since ?? '7d', now)
-  const to = values.until === undefined ? null : parseTimeBound('--until', values.until, now)
-  const formats = values.format === undefined ? [...FORMATS] : list<Format>('--format', values.format, FORMATS)
-  const failOn = list('--fail-on', values['fail-on'], FAIL_ON)
-  const stdout = values.stdout === undefined ? undefined : list<Format>('--stdout', values.stdout, ['md', 'json'])[0]
+  const from = usage(() => parseTimeBound('--since', values.since ?? '7d', now))
+  const to = values.until === undefined ? null : usage(() => parseTimeBound('--until', values.until as string, now))
   const policy: ReadinessPolicy = {}
-  if (values['min-samples'] !== undefined) {
-    const n = Number(values['min-samples'])
-    if (!Number.isInteger(n) || n < 1) throw new CUTOVER_ERR_REPORT_INVALID('--min-samples to be a positive integer', `"${values['min-samples']}"`)
-    policy.minSamples = n
-  }
+  if (values['min-samples'] !== undefined) policy.minSamples = sampleCount('--min-samples', values['min-samples'])
   if (values['max-mismatch'] !== undefined) policy.maxMismatchRate = rate('--max-mismatch', values['max-mismatch'])
-  const routePolicies: Record<string, ReadinessPolicy> = {}
-  for (const t of values['route-threshold'] ?? []) {
-    const eq = t.lastIndexOf('=')
-    if (eq <= 0) throw new CUTOVER_ERR_REPORT_INVALID('--route-threshold to be ID=RATE', `"${t}"`)
-    routePolicies[t.slice(0, eq)] = { maxMismatchRate: rate('--route-threshold', t.slice(eq + 1)) }
+  return {
+    url, from, to, policy,
+    routes: (values.route ?? []).map((r) => routeId('--route', r)),
+    formats: values.format === undefined ? [...FORMATS] : formats('--format', values.format),
+    failOn: values['fail-on'] === undefined ? [] : failOnList('--fail-on', values['fail-on']),
+    stdout: values.stdout === undefined ? undefined : stdoutFormat('--stdout', values.stdout),
+    routePolicies: routeThresholds(values['route-threshold'] ?? []),
+    baseUrl: values['base-url'] === undefined ? undefined : httpUrl('--base-url', values['base-url']),
+    outDir: outputDirectory('--out', values.out ?? 'reports'),
   }
-  return { url, from, to, formats, failOn, stdout, policy, routePolicies }
 }
 
 export const reportShadow: CliCommand = {
@@ -115,24 +116,23 @@ sides, and the readiness verdict.
       stdout: { type: 'string' },
     })
     const now = Date.now()
-    // A malformed value is bad usage (exit 2), with the coded message of what was expected.
-    const { url, from, to, formats, failOn, stdout, policy, routePolicies } = usage(() => options(values, io.env, now))
-    const pool = mysql.createPool({ uri: url, connectionLimit: 2, connectTimeout: 5000 })
+    const o = options(values, io.env, now)
+    const pool = await openMysqlPool(o.url, MYSQL_URL_SETTING)
     let report: ShadowReport
     try {
-      const data = await loadShadowData(pool, { routes: values.route ?? [], from, to })
+      const data = await loadShadowData(pool, { routes: o.routes, from: o.from, to: o.to })
       report = buildShadowReport(data, {
         generatedAt: now,
-        window: { from, to },
-        policy,
-        routePolicies,
-        ...(values['base-url'] ? { baseUrl: values['base-url'] } : {}),
+        window: { from: o.from, to: o.to },
+        policy: o.policy,
+        routePolicies: o.routePolicies,
+        ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}),
       })
     } finally {
       await pool.end()
     }
 
-    const dir = resolve(values.out ?? 'reports')
+    const dir = o.outDir
     mkdirSync(dir, { recursive: true })
     const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
     const render: Record<Format, () => string> = {
@@ -140,15 +140,15 @@ sides, and the readiness verdict.
       md: () => renderShadowMarkdown(report),
       json: () => renderShadowJson(report),
     }
-    for (const f of formats) {
+    for (const f of o.formats) {
       const file = join(dir, `shadow-${stamp}.${f}`)
       writeFileSync(file, render[f]())
       io.out(`wrote ${file}`)
     }
-    if (stdout) io.out(render[stdout]())
+    if (o.stdout) io.out(render[o.stdout]())
     for (const r of report.routes) io.out(`${r.route}: ${r.samples} samples, ${r.verdict.ready ? 'ready' : 'not ready'}`)
     if (report.routes.length === 0) io.out('no shadow samples in the window')
-    const tripped = failures(report, failOn)
+    const tripped = failures(report, o.failOn)
     for (const t of tripped) io.err(`--fail-on: ${t}`)
     return tripped.length > 0 ? 1 : 0
   },
