@@ -9,7 +9,7 @@ import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
 import { DEMO_DATABASE_NAME } from '../demo/services.js'
 import { CUTOVER_ERR_CLI_USAGE } from '../errors.js'
-import { isRouteId, ROUTE_ID_RULE } from '../pagecache/route-config.js'
+import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 
 /**
  * Reads one option's text: `label` is how the user gave it (`--port`, `REDIS_URL`).

@@ -1,5 +1,5 @@
 import { CUTOVER_ERR_FLAGS_STATE_INVALID } from '../errors.js'
-import { isRouteId, ROUTE_ID_RULE } from '../pagecache/route-config.js'
+import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 import { DEFAULT_SHADOW_RATE, ROUTE_MODES, type RouteMode, type RouteState } from './flag-source.js'
 
 /** A route's flag as a person writes it (flags file, CLI, admin writer). */

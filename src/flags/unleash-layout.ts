@@ -17,7 +17,7 @@
 // (unleash-audience.ts); everyone else gets `off`.
 
 import { CUTOVER_ERR_FLAGS_STATE_INVALID, CUTOVER_ERR_FLAGS_UNLEASH_PAYLOAD } from '../errors.js'
-import { isRouteId, ROUTE_ID_RULE } from '../pagecache/route-config.js'
+import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 import type { RouteState } from './flag-source.js'
 import { checkRouteId, isRouteMode, toRouteState } from './route-state.js'
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
+import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 import { CUTOVER_ERR_ROUTE_CONFIG_INVALID, CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN } from '../errors.js'
 
 /** A route's mode when no flag source decides it. */
@@ -85,13 +86,6 @@ export const ROUTE_DEFAULTS = Object.freeze({
   followOrigin: false,
   mode: 'on' as StaticMode,
 })
-
-/**
- * What a route id may hold: it names the route in page keys, tags, flag names and reports, so
- * every place that takes one (route config, flags files, the Unleash layout, the CLI) uses this rule.
- */
-export const ROUTE_ID_RULE = '1-128 characters of letters, digits, . _ - : /'
-export const isRouteId = (value: unknown): value is string => typeof value === 'string' && /^[\w.\-:/]{1,128}$/.test(value)
 
 const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode', 'handler']
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest'
 import { parseFlagsDocument, serializeFlagsDocument } from '../../src/flags/flags-document.js'
 import { killedByEnv } from '../../src/flags/kill-switch.js'
 import { toRouteState } from '../../src/flags/route-state.js'
-import { resolveRouteConfig, ROUTE_ID_RULE } from '../../src/pagecache/route-config.js'
+import { resolveRouteConfig } from '../../src/pagecache/route-config.js'
+import { ROUTE_ID_RULE } from '../../src/route-id.js'
 
 describe('toRouteState', () => {
   it('applies defaults per mode', () => {
