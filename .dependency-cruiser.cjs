@@ -2,14 +2,15 @@
 // no import cycles, and every area imports only areas below it.
 //
 //   cli -> demo -> plugin -> modes, playbook -> shadow, report -> meter
-//       -> pagecache, queue, db, flags -> errors, headers, render-ids, route-id
+//       -> pagecache, queue, db, flags -> headers, render-ids, route-id, duration, peer -> errors
 //
 // An area may import any area of a lower layer, never one of its own layer or
 // above, except the pairs in SIDEWAYS. src/index.ts and the subpath entries
 // (src/entries/) sit above everything.
 
 const LAYERS = [
-  ['errors.ts', 'headers.ts', 'render-ids.ts', 'route-id.ts'],
+  ['errors.ts'],
+  ['headers.ts', 'render-ids.ts', 'route-id.ts', 'duration.ts', 'peer.ts'],
   ['pagecache', 'queue', 'db', 'flags'],
   ['meter'],
   ['shadow', 'report'],

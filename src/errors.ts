@@ -53,6 +53,13 @@ export const CUTOVER_ERR_INVALIDATE_INVALID = createError(
   TypeError,
 )
 
+// ---- packaging
+export const CUTOVER_ERR_PEER_MISSING = createError(
+  'CUTOVER_ERR_PEER_MISSING',
+  '%s needs the package %s, an optional peer dependency of cutover: install it (npm install %s)',
+  500,
+)
+
 // ---- CLI
 export const CUTOVER_ERR_CLI_USAGE = createError('CUTOVER_ERR_CLI_USAGE', '%s', 2)
 
@@ -88,6 +95,12 @@ export const CUTOVER_ERR_QUEUE_JOB_INVALID = createError(
   'expected a refresh job {table: string, id: string | number, origin?: string}, got %s',
   500,
   TypeError,
+)
+export const CUTOVER_ERR_DURATION_INVALID = createError(
+  'CUTOVER_ERR_DURATION_INVALID',
+  'expected %s to be %s, got %s',
+  500,
+  RangeError,
 )
 export const CUTOVER_ERR_REPORT_WINDOW_INVALID = createError(
   'CUTOVER_ERR_REPORT_WINDOW_INVALID',
@@ -207,10 +220,4 @@ export const CUTOVER_ERR_DB_LOCK_TIMEOUT = createError(
   'CUTOVER_ERR_DB_LOCK_TIMEOUT',
   'could not take the MySQL named lock "%s" within %ss (another instance is migrating)',
   500,
-)
-export const CUTOVER_ERR_REPORT_INVALID = createError(
-  'CUTOVER_ERR_REPORT_INVALID',
-  'expected report option %s, got %s',
-  500,
-  TypeError,
 )

@@ -2,54 +2,35 @@ import { CUTOVER_ERR_CLI_USAGE } from '../errors.js'
 import type { FlagAdminWriter } from '../flags/admin-writer.js'
 import { FileAdminWriter } from '../flags/file-admin.js'
 import { UnleashAdminWriter } from '../flags/unleash-admin.js'
-import { filePath, firstGiven, httpUrl, routeId } from './option-values.js'
+import { opt, type OptionValues } from './define.js'
+import { filePath, httpUrl, text } from './option-values.js'
 
-/** Options every `cutover flags` command takes to find where flags live. */
+/** Options every `cutover flags` command (and the playbook runner) takes to find where flags live: a file, or Unleash. */
 export const targetOptions = {
-  file: { type: 'string' },
-  'unleash-url': { type: 'string' },
-  token: { type: 'string' },
-  project: { type: 'string' },
-  environment: { type: 'string' },
-  prefix: { type: 'string' },
-} as const
-
-export const targetHelp = `Where the flags live (one of):
-  --file PATH            a flags file (JSON or YAML) read by FileFlagSource, in an existing directory   [env CUTOVER_FLAGS_FILE]
-  --unleash-url URL      Unleash API URL (http:// or https://), e.g. http://unleash:4242/api   [env CUTOVER_UNLEASH_URL]
-    --token TOKEN        Unleash admin API token                                [env CUTOVER_UNLEASH_ADMIN_TOKEN]
-    --project NAME       Unleash project (default: default)
-    --environment NAME   Unleash environment (default: development)
-    --prefix PREFIX      flag name prefix (default: cutover.)`
-
-export interface TargetValues {
-  file?: string | undefined
-  'unleash-url'?: string | undefined
-  token?: string | undefined
-  project?: string | undefined
-  environment?: string | undefined
-  prefix?: string | undefined
+  file: opt.value(filePath, 'a flags file (JSON or YAML) read by FileFlagSource, in an existing directory', { env: ['CUTOVER_FLAGS_FILE'], placeholder: 'PATH' }),
+  'unleash-url': opt.value(httpUrl, 'Unleash API URL (http:// or https://), e.g. http://unleash:4242/api', { env: ['CUTOVER_UNLEASH_URL'], placeholder: 'URL' }),
+  token: opt.value(text, 'Unleash admin API token (with --unleash-url)', { env: ['CUTOVER_UNLEASH_ADMIN_TOKEN'], placeholder: 'TOKEN' }),
+  project: opt.withDefault(text, 'default', 'Unleash project', { placeholder: 'NAME' }),
+  environment: opt.withDefault(text, 'development', 'Unleash environment', { placeholder: 'NAME' }),
+  'flag-prefix': opt.withDefault((_label, value) => value, 'cutover.', 'Unleash flag name prefix (may be empty)', { placeholder: 'PREFIX', aliases: ['prefix'] }),
 }
 
-export function writerFor(values: TargetValues, env: NodeJS.ProcessEnv): FlagAdminWriter {
-  const file = firstGiven(['--file', values.file], ['CUTOVER_FLAGS_FILE', env.CUTOVER_FLAGS_FILE])
-  const url = firstGiven(['--unleash-url', values['unleash-url']], ['CUTOVER_UNLEASH_URL', env.CUTOVER_UNLEASH_URL])
-  if (file && url) throw new CUTOVER_ERR_CLI_USAGE('give either --file or --unleash-url, not both')
-  if (file) return new FileAdminWriter({ path: filePath(file.label, file.text) })
-  if (!url) throw new CUTOVER_ERR_CLI_USAGE('missing --file PATH or --unleash-url URL (or CUTOVER_FLAGS_FILE / CUTOVER_UNLEASH_URL)')
-  const token = values.token ?? env.CUTOVER_UNLEASH_ADMIN_TOKEN
-  if (!token) throw new CUTOVER_ERR_CLI_USAGE('missing --token (or CUTOVER_UNLEASH_ADMIN_TOKEN) for the Unleash Admin API')
+export type TargetValues = OptionValues<typeof targetOptions>
+
+/** The admin writer for where the flags live; bad usage unless exactly one of --file and --unleash-url is given. */
+export function writerFor(values: TargetValues): FlagAdminWriter {
+  if (values.file !== undefined && values['unleash-url'] !== undefined) throw new CUTOVER_ERR_CLI_USAGE('give either --file or --unleash-url, not both')
+  if (values.file !== undefined) return new FileAdminWriter({ path: values.file })
+  if (values['unleash-url'] === undefined) throw new CUTOVER_ERR_CLI_USAGE('missing --file PATH or --unleash-url URL (or CUTOVER_FLAGS_FILE / CUTOVER_UNLEASH_URL)')
+  if (values.token === undefined) throw new CUTOVER_ERR_CLI_USAGE('missing --token (or CUTOVER_UNLEASH_ADMIN_TOKEN) for the Unleash Admin API')
   return new UnleashAdminWriter({
-    url: httpUrl(url.label, url.text),
-    token,
-    ...(values.project ? { project: values.project } : {}),
-    ...(values.environment ? { environment: values.environment } : {}),
-    ...(values.prefix !== undefined ? { flagPrefix: values.prefix } : {}),
+    url: values['unleash-url'],
+    token: values.token,
+    project: values.project,
+    environment: values.environment,
+    flagPrefix: values['flag-prefix'],
   })
 }
-
-/** The route ids given as arguments, each by the rule of config.cutover.id. */
-export const routeIdArguments = (positionals: readonly string[]): string[] => positionals.map((id) => routeId('route id', id))
 
 export function describeState(routeId: string, s: { mode: string; percent: number; shadowRate: number; groupId: string } | undefined): string {
   if (!s) return `${routeId}: no flag (off)`

@@ -7,7 +7,8 @@
 import { statSync, type Stats } from 'node:fs'
 import { isIP } from 'node:net'
 import { dirname, resolve } from 'node:path'
-import { DEMO_DATABASE_NAME } from '../demo/services.js'
+import { DEMO_DATABASE_NAME } from '../demo/defaults.js'
+import { DURATION_RULE, durationMs, parseTimeBound } from '../duration.js'
 import { CUTOVER_ERR_CLI_USAGE } from '../errors.js'
 import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 
@@ -195,4 +196,33 @@ export const routeId: OptionReader<string> = (label, text) => {
 export const databaseName: OptionReader<string> = (label, text) => {
   if (!DEMO_DATABASE_NAME.test(text)) invalidOption(label, 'a database name of letters, digits and "_"', text)
   return text
+}
+
+/** Any non-empty text (a title, a token, a project name). */
+export const text: OptionReader<string> = (label, value) => {
+  if (value === '') invalidOption(label, 'a non-empty value', value)
+  return value
+}
+
+/** A Redis key prefix as cutover's stores take it: 1-64 letters, digits, `.`, `_`, `-`, `:` (no `{` or `}`). */
+export const keyPrefix: OptionReader<string> = (label, value) => {
+  if (!/^[\w.\-:]{1,64}$/.test(value)) invalidOption(label, 'a key prefix of 1-64 letters, digits, ".", "_", "-", ":"', value)
+  return value
+}
+
+/** A duration (`500ms`, `90s`, `15m`, `2h`, `1d`, `1w`), in ms. */
+export const duration: OptionReader<number> = (label, value) => {
+  const ms = durationMs(value)
+  if (ms === undefined || ms <= 0) invalidOption(label, DURATION_RULE, value)
+  return ms
+}
+
+/** A point in time as text (a duration ago, or ISO 8601), checked now and resolved by the command against its clock. */
+export const timeText: OptionReader<string> = (label, value) => {
+  try {
+    parseTimeBound(label, value, 0)
+  } catch {
+    invalidOption(label, `${DURATION_RULE} (that long ago), or an ISO 8601 time`, value)
+  }
+  return value
 }

@@ -16,10 +16,10 @@ import { DEMO_PRODUCTS, seedDemoData, seedProduct } from './schema.js'
 import { databaseUrl, deleteKeys, redactUrl, withDemoServices } from './services.js'
 import { writeShadowDemoReport, type ShadowDemoFiles } from './shadow-demo-report.js'
 import { startDemoStack, type DemoStack } from './stack.js'
+import { RENAMED_PRODUCT, SHADOW_DEMO_ROUTE } from './shadow-names.js'
 
 /** The route compared, and the product renamed during the run (first on its most requested page, so diffs show it early). */
-export const SHADOW_DEMO_ROUTE = 'products.list'
-export const RENAMED_PRODUCT = 1
+export { RENAMED_PRODUCT, SHADOW_DEMO_ROUTE }
 /** Pages the page cache holds before the load (page 1 by id shows the renamed product). */
 const WARM_URLS = ['id', 'price', '-price', 'name'].flatMap((sort) => [1, 2, 3].map((page) => `/api/products?page=${page}&sort=${sort}`))
 

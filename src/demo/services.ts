@@ -2,11 +2,8 @@ import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE } from '../errors.js'
 
-export const DEFAULT_MYSQL_URL = 'mysql://root@127.0.0.1:3306'
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
-export const DEFAULT_DEMO_DATABASE = 'cutover_demo'
-/** What a demo database name may hold: it goes into `CREATE DATABASE` and the pool's URL as it is. */
-export const DEMO_DATABASE_NAME = /^[A-Za-z0-9_]+$/
+import { DEMO_DATABASE_NAME } from './defaults.js'
+export { DEFAULT_DEMO_DATABASE, DEFAULT_MYSQL_URL, DEFAULT_REDIS_URL, DEMO_DATABASE_NAME } from './defaults.js'
 
 /** The URL with any password replaced, for messages. */
 export function redactUrl(url: string): string {

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import type { CliIO } from '../../src/cli/command.js'
+import { io } from '../helpers/cli.js'
 import { runCli } from '../../src/cli/run.js'
 import { leafPaths } from '../../src/demo/shadow-demo-report.js'
 import type { ShadowReport } from '../../src/report/shadow-model.js'
@@ -10,11 +10,6 @@ import { mysqlForTest } from '../helpers/mysql.js'
 import { redisForTest } from '../helpers/redis.js'
 import { MYSQL_URL, REDIS_URL } from '../helpers/services.js'
 
-function io(env: NodeJS.ProcessEnv): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = []
-  const errors: string[] = []
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false, env }
-}
 
 describe('cutover demo shadow', () => {
   it('exits 2 on bad options', async () => {

@@ -1,16 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { io } from '../helpers/cli.js'
 import type { FastifyInstance } from 'fastify'
 import { runCli } from '../../src/cli/run.js'
-import type { CliIO } from '../../src/cli/command.js'
 import { appWith, eventually } from '../helpers/app.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
 import { REDIS_URL } from '../helpers/services.js'
 
-function io(): CliIO & { lines: string[]; errors: string[] } {
-  const lines: string[] = []
-  const errors: string[] = []
-  return { lines, errors, out: (l) => lines.push(l), err: (l) => errors.push(l), isTTY: false, env: {} }
-}
 
 describe('cutover invalidate', () => {
   let r: RedisForTest

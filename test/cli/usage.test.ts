@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CliIO } from '../../src/cli/command.js'
+import { io } from '../helpers/cli.js'
 import { runCli } from '../../src/cli/run.js'
 
 // Every option that takes a URL, a path, a number, an enum or a route id is
@@ -11,12 +11,6 @@ import { runCli } from '../../src/cli/run.js'
 // expected. Some of these exited 1 with an uncoded error (ERR_INVALID_URL,
 // ENOENT) or were accepted.
 
-function io(env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = []
-  const err: string[] = []
-  const value: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false, env }
-  return { io: value, out, err }
-}
 
 let dir: string
 let aFile: string
@@ -90,9 +84,9 @@ describe('CLI options are read before anything is opened; a malformed value is b
   it.each(cases)('%j %j: exit 2 naming the option', async (argv, env, message) => {
     const fill = (s: string): string => s.replace('<dir>', dir).replace('<file>', aFile)
     const t = io(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, fill(v as string)])))
-    expect(await runCli(argv.map(fill), t.io)).toBe(2)
-    expect(t.err.join('\n')).toMatch(/CUTOVER_ERR_CLI_USAGE: /)
-    expect(t.err.join('\n')).toMatch(message)
+    expect(await runCli(argv.map(fill), t)).toBe(2)
+    expect(t.errors.join('\n')).toMatch(/CUTOVER_ERR_CLI_USAGE: /)
+    expect(t.errors.join('\n')).toMatch(message)
   })
 
   it.each([
@@ -100,15 +94,15 @@ describe('CLI options are read before anything is opened; a malformed value is b
     [['report', 'shadow', '--db', DB, '--out', '<dir>/reports']],
   ])('%j: an unreachable MySQL is a coded error naming the URL and where it came from (exit 1)', async (argv) => {
     const t = io()
-    expect(await runCli(argv.map((a) => a.replace('<dir>', dir)), t.io)).toBe(1)
-    expect(t.err.join('\n')).toMatch(/CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: MySQL is not reachable at mysql:\/\/root@127\.0\.0\.1:1\/cutover_usage .*set --db \(or CUTOVER_MYSQL_URL, MYSQL_URL\)/)
+    expect(await runCli(argv.map((a) => a.replace('<dir>', dir)), t)).toBe(1)
+    expect(t.errors.join('\n')).toMatch(/CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: MySQL is not reachable at mysql:\/\/root@127\.0\.0\.1:1\/cutover_usage .*set --db \(or CUTOVER_MYSQL_URL, MYSQL_URL\)/)
   })
 
   it('a flags file with a malformed id is not written', async () => {
     const path = join(dir, 'untouched.yaml')
     const t = io()
-    expect(await runCli(['flags', 'create', 'good', 'bad id{', '--file', path], t.io)).toBe(2)
-    expect(await runCli(['flags', 'show', 'good', '--file', path], t.io)).toBe(0)
-    expect(t.out).toEqual(['kill switch: off', 'good: no flag (off)'])
+    expect(await runCli(['flags', 'create', 'good', 'bad id{', '--file', path], t)).toBe(2)
+    expect(await runCli(['flags', 'show', 'good', '--file', path], t)).toBe(0)
+    expect(t.lines).toEqual(['kill switch: off', 'good: no flag (off)'])
   })
 })

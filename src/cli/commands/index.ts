@@ -1,4 +1,4 @@
-import type { CliCommand } from '../command.js'
+import type { DefinedCommand } from '../define.js'
 import { flagsCreate } from './flags-create.js'
 import { flagsKill } from './flags-kill.js'
 import { flagsSet } from './flags-set.js'
@@ -11,10 +11,8 @@ import { demoShadowCommand } from './demo-shadow.js'
 import { dbMigrate } from './db-migrate.js'
 import { reportShadow } from './report-shadow.js'
 
-/** Every CLI command; each lives in its own file beside this one. */
-export const commands: CliCommand[] = [
-  invalidateCommand,
-  reportAmplificationCommand,
+/** Every CLI command, in the order of the user's journey; each lives in its own file beside this one. */
+export const commands: readonly DefinedCommand[] = [
   demoCommand,
   demoServeCommand,
   demoShadowCommand,
@@ -22,6 +20,8 @@ export const commands: CliCommand[] = [
   flagsSet,
   flagsShow,
   flagsKill,
-  dbMigrate,
+  reportAmplificationCommand,
   reportShadow,
+  invalidateCommand,
+  dbMigrate,
 ]

@@ -1,25 +1,22 @@
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
-import { openMysqlPool } from '../../demo/services.js'
-import { renderShadowHtml } from '../../report/shadow-html.js'
-import { renderShadowJson, renderShadowMarkdown } from '../../report/shadow-markdown.js'
-import { buildShadowReport, type ShadowReport } from '../../report/shadow-model.js'
-import { loadShadowData } from '../../report/shadow-query.js'
+import { parseTimeBound } from '../../duration.js'
+import type { ShadowReport } from '../../report/shadow-model.js'
 import type { ReadinessPolicy } from '../../report/shadow-verdict.js'
-import { parseTimeBound } from '../../report/shadow-window.js'
 import { CAUSES, type Cause } from '../../shadow/classify.js'
-import { MYSQL_URL_SETTING, mysqlUrlOption, parseOptions, type CliCommand, usage } from '../command.js'
-import { decimal, httpUrl, integer, invalidOption, listOf, oneOf, outputDirectory, routeId } from '../option-values.js'
+import { defineCommand, opt } from '../define.js'
+import { decimal, httpUrl, integer, invalidOption, listOf, oneOf, outputDirectory, routeId, timeText, type OptionReader } from '../option-values.js'
+import { mysqlDatabaseOption } from '../shared-options.js'
 
-const FORMATS = ['html', 'md', 'json'] as const
-type Format = (typeof FORMATS)[number]
+const SHADOW_FORMATS = ['html', 'md', 'json'] as const
+type ShadowFormat = (typeof SHADOW_FORMATS)[number]
 const FAIL_ON = [...CAUSES, 'not-ready'] as const
-
-const formats = listOf(oneOf(FORMATS))
-const failOnList = listOf(oneOf(FAIL_ON))
-const stdoutFormat = oneOf<Format>(['md', 'json'])
 const rate = decimal({ min: 0, max: 1, inclusive: [false, false] })
-const sampleCount = integer({ min: 1 })
+
+/** `ID=RATE`: a --max-mismatch for one route. */
+const routeThreshold: OptionReader<[string, number]> = (label, text) => {
+  const eq = text.lastIndexOf('=')
+  if (eq <= 0) invalidOption(label, 'ID=RATE', text)
+  return [routeId(label, text.slice(0, eq)), rate(label, text.slice(eq + 1))]
+}
 
 /** Which --fail-on conditions the report trips; empty when none. */
 export function failures(report: ShadowReport, failOn: ReadonlyArray<Cause | 'not-ready'>): string[] {
@@ -32,124 +29,46 @@ export function failures(report: ShadowReport, failOn: ReadonlyArray<Cause | 'no
   return out
 }
 
-interface ReportArgs {
-  db?: string | undefined
-  route?: string[] | undefined
-  since?: string | undefined
-  until?: string | undefined
-  format?: string | undefined
-  out?: string | undefined
-  'fail-on'?: string | undefined
-  'min-samples'?: string | undefined
-  'max-mismatch'?: string | undefined
-  'route-threshold'?: string[] | undefined
-  'base-url'?: string | undefined
-  stdout?: string | undefined
-}
-
-function routeThresholds(values: readonly string[]): Record<string, ReadinessPolicy> {
-  const routePolicies: Record<string, ReadinessPolicy> = {}
-  for (const t of values) {
-    const eq = t.lastIndexOf('=')
-    if (eq <= 0) invalidOption('--route-threshold', 'ID=RATE', t)
-    routePolicies[routeId('--route-threshold', t.slice(0, eq))] = { maxMismatchRate: rate('--route-threshold', t.slice(eq + 1)) }
-  }
-  return routePolicies
-}
-
-/** Every option read and checked; a malformed one is bad usage (exit 2) naming it. */
-function options(values: ReportArgs, env: NodeJS.ProcessEnv, now: number) {
-  const url = mysqlUrlOption(values.db, env)
-  const from = usage(() => parseTimeBound('--since', values.since ?? '7d', now))
-  const to = values.until === undefined ? null : usage(() => parseTimeBound('--until', values.until as string, now))
-  const policy: ReadinessPolicy = {}
-  if (values['min-samples'] !== undefined) policy.minSamples = sampleCount('--min-samples', values['min-samples'])
-  if (values['max-mismatch'] !== undefined) policy.maxMismatchRate = rate('--max-mismatch', values['max-mismatch'])
-  return {
-    url, from, to, policy,
-    routes: (values.route ?? []).map((r) => routeId('--route', r)),
-    formats: values.format === undefined ? [...FORMATS] : formats('--format', values.format),
-    failOn: values['fail-on'] === undefined ? [] : failOnList('--fail-on', values['fail-on']),
-    stdout: values.stdout === undefined ? undefined : stdoutFormat('--stdout', values.stdout),
-    routePolicies: routeThresholds(values['route-threshold'] ?? []),
-    baseUrl: values['base-url'] === undefined ? undefined : httpUrl('--base-url', values['base-url']),
-    outDir: outputDirectory('--out', values.out ?? 'reports'),
-  }
-}
-
-export const reportShadow: CliCommand = {
+export const reportShadow = defineCommand({
   name: ['report', 'shadow'],
   summary: 'per-route shadow comparison report (HTML, Markdown, JSON) with readiness verdicts',
-  help: `usage: cutover report shadow [options]
-
-Reads the shadow tables and writes a report per route: samples, match rate
+  description: `Reads the shadow tables and writes a report per route: samples, match rate
 with its confidence interval, mismatches by cause, the tree of differing
 paths, example diffs with a copy-as-curl line, latency and DB calls of both
-sides, and the readiness verdict.
-
-  --db URL                mysql:// URL (default: $CUTOVER_MYSQL_URL, then $MYSQL_URL)
-  --route ID              only this route (repeatable)
-  --since T               window start: a duration ago (30m, 24h, 7d) or an ISO time (default 7d)
-  --until T               window end (default now)
-  --format LIST           html,md,json (default html,md,json)
-  --out DIR               where files go (default reports/)
-  --fail-on LIST          exit 1 when any route has mismatches of these causes
-                          (leak, logic, unexplained, staleness, noise) or is not-ready
-  --min-samples N         samples a route needs to be ready (default 200)
-  --max-mismatch R        upper bound the mismatch rate must stay under (default 0.01)
-  --route-threshold ID=R  --max-mismatch for one route (repeatable)
-  --base-url URL          where copy-as-curl lines point (default http://localhost:3000)
-  --stdout FORMAT         also print one format (md or json) to stdout`,
-  async run(argv, io) {
-    const { values } = parseOptions(argv, {
-      db: { type: 'string' },
-      route: { type: 'string', multiple: true },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string' },
-      'fail-on': { type: 'string' },
-      'min-samples': { type: 'string' },
-      'max-mismatch': { type: 'string' },
-      'route-threshold': { type: 'string', multiple: true },
-      'base-url': { type: 'string' },
-      stdout: { type: 'string' },
-    })
+sides, and the readiness verdict.`,
+  options: {
+    ...mysqlDatabaseOption,
+    route: opt.list(routeId, 'only this route', { placeholder: 'ID' }),
+    since: opt.withDefault(timeText, '7d', 'window start: a duration ago (30m, 24h, 7d) or an ISO 8601 time', { placeholder: 'T' }),
+    until: opt.value(timeText, 'window end, the same way', { placeholder: 'T', defaultText: 'now' }),
+    format: opt.withDefault(listOf(oneOf(SHADOW_FORMATS)), [...SHADOW_FORMATS], 'files to write, comma-separated: html, md, json', { placeholder: 'LIST', defaultText: 'html,md,json' }),
+    out: opt.withDefault(outputDirectory, 'reports', 'where files go', { placeholder: 'DIR' }),
+    'fail-on': opt.withDefault(listOf(oneOf(FAIL_ON)), [], `exit 1 when any route has mismatches of these causes (${CAUSES.join(', ')}) or is not-ready`, { placeholder: 'LIST', defaultText: 'none' }),
+    'min-samples': opt.value(integer({ min: 1 }), 'samples a route needs to be ready', { placeholder: 'N', defaultText: '200' }),
+    'max-mismatch': opt.value(rate, 'upper bound the mismatch rate must stay under, in (0, 1)', { placeholder: 'R', defaultText: '0.01' }),
+    'route-threshold': opt.list(routeThreshold, '--max-mismatch for one route', { placeholder: 'ID=R' }),
+    'base-url': opt.value(httpUrl, 'where copy-as-curl lines point', { placeholder: 'URL', defaultText: 'http://localhost:3000' }),
+    stdout: opt.value(oneOf<ShadowFormat>(['md', 'json']), 'also print one format (md or json) to standard output', { placeholder: 'F' }),
+  },
+  exits: '1 the work failed or a --fail-on condition tripped',
+  async run({ options: o }, io) {
     const now = Date.now()
-    const o = options(values, io.env, now)
-    const pool = await openMysqlPool(o.url, MYSQL_URL_SETTING)
-    let report: ShadowReport
-    try {
-      const data = await loadShadowData(pool, { routes: o.routes, from: o.from, to: o.to })
-      report = buildShadowReport(data, {
-        generatedAt: now,
-        window: { from: o.from, to: o.to },
-        policy: o.policy,
-        routePolicies: o.routePolicies,
-        ...(o.baseUrl ? { baseUrl: o.baseUrl } : {}),
-      })
-    } finally {
-      await pool.end()
+    const from = parseTimeBound('--since', o.since, now)
+    const to = o.until === undefined ? null : parseTimeBound('--until', o.until, now)
+    if (to !== null && from >= to) invalidOption('--since', 'a time before --until', o.since)
+    const policy: ReadinessPolicy = {
+      ...(o['min-samples'] !== undefined ? { minSamples: o['min-samples'] } : {}),
+      ...(o['max-mismatch'] !== undefined ? { maxMismatchRate: o['max-mismatch'] } : {}),
     }
-
-    const dir = o.outDir
-    mkdirSync(dir, { recursive: true })
-    const stamp = new Date(now).toISOString().replace(/[:.]/g, '-')
-    const render: Record<Format, () => string> = {
-      html: () => renderShadowHtml(report),
-      md: () => renderShadowMarkdown(report),
-      json: () => renderShadowJson(report),
-    }
-    for (const f of o.formats) {
-      const file = join(dir, `shadow-${stamp}.${f}`)
-      writeFileSync(file, render[f]())
-      io.out(`wrote ${file}`)
-    }
-    if (o.stdout) io.out(render[o.stdout]())
+    const routePolicies = Object.fromEntries(o['route-threshold'].map(([id, max]) => [id, { maxMismatchRate: max }]))
+    const work = await import('../work/report.js')
+    const report = await work.shadowReport({ url: o.db, routes: o.route, window: { from, to }, now, policy, routePolicies, baseUrl: o['base-url'] })
+    for (const file of work.writeShadowReport(report, o.format, o.out, now)) io.out(`wrote ${file}`)
+    if (o.stdout) io.out(work.renderShadow[o.stdout](report))
     for (const r of report.routes) io.out(`${r.route}: ${r.samples} samples, ${r.verdict.ready ? 'ready' : 'not ready'}`)
     if (report.routes.length === 0) io.out('no shadow samples in the window')
-    const tripped = failures(report, o.failOn)
+    const tripped = failures(report, o['fail-on'])
     for (const t of tripped) io.err(`--fail-on: ${t}`)
     return tripped.length > 0 ? 1 : 0
   },
-}
+})
