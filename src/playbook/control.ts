@@ -14,6 +14,7 @@ import type { PlaybookQueueControl } from './queue-control.js'
 import { resolveRoutes } from './routes.js'
 import { carryOutPending } from './runner.js'
 import { initialState, type RouteProgress, type RunState } from './state.js'
+import { rollbackTarget } from './targets.js'
 
 export interface ControlOptions {
   playbook: Playbook
@@ -111,7 +112,7 @@ function rollbackBody(o: ControlOptions, r: RouteProgress): EventBody {
   const routeStages = o.playbook.stages.slice(0, o.playbook.firstQueueStage)
   const at = Math.max(0, routeStages.findIndex((s) => s.name === r.stage))
   const resumeAt = (routeStages[Math.max(0, at - 1)] ?? routeStages[0]) as Stage
-  return { kind: 'rolled_back', route: r.route, stage: r.stage ?? null, reason: 'manual', by: o.by, resumeAt: resumeAt.name, detail: `rolled back by ${o.by}` }
+  return { kind: 'rolled_back', route: r.route, stage: r.stage ?? null, reason: 'manual', by: o.by, resumeAt: resumeAt.name, detail: `rolled back by ${o.by}`, target: rollbackTarget(o.playbook) }
 }
 
 /**

@@ -34,7 +34,7 @@ export type EventBody =
   | { kind: 'stage_entered'; route: string; stage: string; reason: 'start' | 'advance' | 'step_back' | 'resume'; target: RouteTarget }
   | { kind: 'queue_stage_entered'; stage: string; target: QueueTarget }
   | { kind: 'gate_failed'; route: string; stage: string; gates: string[]; failures: number; detail: string }
-  | { kind: 'rolled_back'; route: string; stage: string | null; reason: 'gate' | 'manual'; by: Actor; resumeAt: string; detail: string }
+  | { kind: 'rolled_back'; route: string; stage: string | null; reason: 'gate' | 'manual'; by: Actor; resumeAt: string; detail: string; target: RouteTarget }
   | { kind: 'route_done'; route: string; stage: string }
   | { kind: 'completed'; done: string[]; parked: string[] }
   | { kind: 'paused'; route: string | null; by: Actor }

@@ -6,7 +6,7 @@ import type { EventBody, GateReading } from './events.js'
 import { evaluateGate, type GateResult, type QueueReading, type RouteReadings } from './gates.js'
 import type { Playbook, Stage } from './model.js'
 import { newRoute, scaledAt, type RouteProgress, type RunState } from './state.js'
-import { queuePending, queueTarget, routePending, routeTarget, stageNamed } from './targets.js'
+import { queuePending, queueTarget, rollbackTarget, routePending, routeTarget, stageNamed } from './targets.js'
 import { inWindow } from './window.js'
 
 export interface Readings {
@@ -63,7 +63,7 @@ function failRoute(t: Tick, r: RouteProgress, stage: Stage, failed: GateResult[]
   const detail = failed.map((f) => `${f.gate}: ${f.detail}`).join('; ')
   t.out.events.push({ kind: 'gate_failed', route: r.route, stage: stage.name, gates: failed.map((f) => f.gate), failures, detail })
   if (failures >= 2) {
-    t.out.events.push({ kind: 'rolled_back', route: r.route, stage: stage.name, reason: 'gate', by: 'runner', resumeAt: back.name, detail: `second gate failure, in ${stage.name}: ${detail}` })
+    t.out.events.push({ kind: 'rolled_back', route: r.route, stage: stage.name, reason: 'gate', by: 'runner', resumeAt: back.name, detail: `second gate failure, in ${stage.name}: ${detail}`, target: rollbackTarget(t.playbook) })
   } else {
     t.out.events.push({ kind: 'stage_entered', route: r.route, stage: back.name, reason: 'step_back', target: routeTarget(back) })
   }

@@ -3,6 +3,7 @@
 // after a crash (made, then the process died before journaling it) changes
 // nothing and is journaled as unchanged.
 
+import { CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE } from '../errors.js'
 import type { FlagAdminWriter } from '../flags/admin-writer.js'
 import type { RouteState } from '../flags/flag-source.js'
 import { toRouteState } from '../flags/route-state.js'
@@ -12,6 +13,8 @@ import type { PlaybookDrainSettings, PlaybookQueueControl } from './queue-contro
 import { sameDrain, type PendingAction } from './targets.js'
 
 export interface ActionTargets {
+  /** The playbook's name, for messages. */
+  playbook: string
   writer: FlagAdminWriter
   queue?: PlaybookQueueControl | undefined
 }
@@ -46,7 +49,7 @@ function drainOf(settings: PlaybookDrainSettings): DrainTarget {
 export async function carryOut(action: PendingAction, targets: ActionTargets): Promise<EventBody> {
   if (action.kind === 'flag') return writeFlag(targets.writer, action.route, action.flag)
   const queue = targets.queue
-  if (!queue) throw new Error('no queue control for a queue action')
+  if (!queue) throw new CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE(targets.playbook, `action "${actionName(action)}"`, 'the runner (which has one) makes it at its next tick')
   switch (action.kind) {
     case 'queueGate': {
       const before = (await queue.gatePolicies())[action.route] ?? null

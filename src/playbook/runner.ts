@@ -39,6 +39,7 @@ export interface PlaybookRunnerOptions {
 
 /** What one tick did. */
 export interface TickReport {
+  /** Events others journaled since the last tick (approvals, pauses, rollbacks), then this tick's. */
   events: JournalEvent[]
   readings: GateReading[]
   state: RunState
@@ -96,6 +97,7 @@ export class PlaybookRunner {
   async start(): Promise<JournalEvent[]> {
     this.#lock = await takeRunnerLock(this.#o.pool, this.playbook.name)
     try {
+      // The history before this start is the journal's; what the start adds is returned.
       return await this.#locked(async () => {
         const bodies: EventBody[] = []
         if (this.#state.hash !== undefined && this.#state.hash !== this.playbook.hash) bodies.push({ kind: 'playbook_changed', from: this.#state.hash, to: this.playbook.hash })
@@ -111,14 +113,14 @@ export class PlaybookRunner {
   /** One tick: read the journal, the gates' readings; decide; journal; carry out the writes. */
   async tick(): Promise<TickReport> {
     if (!this.#lock || !(await this.#lock.held())) throw new CUTOVER_ERR_PLAYBOOK_LOCKED(this.playbook.name, this.#lock?.name ?? '(not started)', 'none: this runner lost it')
-    return this.#locked(async () => {
+    return this.#locked(async (others) => {
       const wall = this.#now()
       const routes = await this.#routes()
       const readings = await collectReadings({ pool: this.#o.pool, meter: this.#o.meter, queue: this.#o.queue }, readingNeeds(this.playbook, this.#state), wall)
       const result = decide({ playbook: this.playbook, state: this.#state, routes, readings, wall, streaks: this.#streaks })
       this.#streaks = result.streaks
       await this.journal.recordReadings(result.readings, wall, scaledAt(this.#state.clock, wall))
-      const events = await this.journal.append(this.#state, result.events, wall)
+      const events = [...others, ...(await this.journal.append(this.#state, result.events, wall))]
       events.push(...(await this.#carryOut()))
       return { events, readings: result.readings, state: this.#state }
     })
@@ -131,11 +133,9 @@ export class PlaybookRunner {
     await lock?.release().catch(() => {})
   }
 
-  async #locked<T>(work: () => Promise<T>): Promise<T> {
-    return withJournalLock(this.#o.pool, this.playbook.name, this.#o.journalLockTimeoutS ?? 30, async () => {
-      await this.journal.catchUp(this.#state)
-      return work()
-    })
+  /** Runs `work` under the journal lock, with the events others journaled since this runner last looked. */
+  async #locked<T>(work: (others: JournalEvent[]) => Promise<T>): Promise<T> {
+    return withJournalLock(this.#o.pool, this.playbook.name, this.#o.journalLockTimeoutS ?? 30, async () => work(await this.journal.catchUp(this.#state)))
   }
 
   async #routes(): Promise<string[]> {
@@ -166,7 +166,7 @@ export async function carryOutPending(
   for (const action of pendingActions(state)) {
     let body: EventBody
     try {
-      body = await carryOut(action, targets)
+      body = await carryOut(action, { ...targets, playbook: journal.playbook })
     } catch (err) {
       const e = err as Error & { code?: string }
       const error = `${e.code ? e.code + ': ' : ''}${e.message}`

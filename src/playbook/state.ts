@@ -123,7 +123,7 @@ function foldRoute(state: RunState, e: JournalEvent, b: EventBody): void {
       if (r.stage !== undefined) r.approvals = r.approvals.filter((s) => s !== r.stage)
       r.status = 'parked'
       r.next = b.resumeAt
-      r.target = { flag: { mode: 'off' }, queueGate: null }
+      r.target = b.target
       // A rollback checks what is there, whatever the journal last wrote: someone may have changed it by hand.
       r.written = {}
       r.parkedBecause = b.detail

@@ -22,6 +22,12 @@ export function routeTarget(stage: Stage): RouteTarget {
   }
 }
 
+/** Where a rollback puts a route: off, and its gate override cleared when the playbook sets one. */
+export function rollbackTarget(playbook: Playbook): RouteTarget {
+  const gates = playbook.stages.some((s) => s.actions.queueGate !== undefined)
+  return { flag: { mode: 'off' }, ...(gates ? { queueGate: null } : {}) }
+}
+
 /**
  * The queue's settings once a queue stage is entered at `enteredWall`. A
  * ramp starts at the entry and runs `over / scale` of wall time, so writing

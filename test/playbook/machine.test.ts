@@ -170,7 +170,7 @@ describe('stage machine: people', () => {
     sim.tick()
     sim.run(HOUR, 10 * MIN)
     sim.now = Date.UTC(2024, 5, 8, 3, 0) // Saturday 03:00
-    sim.append({ kind: 'rolled_back', route: 'a', stage: 'shadow', reason: 'manual', by: 'bob', resumeAt: 'measure', detail: 'by hand' })
+    sim.append({ kind: 'rolled_back', route: 'a', stage: 'shadow', reason: 'manual', by: 'bob', resumeAt: 'measure', detail: 'by hand', target: { flag: { mode: 'off' }, queueGate: null } })
     expect(kinds(sim.tick())).toEqual(['flag_write:a', 'queue_gate_write:a'])
     expect(sim.state.routes.get('a')?.written.flag).toEqual({ mode: 'off' })
     sim.run(3 * DAY, HOUR)
@@ -180,7 +180,7 @@ describe('stage machine: people', () => {
   it('resume puts a parked route back at the stage before the failure, with its failures forgotten', () => {
     const sim = simulation()
     sim.tick()
-    sim.append({ kind: 'rolled_back', route: 'a', stage: 'measure', reason: 'manual', by: 'bob', resumeAt: 'measure', detail: 'by hand' })
+    sim.append({ kind: 'rolled_back', route: 'a', stage: 'measure', reason: 'manual', by: 'bob', resumeAt: 'measure', detail: 'by hand', target: { flag: { mode: 'off' }, queueGate: null } })
     sim.tick()
     sim.run(2 * HOUR, 10 * MIN)
     expect(sim.stageOf('b')).toBe('shadow')
@@ -233,7 +233,7 @@ describe('stage machine: queue stages', () => {
     const sim = simulation()
     sim.routeReadings.set('b', healthy())
     sim.tick()
-    sim.append({ kind: 'rolled_back', route: 'a', stage: 'measure', reason: 'manual', by: 'bob', resumeAt: 'measure', detail: 'by hand' })
+    sim.append({ kind: 'rolled_back', route: 'a', stage: 'measure', reason: 'manual', by: 'bob', resumeAt: 'measure', detail: 'by hand', target: { flag: { mode: 'off' }, queueGate: null } })
     sim.tick()
     sim.run(3 * HOUR + 10 * MIN, 10 * MIN)
     sim.append({ kind: 'approved', route: 'b', stage: 'canary', by: 'alice' })

@@ -131,6 +131,7 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     await insertSamples(io.db.pool, 'r2', now + MIN, [{ outcome: 'match' }, { outcome: 'mismatch', cause: 'logic' }, { outcome: 'match' }])
     now = T0 + 3 * HOUR + 10 * MIN
     expect(kinds((await runner.tick()).events)).toEqual([
+      'r1: stage canary approved by alice',
       'r1: entered stage on',
       'r2: gate FAILED in shadow (failure 2): shadowMatchRate: match rate 66.67% over 3 samples (at least 90.00%); logicMismatches: 1 logic mismatches in 3 samples (at most 0)',
       'r2: ROLLED BACK to off (second gate failure); it stays off until `cutover playbook resume --route r2` (would re-enter measure)',
@@ -223,7 +224,8 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     expect((await pause(control, null)).events).toHaveLength(1)
     expect((await pause(control, null)).note).toBe('the playbook is paused already')
     now = T0 + 5 * HOUR
-    expect((await runner.tick()).events).toEqual([])
+    // A tick reports what others journaled since the last one; paused, it decides nothing.
+    expect(kinds((await runner.tick()).events)).toEqual(['playbook: paused by bob'])
     expect(renderStatus(await readStatus(playbook, io.db.pool, now))).toMatch(/PAUSED/)
     const rolled = await rollback(control, 'r1')
     expect(rolled.events.map((e) => e.body.kind)).toEqual(['rolled_back', 'flag_write', 'queue_gate_write'])
@@ -233,9 +235,16 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     await expect(approve(control, 'r2')).rejects.toMatchObject({ code: 'CUTOVER_ERR_PLAYBOOK_COMMAND', message: expect.stringContaining('has no manual gate') })
     await expect(rollback(control, 'zzz')).rejects.toMatchObject({ code: 'CUTOVER_ERR_PLAYBOOK_COMMAND', message: expect.stringContaining('not one the playbook moves') })
     await resume(control, null)
-    expect((await runner.tick()).events.map((e) => describeEvent(e.body))).toEqual(['r2: entered stage shadow', 'r2: flag shadow rate 0.5 (was off)'])
+    expect(kinds((await runner.tick()).events)).toEqual([
+      'r1: ROLLED BACK to off (by bob); it stays off until `cutover playbook resume --route r1` (would re-enter measure)',
+      'r1: flag off (already so)',
+      'r1: queue gate default (was dedupe)',
+      'playbook: resumed by bob',
+      'r2: entered stage shadow',
+      'r2: flag shadow rate 0.5 (was off)',
+    ])
     expect((await resume(control, 'r1', 'shadow')).events.map((e) => e.body)).toEqual([{ kind: 'resumed', route: 'r1', by: 'bob', stage: 'shadow' }])
-    expect((await runner.tick()).events.map((e) => describeEvent(e.body))).toEqual(['r1: resumed at stage shadow', 'r1: flag shadow rate 0.5 (was off)', 'r1: queue gate dedupe (was default)'])
+    expect(kinds((await runner.tick()).events)).toEqual(['r1: resumed by bob at shadow', 'r1: resumed at stage shadow', 'r1: flag shadow rate 0.5 (was off)', 'r1: queue gate dedupe (was default)'])
     await runner.stop()
   })
 

@@ -1,0 +1,148 @@
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CliIO } from '../../src/cli/command.js'
+import { runCli } from '../../src/cli/run.js'
+import { FileAdminWriter } from '../../src/flags/file-admin.js'
+import { playbookIO, type PlaybookIO } from '../helpers/playbook-io.js'
+
+function io(env: NodeJS.ProcessEnv = {}) {
+  const out: string[] = []
+  const err: string[] = []
+  const value: CliIO = { out: (l) => out.push(l), err: (l) => err.push(l), isTTY: false, env: { USER: 'tester', ...env } }
+  return { io: value, out, err, text: () => out.join('\n'), errors: () => err.join('\n') }
+}
+
+let t: PlaybookIO
+let file: string
+let target: string[]
+let env: NodeJS.ProcessEnv
+
+beforeAll(async () => {
+  t = await playbookIO('pbcli')
+  file = join(t.dir, 'shop.yaml')
+  await writeFile(
+    file,
+    `version: 1
+name: shop
+routes: { match: ["shop.*"], exclude: [shop.admin] }
+stages:
+  - name: shadow
+    actions: { mode: shadow, shadowRate: 0.2 }
+    hold: 1h
+    gates: { manual: "looks good?" }
+  - name: "on"
+    actions: { mode: "on" }
+    hold: 1h
+`,
+  )
+  await new FileAdminWriter({ path: t.flagsFile }).createRoutes(['shop.list', 'shop.show', 'shop.admin'])
+  target = ['--file', t.flagsFile]
+  env = { CUTOVER_MYSQL_URL: t.db.url }
+})
+afterAll(async () => t.cleanup())
+
+describe('cutover playbook validate', () => {
+  it('exit 0 for the shipped playbooks, 1 with file:line:column for a bad one, 2 without a file', async () => {
+    const ok = io()
+    expect(await runCli(['playbook', 'validate', 'playbooks/week.yaml', 'playbooks/route.yaml', file], ok.io)).toBe(0)
+    expect(ok.text()).toMatch(/^playbooks\/week\.yaml: ok \(playbook week: 5 route stage\(s\), 2 queue stage\(s\); routes \*, 3 at a time\)/)
+    const badFile = join(t.dir, 'bad.yaml')
+    await writeFile(badFile, 'version: 1\nname: bad\nroutes: { match: [a] }\nstages:\n  - name: x\n    hold: soon\n')
+    const bad = io()
+    expect(await runCli(['playbook', 'validate', badFile], bad.io)).toBe(1)
+    expect(bad.errors()).toContain(`CUTOVER_ERR_PLAYBOOK_INVALID: playbook ${badFile} is invalid:\n${badFile}:6:11: stages[0].hold: expected a duration`)
+    expect(await runCli(['playbook', 'validate'], io().io)).toBe(2)
+  })
+})
+
+describe('cutover playbook plan', () => {
+  it('prints each route of the flag target that matches, its stages, times and writes', async () => {
+    const r = io()
+    expect(await runCli(['playbook', 'plan', file, '--start', '2024-06-03T09:00:00Z', ...target], r.io)).toBe(0)
+    expect(r.text()).toContain('route shop.list\n  shadow       from Mon 2024-06-03 09:00Z, hold 1h, advances any time\n      write: flag shop.list -> shadow rate 0.2\n      gate:  manual approval (looks good?)')
+    expect(r.text()).toContain('route shop.show\n  shadow       from Mon 2024-06-03 11:00Z')
+    expect(r.text()).not.toContain('shop.admin')
+    const routes = io()
+    expect(await runCli(['playbook', 'plan', file, '--routes', 'x,y', '--json'], routes.io)).toBe(0)
+    expect(JSON.parse(routes.text()).routes.map((x: { route: string }) => x.route)).toEqual(['x', 'y'])
+    expect(await runCli(['playbook', 'plan', file], io().io)).toBe(2)
+    expect(await runCli(['playbook', 'plan', file, '--time-scale', '0', '--routes', 'x'], io().io)).toBe(2)
+  })
+})
+
+describe('cutover playbook apply, status, approve, pause, resume, rollback', () => {
+  it('runs the playbook; people act while it runs; a second runner is refused', async () => {
+    const once = io(env)
+    expect(await runCli(['playbook', 'apply', file, '--once', '--time-scale', '3600', ...target], once.io)).toBe(0)
+    expect(once.text()).toMatch(/runner started by runner:tester@cli, time scale 3600\n.*shop\.list: entered stage shadow\n.*shop\.list: flag shadow rate 0\.2 \(was off\)$/)
+
+    const status = io(env)
+    expect(await runCli(['playbook', 'status', file], status.io)).toBe(0)
+    expect(status.text()).toMatch(/^playbook shop: running \(time scale 3600\)\nshop\.list: active, stage shadow since \S+Z, hold [\dhms ]+ left \(\d+ms wall\), flag shadow rate 0\.2, failures 0$/)
+
+    const running = io(env)
+    const applying = runCli(['playbook', 'apply', file, '--time-scale', '3600', '--interval', '100ms', ...target], running.io)
+    await expect.poll(() => running.text(), { timeout: 10_000 }).toContain('runner started')
+    // The gate readings of a running stage show in status.
+    await expect.poll(async () => {
+      const s = io(env)
+      await runCli(['playbook', 'status', file], s.io)
+      return s.text()
+    }, { timeout: 10_000 }).toContain('  hold manual: waiting for `cutover playbook approve`: looks good?')
+    const second = io(env)
+    expect(await runCli(['playbook', 'apply', file, '--once', ...target], second.io)).toBe(1)
+    expect(second.errors()).toContain('CUTOVER_ERR_PLAYBOOK_LOCKED: playbook "shop" already has a runner')
+
+    const approved = io(env)
+    expect(await runCli(['playbook', 'approve', file, '--route', 'shop.list'], approved.io)).toBe(0)
+    expect(approved.text()).toBe('shop.list: stage shadow approved by tester@cli')
+    await expect.poll(() => running.text(), { timeout: 10_000 }).toContain('shop.show: entered stage shadow')
+    expect(await runCli(['playbook', 'approve', file, '--route', 'shop.show', '--by', 'ops'], io(env).io)).toBe(0)
+    expect(await applying).toBe(0)
+    expect(running.text()).toMatch(/shop\.list: done \(through on\)[\s\S]*shop\.show: stage shadow approved by ops[\s\S]*playbook completed: 2 route\(s\) done$/)
+    expect(running.text()).toMatch(/^\S+Z \[playbook \S+Z\] /m)
+    expect((await new FileAdminWriter({ path: t.flagsFile }).getRoute('shop.show'))?.mode).toBe('on')
+
+    const rolled = io(env)
+    const rolledCode = await runCli(['playbook', 'rollback', file, '--route', 'shop.show', ...target], rolled.io)
+    expect(rolledCode, rolled.errors() + rolled.text()).toBe(0)
+    expect(rolled.text()).toBe(
+      'shop.show: ROLLED BACK to off (by tester@cli); it stays off until `cutover playbook resume --route shop.show` (would re-enter shadow)\nshop.show: flag off (was on)',
+    )
+    expect((await new FileAdminWriter({ path: t.flagsFile }).getRoute('shop.show'))?.mode).toBe('off')
+    const after = io(env)
+    expect(await runCli(['playbook', 'status', file, '--json'], after.io)).toBe(0)
+    expect(JSON.parse(after.text()).routes.find((r: { route: string }) => r.route === 'shop.show')).toMatchObject({ status: 'parked', flag: 'off' })
+    expect(await runCli(['playbook', 'rollback', file, '--route', 'shop.show', ...target], io(env).io)).toBe(0)
+
+    const paused = io(env)
+    expect(await runCli(['playbook', 'pause', file, '--route', 'shop.list'], paused.io)).toBe(0)
+    expect(paused.text()).toBe('shop.list: paused by tester@cli')
+    expect(await runCli(['playbook', 'resume', file, '--route', 'shop.list'], io(env).io)).toBe(0)
+    const resumed = io(env)
+    expect(await runCli(['playbook', 'resume', file, '--route', 'shop.show', '--stage', 'on'], resumed.io)).toBe(0)
+    expect(resumed.text()).toBe('shop.show: resumed by tester@cli at on')
+    const again = io(env)
+    expect(await runCli(['playbook', 'apply', file, '--once', ...target], again.io)).toBe(0)
+    expect(again.text()).toContain('shop.show: resumed at stage on')
+  }, 60_000)
+
+  it.each([
+    [['playbook', 'approve', 'x.yaml'], /give --route ID or --queue/],
+    [['playbook', 'rollback', 'x.yaml', '--file', 'f.yaml'], /give --route ID or --all/],
+    [['playbook', 'apply', 'playbooks/route.yaml', '--interval', 'often', '--file', 'f.yaml'], /--interval expects a duration/],
+    [['playbook', 'status', 'a.yaml', 'b.yaml'], /exactly one playbook file/],
+    [['playbook', 'pause', 'playbooks/route.yaml'], /expected --db/],
+  ])('%j is a usage error (exit 2)', async (argv, message) => {
+    const r = io()
+    expect(await runCli(argv, r.io)).toBe(2)
+    expect(r.errors()).toMatch(message)
+  })
+
+  it('a command that does not apply fails with exit 1 and says why', async () => {
+    const r = io(env)
+    expect(await runCli(['playbook', 'resume', file, '--route', 'shop.list'], r.io)).toBe(1)
+    expect(r.errors()).toContain('CUTOVER_ERR_PLAYBOOK_COMMAND: playbook "shop": cannot resume shop.list: route "shop.list" is neither paused nor rolled back')
+  })
+})
