@@ -39,11 +39,9 @@ export async function takeRunnerLock(pool: mysql.Pool, playbook: string): Promis
         return Number(row?.mine) === 1
       },
       async release() {
-        try {
-          await conn.query('SELECT RELEASE_LOCK(?)', [name])
-        } finally {
-          conn.release()
-        }
+        const clean = await conn.query('SELECT RELEASE_LOCK(?)', [name]).then(() => true, () => false)
+        if (clean) conn.release()
+        else conn.destroy()
       },
     }
   } catch (err) {

@@ -112,7 +112,7 @@ export class PlaybookRunner {
 
   /** One tick: read the journal, the gates' readings; decide; journal; carry out the writes. */
   async tick(): Promise<TickReport> {
-    if (!this.#lock || !(await this.#lock.held())) throw new CUTOVER_ERR_PLAYBOOK_LOCKED(this.playbook.name, this.#lock?.name ?? '(not started)', 'none: this runner lost it')
+    await this.#ensureLock()
     return this.#locked(async (others) => {
       const wall = this.#now()
       const routes = await this.#routes()
@@ -124,6 +124,19 @@ export class PlaybookRunner {
       events.push(...(await this.#carryOut()))
       return { events, readings: result.readings, state: this.#state }
     })
+  }
+
+  /**
+   * The lock lives as long as its connection: after MySQL restarted (or the
+   * connection dropped) take it again, unless another runner took it meanwhile.
+   */
+  async #ensureLock(): Promise<void> {
+    if (!this.#lock) throw new CUTOVER_ERR_PLAYBOOK_LOCKED(this.playbook.name, '(none)', 'none: this runner was not started')
+    const held = await this.#lock.held().catch(() => false)
+    if (held) return
+    await this.#lock.release().catch(() => {})
+    this.#lock = undefined
+    this.#lock = await takeRunnerLock(this.#o.pool, this.playbook.name)
   }
 
   /** Releases the runner lock. */

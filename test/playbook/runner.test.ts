@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { RowDataPacket } from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { FileAdminWriter } from '../../src/flags/file-admin.js'
@@ -189,6 +190,27 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     await runner.stop()
     await second.start()
     await second.stop()
+  })
+
+  it('a runner whose lock connection dropped takes the lock again, unless another runner took it meanwhile', async () => {
+    const { runner, options, playbook } = setup()
+    await runner.start()
+    const [[db]] = await io.db.pool.query<RowDataPacket[]>('SELECT DATABASE() AS db')
+    const name = `cutover:playbook:${createHash('sha1').update(`${String(db?.db)}\0${playbook.name}`).digest('hex').slice(0, 32)}:run`
+    const killHolder = async (): Promise<void> => {
+      const [[holder]] = await io.db.pool.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS id', [name])
+      await io.db.pool.query(`KILL CONNECTION ${Number(holder?.id)}`)
+    }
+    await killHolder()
+    await runner.tick()
+    const [[after]] = await io.db.pool.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) IS NOT NULL AS held', [name])
+    expect(Number(after?.held)).toBe(1)
+    await killHolder()
+    const other = new PlaybookRunner(options)
+    await other.start()
+    await expect(runner.tick()).rejects.toMatchObject({ code: 'CUTOVER_ERR_PLAYBOOK_LOCKED' })
+    await other.stop()
+    await runner.stop()
   })
 
   it('a restarted runner keeps the stage and the hold already spent, and confirms a write made before a crash without making it again', async () => {
