@@ -23,6 +23,7 @@ export interface PlannedStage {
 
 export interface Plan {
   playbook: string
+  description: string | undefined
   scale: number
   routes: Array<{ route: string; stages: PlannedStage[]; doneScaled: number; doneWall: number }>
   queue: PlannedStage[]
@@ -85,7 +86,7 @@ export function plan(input: PlanInput): Plan {
     t += stage.holdMs
     return p
   })
-  return { playbook: playbook.name, scale, routes, queue, endScaled: t, endWall: toWall(t) }
+  return { playbook: playbook.name, description: playbook.description, scale, routes, queue, endScaled: t, endWall: toWall(t) }
 }
 
 const when = (ms: number): string => {
@@ -104,7 +105,7 @@ function stageLines(s: PlannedStage, scaled: boolean): string[] {
 /** The plan as text, one block per route and one for the queue. */
 export function renderPlan(p: Plan): string {
   const scaled = p.scale !== 1
-  const lines = [`playbook ${p.playbook}: dry run${scaled ? `, time scale ${p.scale} (playbook clock, wall clock in brackets)` : ''}`]
+  const lines = [`playbook ${p.playbook}${p.description ? ` (${p.description})` : ''}: dry run${scaled ? `, time scale ${p.scale} (playbook clock, wall clock in brackets)` : ''}`]
   lines.push('times assume every gate passes when its hold ends; a gate that holds or fails moves everything after it')
   for (const r of p.routes) {
     lines.push('', `route ${r.route}`)
