@@ -22,12 +22,15 @@ export interface HeldLock {
   release(): Promise<void>
 }
 
-/** Takes the playbook's runner lock or throws CUTOVER_ERR_PLAYBOOK_LOCKED naming who holds it. */
-export async function takeRunnerLock(pool: mysql.Pool, playbook: string): Promise<HeldLock> {
+/**
+ * Takes the playbook's runner lock or throws CUTOVER_ERR_PLAYBOOK_LOCKED naming
+ * who holds it, after waiting up to `waitS` (0: refuse at once).
+ */
+export async function takeRunnerLock(pool: mysql.Pool, playbook: string, waitS = 0): Promise<HeldLock> {
   const conn = await pool.getConnection()
   try {
     const name = await lockName(conn, playbook, 'run')
-    const [[got]] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS ok', [name])
+    const [[got]] = await conn.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, ?) AS ok', [name, waitS])
     if (got?.ok !== 1) {
       const [[holder]] = await conn.query<mysql.RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS id', [name])
       throw new CUTOVER_ERR_PLAYBOOK_LOCKED(playbook, name, String(holder?.id ?? 'unknown'))

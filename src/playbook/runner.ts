@@ -136,7 +136,8 @@ export class PlaybookRunner {
     if (held) return
     await this.#lock.release().catch(() => {})
     this.#lock = undefined
-    this.#lock = await takeRunnerLock(this.#o.pool, this.playbook.name)
+    // A dropped session lets go of its lock a moment after it ends: wait that long, not more.
+    this.#lock = await takeRunnerLock(this.#o.pool, this.playbook.name, 2)
   }
 
   /** Releases the runner lock. */

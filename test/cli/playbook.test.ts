@@ -140,6 +140,37 @@ describe('cutover playbook apply, status, approve, pause, resume, rollback', () 
     expect(r.errors()).toMatch(message)
   })
 
+  it('apply reads the meter for traffic gates (--json prints journal events), and refuses queue steps without a queue control', async () => {
+    const gated = join(t.dir, 'gated.yaml')
+    await writeFile(gated, 'version: 1\nname: gated\nroutes: { match: [g.one] }\nstages:\n  - { name: c, actions: { mode: canary, percent: 5 }, hold: 1h, gates: { p99: { maxMs: 100 } } }\n')
+    const r = io(env)
+    expect(await runCli(['playbook', 'apply', gated, '--once', '--json', '--meter-prefix', 'cutover-test-none', '--bucket-seconds', '1', ...target], r.io)).toBe(0)
+    expect(r.out.map((l) => JSON.parse(l).body.kind)).toEqual(['started', 'stage_entered', 'flag_write'])
+    expect(await runCli(['playbook', 'apply', gated, '--once', '--bucket-seconds', '0', ...target], io(env).io)).toBe(2)
+    // The shipped week drains and retires the queue: this build's CLI has no queue control to do it with.
+    // (Once the drain side's createQueueControl is wired into queueControlFor, this runs.)
+    const week = io(env)
+    expect(await runCli(['playbook', 'apply', 'playbooks/week.yaml', '--once', ...target], week.io)).toBe(1)
+    expect(week.errors()).toContain('CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE')
+  })
+
+  it('a long-lived apply reports a failing tick once while it repeats, and stops between ticks on SIGINT', async () => {
+    const moved = join(t.dir, 'moved.yaml')
+    await writeFile(moved, 'version: 1\nname: moved\nroutes: { match: [m.one] }\nstages:\n  - { name: first, actions: { mode: shadow }, hold: 1h }\n')
+    expect(await runCli(['playbook', 'apply', moved, '--once', ...target], io(env).io)).toBe(0)
+    // The stage the route is in disappears from the file.
+    await writeFile(moved, 'version: 1\nname: moved\nroutes: { match: [m.one] }\nstages:\n  - { name: renamed, actions: { mode: shadow }, hold: 1h }\n')
+    const r = io(env)
+    const applying = runCli(['playbook', 'apply', moved, '--interval', '50ms', ...target], r.io)
+    await expect.poll(() => r.errors(), { timeout: 10_000 }).toContain('no longer has')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    process.emit('SIGINT')
+    expect(await applying).toBe(0)
+    expect(r.err).toHaveLength(1)
+    expect(r.errors()).toMatch(/^tick failed \(retrying every 50ms\): CUTOVER_ERR_PLAYBOOK_JOURNAL: playbook "moved" journal: route "m\.one" is in stage "first", which .* no longer has/)
+    expect(r.text()).toContain('the playbook file changed since the last run')
+  })
+
   it('a command that does not apply fails with exit 1 and says why', async () => {
     const r = io(env)
     expect(await runCli(['playbook', 'resume', file, '--route', 'shop.list'], r.io)).toBe(1)

@@ -76,6 +76,32 @@ describe('playbook errors carry file, line and column', () => {
     expect(r.problems.map(at)).toEqual(['1:1 (top level): missing key "routes"', '4:5 stages[0]: missing key "name"'])
   })
 
+  it('says what each schema keyword expected', () => {
+    const r = problemsOf(`version: 2
+name: "a name with spaces"
+routes: { match: [], exclude: [""] }
+minSamples: 0
+stages:
+  - name: s
+    window: sometimes
+    actions: { drain: { rate: 0 }, retire: {} }
+    gates: { manual: 3, p99: {}, queueDepth: { max: -1 } }
+`)
+    expect(r.problems.map(at)).toEqual([
+      '1:10 version: expected 1 (the playbook format version, 1), got 2',
+      '2:7 name: expected the playbook\'s name: its journal and its runner lock are keyed by it (letters, digits, \'.\', \'_\', \'-\'), got "a name with spaces"',
+      '3:18 routes.match: expected at least 1 entry',
+      '3:32 routes.exclude[0]: expected a non-empty text',
+      '4:13 minSamples: expected a number >= 1, got 0',
+      '7:13 stages[0].window: expected "always" (the word always), got "sometimes"',
+      '8:31 stages[0].actions.drain.rate: expected a number > 0, got 0',
+      '8:44 stages[0].actions.retire: missing key "quiet"',
+      '9:22 stages[0].gates.manual: expected true, or the text to show: waits for `cutover playbook approve`, got 3',
+      '9:30 stages[0].gates.p99: expected at least one of: maxMs, maxRatio, path, minSamples',
+      '9:53 stages[0].gates.queueDepth.max: expected a number >= 0, got -1',
+    ])
+  })
+
   it('a YAML syntax error is a parse error with its position', () => {
     const r = problemsOf('version: 1\nname: t\nroutes:\n  match: [a\nstages: []\n')
     expect(r.code).toBe('CUTOVER_ERR_PLAYBOOK_PARSE')

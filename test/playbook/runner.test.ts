@@ -12,6 +12,7 @@ import { PlaybookRunner, type PlaybookRunnerOptions } from '../../src/playbook/r
 import { readStatus, renderStatus } from '../../src/playbook/status.js'
 import { FakeQueueControl } from '../helpers/fake-queue-control.js'
 import { countingWriter, insertSamples, playbookIO, type PlaybookIO } from '../helpers/playbook-io.js'
+import { mysqlForTest } from '../helpers/mysql.js'
 import { redisForTest } from '../helpers/redis.js'
 
 const HOUR = 3_600_000
@@ -171,6 +172,7 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     expect(status).toContain('r2: parked')
     expect(status).toContain('ROLLED BACK to off, stays off until `cutover playbook resume --route r2`')
     expect(status).toMatch(/^playbook rt\d+: completed \(time scale 2\)/)
+    expect(status).toMatch(/\nqueue: done, stage retire since \S+Z$/)
 
     const [rows] = await io.db.pool.query<RowDataPacket[]>('SELECT kind, wall_ms, scaled_ms FROM playbook_events WHERE playbook = ? ORDER BY seq', [playbook.name])
     const entered = rows.find((r) => r.kind === 'stage_entered' && Number(r.wall_ms) === T0 + HOUR)
@@ -201,11 +203,13 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
       const [[holder]] = await io.db.pool.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) AS id', [name])
       await io.db.pool.query(`KILL CONNECTION ${Number(holder?.id)}`)
     }
+    const lockFree = async (): Promise<boolean> => Number((await io.db.pool.query<RowDataPacket[]>('SELECT IS_FREE_LOCK(?) AS free', [name]))[0][0]?.free) === 1
     await killHolder()
     await runner.tick()
     const [[after]] = await io.db.pool.query<RowDataPacket[]>('SELECT IS_USED_LOCK(?) IS NOT NULL AS held', [name])
     expect(Number(after?.held)).toBe(1)
     await killHolder()
+    await expect.poll(lockFree).toBe(true)
     const other = new PlaybookRunner(options)
     await other.start()
     await expect(runner.tick()).rejects.toMatchObject({ code: 'CUTOVER_ERR_PLAYBOOK_LOCKED' })
@@ -268,6 +272,17 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     expect((await resume(control, 'r1', 'shadow')).events.map((e) => e.body)).toEqual([{ kind: 'resumed', route: 'r1', by: 'bob', stage: 'shadow' }])
     expect(kinds((await runner.tick()).events)).toEqual(['r1: resumed by bob at shadow', 'r1: resumed at stage shadow', 'r1: flag shadow rate 0.5 (was off)', 'r1: queue gate dedupe (was default)'])
     await runner.stop()
+  })
+
+  it('says to migrate when the journal\'s tables are missing', async () => {
+    const bare = await mysqlForTest('pbbare')
+    try {
+      const { options } = setup()
+      const runner = new PlaybookRunner({ ...options, pool: bare.pool })
+      await expect(runner.start()).rejects.toMatchObject({ code: 'CUTOVER_ERR_PLAYBOOK_JOURNAL', message: expect.stringContaining('run `cutover db migrate` first') })
+    } finally {
+      await bare.cleanup()
+    }
   })
 
   it('refuses to start without the services its gates and actions read', () => {
