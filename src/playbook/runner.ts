@@ -43,6 +43,8 @@ export interface TickReport {
   events: JournalEvent[]
   readings: GateReading[]
   state: RunState
+  /** The route ids the playbook's routes resolved to at this tick. */
+  routes: string[]
 }
 
 const TRAFFIC = new Set(['errorRate', 'p99', 'dbCallsPerRequest'])
@@ -122,7 +124,7 @@ export class PlaybookRunner {
       await this.journal.recordReadings(result.readings, wall, scaledAt(this.#state.clock, wall))
       const events = [...others, ...(await this.journal.append(this.#state, result.events, wall))]
       events.push(...(await this.#carryOut()))
-      return { events, readings: result.readings, state: this.#state }
+      return { events, readings: result.readings, state: this.#state, routes }
     })
   }
 

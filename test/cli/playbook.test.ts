@@ -155,6 +155,14 @@ describe('cutover playbook apply, status, approve, pause, resume, rollback', () 
   })
 
   it('a long-lived apply reports a failing tick once while it repeats, and stops between ticks on SIGINT', async () => {
+    const none = join(t.dir, 'none.yaml')
+    await writeFile(none, 'version: 1\nname: none\nroutes: { match: ["nothing.*"] }\nstages:\n  - { name: first, actions: { mode: shadow } }\n')
+    const waiting = io(env)
+    const idle = runCli(['playbook', 'apply', none, '--interval', '50ms', ...target], waiting.io)
+    await expect.poll(() => waiting.errors(), { timeout: 10_000 }).toContain('no route matches nothing.* yet')
+    process.emit('SIGINT')
+    expect(await idle).toBe(0)
+
     const moved = join(t.dir, 'moved.yaml')
     await writeFile(moved, 'version: 1\nname: moved\nroutes: { match: [m.one] }\nstages:\n  - { name: first, actions: { mode: shadow }, hold: 1h }\n')
     expect(await runCli(['playbook', 'apply', moved, '--once', ...target], io(env).io)).toBe(0)

@@ -49,11 +49,16 @@ interface Loop {
 async function loop(l: Loop): Promise<TickReport | undefined> {
   let lastError = ''
   let last: TickReport | undefined
+  let told = false
   while (!l.signal.aborted) {
     try {
       last = await l.runner.tick()
       lastError = ''
       l.print(last.events)
+      if (last.routes.length === 0 && last.state.routes.size === 0 && !told) {
+        l.io.err(`no route matches ${l.runner.playbook.routes.match.join(', ')} yet; waiting for one (cutover flags create <id> adds a flag)`)
+        told = true
+      }
       if (last.state.completed) return last
     } catch (err) {
       const e = err as Error & { code?: string }
