@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import type mysql from 'mysql2/promise'
 import { describeEvent } from '../../playbook/describe.js'
 import type { JournalEvent } from '../../playbook/events.js'
 import type { Playbook } from '../../playbook/model.js'
@@ -72,22 +73,27 @@ async function loop(l: Loop): Promise<TickReport | undefined> {
   return last
 }
 
-async function applyWith(playbook: Playbook, values: ApplyValues, io: CliIO, redis: Redis | undefined): Promise<number> {
-  const scale = timeScaleOption(values['time-scale'])
-  const pool = openJournalPool(values, io.env)
-  const runner = new PlaybookRunner({
+function runnerFor(playbook: Playbook, values: ApplyValues, io: CliIO, services: { pool: mysql.Pool; redis: Redis | undefined }): PlaybookRunner {
+  const { pool, redis } = services
+  return new PlaybookRunner({
     playbook,
     pool,
     writer: writerFor(values, io.env),
     queue: redis && playbook.usesQueue ? queueControlFor(redis, values) : undefined,
     meter: redis ? meterOf(values, redis) : undefined,
-    timeScale: scale,
+    timeScale: timeScaleOption(values['time-scale']),
     actor: `runner:${actor(values, io.env)}`,
   })
-  const print = printer(io, values.json === true, scale)
+}
+
+async function applyWith(playbook: Playbook, values: ApplyValues, io: CliIO, redis: Redis | undefined): Promise<number> {
+  const pool = openJournalPool(values, io.env)
+  let runner: PlaybookRunner | undefined
   const stop = new AbortController()
   const onSignal = (): void => stop.abort()
   try {
+    runner = runnerFor(playbook, values, io, { pool, redis })
+    const print = printer(io, values.json === true, runner.timeScale)
     print(await runner.start())
     if (values.once) {
       print((await runner.tick()).events)
@@ -95,15 +101,15 @@ async function applyWith(playbook: Playbook, values: ApplyValues, io: CliIO, red
     }
     process.once('SIGINT', onSignal)
     process.once('SIGTERM', onSignal)
-    const intervalMs = durationOption('interval', values.interval, defaultInterval(scale))
+    const intervalMs = durationOption('interval', values.interval, defaultInterval(runner.timeScale))
     const last = await loop({ runner, print, intervalMs, io, signal: stop.signal })
     if (!last?.state.completed) return 0
-    const parked = [...last.state.routes.values()].filter((r) => r.status === 'parked').map((r) => r.route)
+    const parked = [...last.state.routes.values()].filter((r) => r.status === 'parked')
     return parked.length > 0 ? 1 : 0
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)
-    await runner.stop()
+    await runner?.stop()
     await pool.end()
   }
 }
