@@ -32,9 +32,9 @@ export interface PlaybookQueueControl {
   gatePolicies(): Promise<Record<string, GatePolicy>>
   setDrain(settings: PlaybookDrainSettings): Promise<unknown>
   status(): Promise<PlaybookQueueStatus>
-  /** Refuses (CUTOVER_ERR_DRAIN_RETIRE_REFUSED) unless the queue is empty and was quiet for `quietMs`. */
+  /**
+   * Refuses (CUTOVER_ERR_DRAIN_RETIRE_REFUSED) unless the queue is empty and was
+   * quiet for `quietMs`; the runner journals the refusal once and tries again each tick.
+   */
   retire(options: { quietMs: number }): Promise<void>
 }
-
-/** The drain side's code for a retire it refused (the queue not empty or not quiet yet): the runner waits and retries. */
-export const RETIRE_REFUSED = 'CUTOVER_ERR_DRAIN_RETIRE_REFUSED'
