@@ -1,7 +1,7 @@
 import type { GatePolicy, PlaybookDrainSettings, PlaybookQueueControl, PlaybookQueueStatus } from '../../src/playbook/queue-control.js'
 
 /**
- * An in-memory stand-in for the drain side's QueueControl (QUEUE-CONTRACT):
+ * An in-memory stand-in for the drain side's QueueControl (src/queue/control.ts):
  * the same calls, the same refusal code for an early retire, and a log of
  * every call that changed something.
  */
