@@ -12,17 +12,36 @@ const UNIT_MS: Readonly<Record<string, number>> = Object.freeze({
   w: 604_800_000,
 })
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)$/
+/** A duration: one or more `<number><unit>` parts, e.g. `30m`, `2d`, `1h30m`, `500ms` (also the playbook schema's pattern). */
+export const DURATION_PATTERN = '^([0-9]+(\\.[0-9]+)?(ms|s|m|h|d|w))+$'
+const DURATION = new RegExp(DURATION_PATTERN)
+const PART = /([0-9]+(?:\.[0-9]+)?)(ms|s|m|h|d|w)/g
 
 /** What a duration may look like, for messages. */
-export const DURATION_RULE = 'a duration like 500ms, 90s, 15m, 2h, 1d or 1w'
+export const DURATION_RULE = 'a duration like 500ms, 90s, 15m, 1h30m, 2d or 1w'
 
-/** A duration in ms, or undefined when `text` is not one. */
+/** A duration in whole ms (0 for `0s`), or undefined when `text` is not one. */
 export function durationMs(text: string): number | undefined {
-  const match = DURATION.exec(text.trim())
-  if (!match) return undefined
-  const ms = Number(match[1]) * (UNIT_MS[match[2] as string] as number)
-  return Number.isFinite(ms) ? ms : undefined
+  const trimmed = text.trim()
+  if (!DURATION.test(trimmed)) return undefined
+  let total = 0
+  for (const m of trimmed.matchAll(PART)) total += Number(m[1]) * (UNIT_MS[m[2] as string] as number)
+  return Number.isFinite(total) ? Math.round(total) : undefined
+}
+
+/** A compact human form: 1d 2h, 30m, 45s, 250ms. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0s'
+  if (ms < 1000) return `${Math.round(ms)}ms`
+  const parts: string[] = []
+  let left = Math.round(ms / 1000)
+  for (const [unit, secs] of [['d', 86_400], ['h', 3600], ['m', 60], ['s', 1]] as const) {
+    const n = Math.floor(left / secs)
+    if (n > 0) parts.push(`${n}${unit}`)
+    left -= n * secs
+    if (parts.length === 2) break
+  }
+  return parts.join(' ')
 }
 
 /** `90s`, `15m`, `2h`, `1d`, `1w`, `500ms` -> milliseconds (> 0). `what` names the value in the error. */

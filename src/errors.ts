@@ -221,3 +221,40 @@ export const CUTOVER_ERR_DB_LOCK_TIMEOUT = createError(
   'could not take the MySQL named lock "%s" within %ss (another instance is migrating)',
   500,
 )
+// ---- playbooks (file, runner, journal)
+export const CUTOVER_ERR_PLAYBOOK_PARSE = createError(
+  'CUTOVER_ERR_PLAYBOOK_PARSE',
+  'playbook %s is not valid YAML:\n%s',
+  500,
+)
+export const CUTOVER_ERR_PLAYBOOK_INVALID = createError(
+  'CUTOVER_ERR_PLAYBOOK_INVALID',
+  'playbook %s is invalid:\n%s',
+  500,
+)
+export const CUTOVER_ERR_PLAYBOOK_LOCKED = createError(
+  'CUTOVER_ERR_PLAYBOOK_LOCKED',
+  'playbook "%s" already has a runner (MySQL lock "%s" is held by connection %s); one runner per playbook',
+  500,
+)
+export const CUTOVER_ERR_PLAYBOOK_JOURNAL = createError(
+  'CUTOVER_ERR_PLAYBOOK_JOURNAL',
+  'playbook "%s" journal: %s',
+  500,
+)
+export const CUTOVER_ERR_PLAYBOOK_COMMAND = createError(
+  'CUTOVER_ERR_PLAYBOOK_COMMAND',
+  'playbook "%s": cannot %s: %s',
+  500,
+)
+export const CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE = createError(
+  'CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE',
+  'playbook "%s" has queue %s but the runner was given no queue control; %s',
+  500,
+)
+export const CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID',
+  'expected playbook runner option %s, got %s',
+  500,
+  TypeError,
+)

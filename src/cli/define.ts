@@ -191,12 +191,6 @@ export function parseCommand<O extends OptionSpecs, P>(
   } catch (err) {
     throw usageError(`${(err as Error).message} (see cutover ${def.name.join(' ')} --help)`)
   }
-  const options: Record<string, unknown> = {}
-  for (const [name, spec] of Object.entries(def.options)) {
-    const names = [name, ...(spec.aliases ?? [])].filter((n) => parsed.values[n] !== undefined)
-    if (names.length > 1) throw usageError(`give ${names.map((n) => `--${n}`).join(' or ')}, not both (they are one option)`)
-    options[name] = readOption(name, spec, names[0] === undefined ? undefined : parsed.values[names[0]], env)
-  }
   const p = def.positionals
   const label = p?.name.replace(/-/g, ' ') ?? ''
   const count = (n: number): string => `${n === 1 ? 'one' : n} ${label}${n === 1 ? '' : 's'}`
@@ -204,6 +198,12 @@ export function parseCommand<O extends OptionSpecs, P>(
   if (p && positionals.length < (p.min ?? 0)) throw usageError(`give at least ${count(p.min ?? 0)}`)
   if (p && p.min === p.max && positionals.length !== p.min) throw usageError(`give exactly ${count(p.min ?? 0)}`)
   if (p && positionals.length > (p.max ?? Infinity)) throw usageError(`give at most ${count(p.max ?? 0)}`)
+  const options: Record<string, unknown> = {}
+  for (const [name, spec] of Object.entries(def.options)) {
+    const names = [name, ...(spec.aliases ?? [])].filter((n) => parsed.values[n] !== undefined)
+    if (names.length > 1) throw usageError(`give ${names.map((n) => `--${n}`).join(' or ')}, not both (they are one option)`)
+    options[name] = readOption(name, spec, names[0] === undefined ? undefined : parsed.values[names[0]], env)
+  }
   return { options: options as OptionValues<O>, positionals }
 }
 

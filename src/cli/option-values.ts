@@ -226,3 +226,23 @@ export const timeText: OptionReader<string> = (label, value) => {
   }
   return value
 }
+
+/** A file that exists (read from). Returns the path as given, for messages that name it. */
+export const existingFile: OptionReader<string> = (label, value) => {
+  const s = statOf(resolve(value))
+  if (!s?.isFile()) invalidOption(label, 'an existing file', value, s ? 'not a file' : 'no such file')
+  return value
+}
+
+/** A positive number, decimals allowed (a time scale, a rate). */
+export const positiveNumber: OptionReader<number> = (label, value) => {
+  const n = decimalNumber(label, value)
+  if (!(n > 0)) invalidOption(label, 'a number > 0', value)
+  return n
+}
+
+/** A refresh queue's name (part of its Redis keys): letters, digits, "_", "." or "-". */
+export const queueName: OptionReader<string> = (label, value) => {
+  if (!/^[A-Za-z0-9_.-]+$/.test(value)) invalidOption(label, 'a queue name of letters, digits, "_", "." or "-"', value)
+  return value
+}

@@ -23,4 +23,6 @@ export interface FlagAdminWriter {
   setKill(on: boolean): Promise<void>
   /** Whether the fleet-wide kill switch is on. */
   getKill(): Promise<boolean>
+  /** Route ids that have a flag (playbooks match their route patterns against these). */
+  listRoutes?(): Promise<string[]>
 }

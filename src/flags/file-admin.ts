@@ -53,6 +53,10 @@ export class FileAdminWriter implements FlagAdminWriter {
     return (await this.#read()).routes.get(routeId)
   }
 
+  async listRoutes(): Promise<string[]> {
+    return [...(await this.#read()).routes.keys()].sort()
+  }
+
   async setKill(on: boolean): Promise<void> {
     await this.#update((doc) => {
       doc.kill = on

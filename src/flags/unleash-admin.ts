@@ -120,6 +120,16 @@ export class UnleashAdminWriter implements FlagAdminWriter {
     return routeStateFromFeature(routeId, { name, enabled: env.enabled, strategies: env.strategies ?? [] })
   }
 
+  async listRoutes(): Promise<string[]> {
+    const body = (await this.#call('GET', `/admin/projects/${enc(this.#project)}/features`)) as { features?: Array<{ name?: unknown }> } | undefined
+    const kill = killFlagNameFor(this.#prefix)
+    return (body?.features ?? [])
+      .map((f) => String(f.name))
+      .filter((name) => name.startsWith(this.#prefix) && name !== kill)
+      .map((name) => name.slice(this.#prefix.length))
+      .sort()
+  }
+
   async setKill(on: boolean): Promise<void> {
     const name = await this.#ensureKillFlag()
     await this.#call('POST', `${this.#featurePath(name)}/environments/${enc(this.#env)}/${on ? 'on' : 'off'}`)

@@ -20,6 +20,13 @@ export const COUNTERS = {
   latencySumUs: 'latencySumUs',
   /** Prefix of the latency histogram buckets (`lat.<i>`, see histogram.ts). */
   latency: 'lat.',
+  /**
+   * Prefix of the per-path counters, split by the response's `cutover-path`
+   * (`path.page.requests`, `path.legacy.errors`, `path.page.queries`,
+   * `path.page.jobs`, `path.page.lat.<i>`), so the page path and the legacy
+   * path of one route can be compared over the same window.
+   */
+  path: 'path.',
   /** Queue gauges (scope `queue`, route = queue name). */
   depthMax: 'depthMax',
   depthLast: 'depthLast',

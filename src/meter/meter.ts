@@ -48,6 +48,11 @@ export interface RequestSample {
   statusCode: number
   /** The response's Cache-Status header, when the page cache answered or forwarded. */
   cacheStatus?: string | undefined
+  /** Which path served it (the response's `cutover-path`); counted per path as well when given. */
+  path?: 'page' | 'legacy' | undefined
+  /** The request's own DB calls and refresh jobs (its meter counts), for the per-path counters. */
+  dbCalls?: number | undefined
+  refreshJobs?: number | undefined
 }
 
 function positiveInteger(name: string, value: unknown, fallback: number, allowZero = false): number {
@@ -160,6 +165,14 @@ export class Meter {
     if (sample.cacheStatus !== undefined && /^\s*cutover\s*;/i.test(sample.cacheStatus) && !/detail=mode-off/i.test(sample.cacheStatus)) {
       add(COUNTERS.cacheLookups, 1)
       if (/;\s*hit(\s*;|\s*$)/i.test(sample.cacheStatus)) add(COUNTERS.cacheHits, 1)
+    }
+    if (sample.path !== undefined) {
+      const on = `${COUNTERS.path}${sample.path}.`
+      add(on + COUNTERS.requests, 1)
+      if (sample.statusCode >= 500) add(on + COUNTERS.errors, 1)
+      add(on + COUNTERS.queries, sample.dbCalls ?? 0)
+      add(on + COUNTERS.jobs, sample.refreshJobs ?? 0)
+      add(on + COUNTERS.latency + latencyBucket(sample.durationMs), 1)
     }
     this.prom?.observe(sample)
   }

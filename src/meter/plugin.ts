@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
-import { RENDER_ID_HEADER, SHADOW_HEADER } from '../headers.js'
+import { PATH_HEADER, RENDER_ID_HEADER, SHADOW_HEADER } from '../headers.js'
 import { bindRender } from '../render-ids.js'
 import { runWithMeterContext, type MeterContext, type MeterCounts } from './context.js'
 import type { Meter } from './meter.js'
@@ -100,12 +100,16 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
       meter.countRequest(state.route, state.shadow)
     }
     const cacheStatus = reply.getHeader('cache-status')
+    const path = reply.getHeader(PATH_HEADER)
     meter.recordResponse({
       route: state.route,
       shadow: state.shadow,
       durationMs: reply.elapsedTime,
       statusCode: reply.statusCode,
       cacheStatus: typeof cacheStatus === 'string' ? cacheStatus : undefined,
+      path: path === 'page' || path === 'legacy' ? path : undefined,
+      dbCalls: state.counts.dbCalls,
+      refreshJobs: state.counts.refreshJobs,
     })
   })
 

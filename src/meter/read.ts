@@ -10,6 +10,14 @@ export interface RouteTotals {
   counters: Record<string, number>
   /** Latency histogram: bucket index -> count (see histogram.ts). */
   latency: Map<number, number>
+  /** The same split by the path that served each response (`cutover-path`), for opted-in routes. */
+  paths?: { page?: PathTotals; legacy?: PathTotals }
+}
+
+/** One path's counters (requests, errors, queries, jobs) and latency histogram. */
+export interface PathTotals {
+  counters: Record<string, number>
+  latency: Map<number, number>
 }
 
 export interface QueueGauges {
@@ -97,10 +105,28 @@ function addField(reading: MeterReading, field: string, value: number): void {
   const routes = parsed.scope === 'shadow' ? reading.shadow : reading.user
   let totals = routes.get(parsed.route)
   if (!totals) routes.set(parsed.route, (totals = { route: parsed.route, counters: {}, latency: new Map() }))
-  if (parsed.counter.startsWith(COUNTERS.latency)) {
+  if (parsed.counter.startsWith(COUNTERS.path)) {
+    addPathField(totals, parsed.counter.slice(COUNTERS.path.length), value)
+  } else if (parsed.counter.startsWith(COUNTERS.latency)) {
     const i = Number(parsed.counter.slice(COUNTERS.latency.length))
     totals.latency.set(i, (totals.latency.get(i) ?? 0) + value)
   } else {
     totals.counters[parsed.counter] = (totals.counters[parsed.counter] ?? 0) + value
+  }
+}
+
+/** `page.requests`, `legacy.lat.12`, ... into the route's per-path totals. */
+function addPathField(totals: RouteTotals, rest: string, value: number): void {
+  const dot = rest.indexOf('.')
+  const path = rest.slice(0, dot)
+  if (path !== 'page' && path !== 'legacy') return
+  const paths = (totals.paths ??= {})
+  const into = (paths[path] ??= { counters: {}, latency: new Map() })
+  const counter = rest.slice(dot + 1)
+  if (counter.startsWith(COUNTERS.latency)) {
+    const i = Number(counter.slice(COUNTERS.latency.length))
+    into.latency.set(i, (into.latency.get(i) ?? 0) + value)
+  } else {
+    into.counters[counter] = (into.counters[counter] ?? 0) + value
   }
 }

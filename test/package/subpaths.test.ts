@@ -24,6 +24,7 @@ const PROBES: Record<string, string> = {
   'cutover/shadow': 'createShadowRunner',
   'cutover/report': 'buildShadowReport',
   'cutover/db': 'migrate',
+  'cutover/playbook': 'PlaybookRunner',
 }
 
 const OPTIONAL_PEERS = Object.keys(pkg.peerDependencies).filter((name) => pkg.peerDependenciesMeta[name]?.optional)

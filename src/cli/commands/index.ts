@@ -10,6 +10,14 @@ import { demoServeCommand } from './demo-serve.js'
 import { demoShadowCommand } from './demo-shadow.js'
 import { dbMigrate } from './db-migrate.js'
 import { reportShadow } from './report-shadow.js'
+import { playbookValidate } from './playbook-validate.js'
+import { playbookPlan } from './playbook-plan.js'
+import { playbookApply } from './playbook-apply.js'
+import { playbookStatus } from './playbook-status.js'
+import { playbookApprove } from './playbook-approve.js'
+import { playbookPause } from './playbook-pause.js'
+import { playbookResume } from './playbook-resume.js'
+import { playbookRollback } from './playbook-rollback.js'
 
 /** Every CLI command, in the order of the user's journey; each lives in its own file beside this one. */
 export const commands: readonly DefinedCommand[] = [
@@ -22,6 +30,14 @@ export const commands: readonly DefinedCommand[] = [
   flagsKill,
   reportAmplificationCommand,
   reportShadow,
+  playbookValidate,
+  playbookPlan,
+  playbookApply,
+  playbookStatus,
+  playbookApprove,
+  playbookPause,
+  playbookResume,
+  playbookRollback,
   invalidateCommand,
   dbMigrate,
 ]

@@ -1,0 +1,11 @@
+// `cutover/playbook`: playbooks (files, plans, the runner and its journal in MySQL; peer dependency mysql2 for the pool you pass).
+export { loadPlaybook, parsePlaybook, type PlacedProblem } from '../playbook/parse.js'
+export type { Gate, GatePolicy, Playbook, Stage, StageActions } from '../playbook/model.js'
+export { PlaybookRunner, type PlaybookRunnerOptions, type TickReport } from '../playbook/runner.js'
+export type { PlaybookQueueControl, PlaybookDrainSettings, PlaybookQueueStatus } from '../playbook/queue-control.js'
+export type { MeterSource } from '../playbook/readings.js'
+export { approve as approvePlaybookStage, pause as pausePlaybook, resume as resumePlaybook, rollback as rollbackPlaybook, type ControlOptions } from '../playbook/control.js'
+export { plan as planPlaybook, renderPlan, type Plan } from '../playbook/plan.js'
+export { readStatus as readPlaybookStatus, renderStatus as renderPlaybookStatus, type StatusReport } from '../playbook/status.js'
+export { evaluateGate, type GateResult, type RouteReadings } from '../playbook/gates.js'
+export type { EventBody as PlaybookEvent, JournalEvent, GateReading } from '../playbook/events.js'

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest'
+import { evaluateGate, type GateInput, type PathFigures } from '../../src/playbook/gates.js'
+
+const path = (over: Partial<PathFigures> = {}): PathFigures => ({ requests: 1000, errors: 0, dbCalls: 1000, refreshJobs: 0, p99Ms: 10, ...over })
+const input = (over: Partial<GateInput> = {}): GateInput => ({ approved: false, streak: 0, allPage: false, ...over })
+const verdict = (r: { verdict: string; detail: string }): string => `${r.verdict}: ${r.detail}`
+
+describe('gates (pure)', () => {
+  describe('minimum sample: below it a gate holds, whatever the figures', () => {
+    it.each([
+      [{ kind: 'errorRate', path: 'page', max: 0.01, minSamples: 200 } as const, { route: { page: path({ requests: 199, errors: 199 }) } }, 'hold: 199 of 200 page requests needed'],
+      [{ kind: 'p99', path: 'page', maxMs: 5, minSamples: 200 } as const, { route: { page: path({ requests: 10, p99Ms: 9000 }) } }, 'hold: 10 of 200 page requests needed'],
+      [{ kind: 'dbCallsPerRequest', path: 'all', max: 1, minSamples: 50 } as const, { route: { page: path({ requests: 20 }), legacy: path({ requests: 20, dbCalls: 2000 }) } }, 'hold: 40 of 50 all requests needed'],
+      [{ kind: 'logicMismatches', max: 0, minSamples: 100 } as const, { route: { shadow: { compared: 99, matches: 50, logic: 49, leaks: 0, errors: 0 } } }, 'hold: 99 of 100 compared shadow samples needed'],
+      [{ kind: 'shadowMatchRate', min: 0.99, minSamples: 100 } as const, { route: {} }, 'hold: 0 of 100 compared shadow samples needed'],
+      [{ kind: 'errorRate', path: 'page', maxIncrease: 0.01, minSamples: 100 } as const, { route: { page: path(), legacy: path({ requests: 30 }) } }, 'hold: 30 of 100 legacy requests needed'],
+    ])('%j', (gate, over, expected) => {
+      expect(verdict(evaluateGate(gate, input(over)))).toBe(expected)
+    })
+  })
+
+  it('error rate: absolute, and against the legacy path of the same window', () => {
+    const gate = { kind: 'errorRate', path: 'page', max: 0.05, maxIncrease: 0.01, minSamples: 100 } as const
+    expect(verdict(evaluateGate(gate, input({ route: { page: path({ errors: 20 }), legacy: path({ errors: 15 }) } })))).toBe(
+      'pass: page error rate 2.00% (at most 5.00%); page error rate 2.00% vs legacy 1.50%: +0.50% (at most +1.00%)',
+    )
+    expect(verdict(evaluateGate(gate, input({ route: { page: path({ errors: 30 }), legacy: path({ errors: 15 }) } })))).toBe(
+      'fail: page error rate 3.00% vs legacy 1.50%: +1.50% (at most +1.00%)',
+    )
+    // An absolute failure stands even while the comparison still waits for legacy samples.
+    expect(evaluateGate(gate, input({ route: { page: path({ errors: 60 }), legacy: path({ requests: 5 }) } })).verdict).toBe('fail')
+  })
+
+  it('an all-page stage compares with the legacy path of the stage before', () => {
+    const gate = { kind: 'p99', path: 'page', maxRatio: 1.5, minSamples: 100 } as const
+    const route = { page: path({ p99Ms: 30 }), legacy: path({ requests: 0, p99Ms: null }), baseline: path({ p99Ms: 25 }) }
+    expect(evaluateGate(gate, input({ route, allPage: true }))).toMatchObject({ verdict: 'pass', figures: { p99Ms: 30, baselineP99Ms: 25 } })
+    expect(verdict(evaluateGate(gate, input({ route: { page: path({ p99Ms: 30 }) }, allPage: true })))).toBe('hold: 0 of 100 legacy requests in the stage before needed')
+  })
+
+  it('DB calls per request count one read per refresh job enqueued', () => {
+    const gate = { kind: 'dbCallsPerRequest', path: 'page', max: 2, maxRatio: 0.1, minSamples: 100 } as const
+    const r = evaluateGate(gate, input({ route: { page: path({ dbCalls: 500, refreshJobs: 500 }), legacy: path({ dbCalls: 1000, refreshJobs: 100_000 }) } }))
+    expect(r).toMatchObject({ verdict: 'pass', figures: { dbCallsPerRequest: 1, baselineDbCallsPerRequest: 101 } })
+    expect(evaluateGate(gate, input({ route: { page: path({ dbCalls: 3000 }), legacy: path({ dbCalls: 1000, refreshJobs: 100_000 }) } })).verdict).toBe('fail')
+  })
+
+  it('shadow gates: match rate counts noise as a match; logic mismatches and leaks count', () => {
+    const shadow = { compared: 400, matches: 398, logic: 1, leaks: 1, errors: 7 }
+    expect(verdict(evaluateGate({ kind: 'shadowMatchRate', min: 0.99, minSamples: 200 }, input({ route: { shadow } })))).toBe('pass: match rate 99.50% over 400 samples (at least 99.00%)')
+    expect(verdict(evaluateGate({ kind: 'logicMismatches', max: 0, minSamples: 200 }, input({ route: { shadow } })))).toBe('fail: 1 logic mismatches in 400 samples (at most 0)')
+    expect(verdict(evaluateGate({ kind: 'leaks', max: 1, minSamples: 200 }, input({ route: { shadow } })))).toBe('pass: 1 leaks in 400 samples (at most 1)')
+  })
+
+  it('queue depth holds while above max, passes after enough readings at or below it, never fails', () => {
+    const gate = { kind: 'queueDepth', max: 0, minSamples: 3 } as const
+    expect(evaluateGate(gate, input({ queue: { depth: 5, inFlight: 0 }, streak: 2 }))).toMatchObject({ verdict: 'hold', streak: 0 })
+    expect(evaluateGate(gate, input({ queue: { depth: 0, inFlight: 1 }, streak: 2 }))).toMatchObject({ verdict: 'hold', streak: 0 })
+    expect(evaluateGate(gate, input({ queue: { depth: 0, inFlight: 0 }, streak: 1 }))).toMatchObject({ verdict: 'hold', streak: 2 })
+    expect(evaluateGate(gate, input({ queue: { depth: 0, inFlight: 0 }, streak: 2 }))).toMatchObject({ verdict: 'pass', streak: 3 })
+    expect(evaluateGate(gate, input())).toMatchObject({ verdict: 'hold', detail: 'no queue reading' })
+  })
+
+  it('manual waits for approval', () => {
+    expect(verdict(evaluateGate({ kind: 'manual', prompt: 'check the report' }, input()))).toBe('hold: waiting for `cutover playbook approve`: check the report')
+    expect(evaluateGate({ kind: 'manual', prompt: undefined }, input({ approved: true })).verdict).toBe('pass')
+  })
+})
