@@ -12,6 +12,7 @@
  * test/contract/drainable-queue.contract.ts.
  */
 import { CUTOVER_ERR_QUEUE_JOB_INVALID } from '../errors.js'
+import type { QueueKeys } from './keys.js'
 
 export interface RefreshJob {
   /** Table the record lives in, e.g. 'products'. */
@@ -120,6 +121,8 @@ export interface QueueCounts {
  * (one round trip per batch).
  */
 export interface DrainableQueue extends RefreshQueue {
+  /** The queue's control-plane keys (QueueControl reads and writes them). */
+  readonly shared: QueueKeys
   /** Adds jobs; resolves, per entry, whether it was queued (false: deduped). */
   add(entries: readonly AddEntry[], options?: AddOptions): Promise<boolean[]>
   /** Claims up to `max` jobs, oldest first, each invisible to other claims for `visibilityMs`. */
