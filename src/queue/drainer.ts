@@ -160,6 +160,9 @@ export class Drainer extends EventEmitter<DrainerEvents> {
     }
     this.state = 'running'
     await this.work(claimed)
+    // Above 0 the queue is not empty when the drain is to stop: check after every batch, not once a tick.
+    const until = this.options.untilDepth
+    if (until !== undefined && until > 0 && (await this.options.queue.depth()) <= until) await this.tick(true)
   }
 
   private targetRate(): number {

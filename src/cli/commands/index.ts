@@ -9,6 +9,7 @@ import { demoCommand } from './demo.js'
 import { demoServeCommand } from './demo-serve.js'
 import { demoShadowCommand } from './demo-shadow.js'
 import { dbMigrate } from './db-migrate.js'
+import { drainCommand } from './drain.js'
 import { reportShadow } from './report-shadow.js'
 
 /** Every CLI command; each lives in its own file beside this one. */
@@ -24,4 +25,5 @@ export const commands: CliCommand[] = [
   flagsKill,
   dbMigrate,
   reportShadow,
+  drainCommand,
 ]

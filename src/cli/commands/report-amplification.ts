@@ -16,8 +16,9 @@ export const reportAmplificationCommand: CliCommand = {
 Adds up the counters every metered process wrote to Redis over a window and
 shows, per route: requests, inline DB queries, refresh jobs enqueued, the DB
 reads the worker made for them, DB calls per request, Redis commands per
-request, p50/p99 latency, page-cache hit ratio and refresh backlog; shadow
-renders apart from user traffic; queue depth.
+request, p50/p99 latency, page-cache hit ratio, refresh backlog and the
+producer gate's decisions (jobs queued/deduped/dropped); shadow renders apart
+from user traffic; queue depth.
 
   --since D          window ending now: 90s, 15m, 2h, 1d (default 15m)
   --from, --to TIME  explicit window, ISO 8601 (--to defaults to now)
