@@ -33,6 +33,16 @@ const MAX_STALLED = 1_000_000
 const RETRY_DELAY_MS = 1000
 const KEEP: Pick<JobsOptions, 'removeOnComplete' | 'removeOnFail'> = { removeOnComplete: true, removeOnFail: { count: 1000 } }
 
+/**
+ * A job taken (claimed or consumed) no longer stands for its record: a new
+ * job for the record queues, as on the list driver (its row may change after
+ * this job read it). Throttle keys (with a TTL) stay: they are the recent window.
+ */
+function freeRecord(job: Job<RefreshJob>): Promise<boolean> {
+  if (!job.deduplicationId || job.opts.deduplication?.ttl) return Promise.resolve(false)
+  return job.removeDeduplicationKey().catch(() => false)
+}
+
 interface Held {
   job: Job<RefreshJob>
   token: string
@@ -78,10 +88,10 @@ export class BullmqRefreshQueue implements DrainableQueue {
       const data = checkJob(entry.job)
       if (!entry.dedupe) return { name: data.table, data, opts: { ...KEEP } }
       const id = JSON.stringify([data.table, String(data.id)])
-      // keepLastIfActive: a record whose job is running gets one follow-up job, not none
-      // (its row may have changed after the running job read it). With a recent window,
-      // BullMQ's throttle mode: no new job for the record until the window has passed.
-      const deduplication = recentMs > 0 ? { id, ttl: recentMs } : { id, keepLastIfActive: true }
+      // One waiting job per record: the key is freed when a job is taken (claim, consume), so a
+      // record changed while its job runs gets a new one. With a recent window, BullMQ's
+      // throttle mode: no new job for the record until the window has passed.
+      const deduplication = recentMs > 0 ? { id, ttl: recentMs } : { id }
       return { name: data.table, data, opts: { ...KEEP, jobId: randomUUID(), deduplication } }
     })
     const [added] = await Promise.all([
@@ -96,7 +106,10 @@ export class BullmqRefreshQueue implements DrainableQueue {
     const concurrency = checkConcurrency(options.concurrency)
     // BullMQ workers block on their connection and need maxRetriesPerRequest: null.
     const connection = this.redis.duplicate({ maxRetriesPerRequest: null })
-    const worker = new Worker<RefreshJob>(this.name, async (job) => handler(checkJob(job.data)), {
+    const worker = new Worker<RefreshJob>(this.name, async (job) => {
+      await freeRecord(job)
+      return handler(checkJob(job.data))
+    }, {
       connection,
       prefix: this.prefix,
       concurrency,
@@ -147,6 +160,7 @@ export class BullmqRefreshQueue implements DrainableQueue {
     const worker = await this.claimWorker(visibilityMs)
     const token = randomUUID()
     const jobs = await Promise.all(Array.from({ length: max }, () => worker.getNextJob(token, { block: false })))
+    await Promise.all(jobs.map((job) => (job ? freeRecord(job) : false)))
     const claimed: ClaimedJob[] = []
     for (const job of jobs) {
       if (!job) continue
