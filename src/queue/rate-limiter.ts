@@ -4,6 +4,9 @@ import { QueueScript } from './script.js'
 
 const script = new QueueScript(rateLua)
 
+/** How late a drainer may be for its turn and still make the time up (the largest burst is this much of the rate). */
+export const RATE_TOLERANCE_MS = 500
+
 /** Jobs a drainer asks for at a rate: a full batch at 200 jobs/s and more, else what half a second allows. */
 export function wantAt(rate: number, batchSize: number): number {
   return Math.max(1, Math.min(batchSize, Math.ceil(rate * 0.5)))
@@ -22,13 +25,13 @@ export class GlobalRateLimiter {
 
   /** Asks for `n` jobs at `rate`: granted whole, or not at all with how long to wait. */
   async take(rate: number, n: number): Promise<{ granted: number; waitMs: number }> {
-    const [granted, waitMs] = (await script.run(this.redis, [this.key], [rate, n])) as [number, number]
+    const [granted, waitMs] = (await script.run(this.redis, [this.key], [rate, n, RATE_TOLERANCE_MS])) as [number, number]
     return { granted, waitMs }
   }
 
   /** Gives back jobs granted and not claimed (the queue had fewer). */
   async refund(rate: number, n: number): Promise<void> {
-    if (n > 0) await script.run(this.redis, [this.key], [rate, -n])
+    if (n > 0) await script.run(this.redis, [this.key], [rate, -n, RATE_TOLERANCE_MS])
   }
 }
 
