@@ -124,7 +124,7 @@ export async function runDrain(options: DrainRunOptions, emit: (event: DrainEven
     const reached = depth <= options.untilDepth
     let retired: RetireResult | undefined
     if (options.retire && reached) {
-      retired = await control.retire(options.retire)
+      retired = await control.retireQueue(options.retire)
       emit({ type: 'retired', result: retired })
     }
     return { reached, depth, drained, retired }

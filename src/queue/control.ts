@@ -54,7 +54,9 @@ export interface QueueControl {
   drainSettings(): Promise<DrainSettings>
   status(): Promise<QueueStatus>
   /** Throws CUTOVER_ERR_DRAIN_RETIRE_REFUSED (with the reason) unless depth is 0 and the queue was quiet for `quietMs`. */
-  retire(options: { quietMs: number }): Promise<RetireResult>
+  retire(options: { quietMs: number }): Promise<void>
+  /** retire, resolving to what it found and kept (the dead letters). */
+  retireQueue(options: { quietMs: number }): Promise<RetireResult>
   /** The newest dead letters first. */
   deadLetters(limit?: number): Promise<DeadLetter[]>
   /** A drainer's heartbeat (drainers call it every tick). */
@@ -101,6 +103,15 @@ export function createQueueControl(options: QueueControlOptions): QueueControl {
   const keys = queue.shared
 
   const drainSettings = async (): Promise<DrainSettings> => settingsFromFields(await redis.hmget(keys.control, ...SETTINGS_FIELDS))
+
+  const retireQueue = async ({ quietMs }: { quietMs: number }): Promise<RetireResult> => {
+    if (typeof quietMs !== 'number' || !Number.isFinite(quietMs) || quietMs < 0) {
+      throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('quietMs to be a non-negative number of ms', JSON.stringify(quietMs))
+    }
+    const check = await queue.retire(quietMs)
+    if (!check.retired) throw new CUTOVER_ERR_DRAIN_RETIRE_REFUSED(queue.name, describeRefusal(queue.name, check, quietMs))
+    return { ...check, deadLetters: await redis.llen(keys.dead) }
+  }
 
   return {
     async setGatePolicy(routeId, policy) {
@@ -158,14 +169,11 @@ export function createQueueControl(options: QueueControlOptions): QueueControl {
       return { depth: counts.waiting + counts.inFlight, inFlight: counts.inFlight, deadLetters: counts.deadLetters, lastEnqueueAt, settings, drainers, drainRate }
     },
 
-    async retire({ quietMs }) {
-      if (typeof quietMs !== 'number' || !Number.isFinite(quietMs) || quietMs < 0) {
-        throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('quietMs to be a non-negative number of ms', JSON.stringify(quietMs))
-      }
-      const check = await queue.retire(quietMs)
-      if (!check.retired) throw new CUTOVER_ERR_DRAIN_RETIRE_REFUSED(queue.name, describeRefusal(queue.name, check, quietMs))
-      return { ...check, deadLetters: await redis.llen(keys.dead) }
+    async retire(options) {
+      await retireQueue(options)
     },
+
+    retireQueue,
 
     deadLetters: (limit = 100) => queue.deadLetters(limit),
 

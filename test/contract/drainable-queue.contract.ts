@@ -61,6 +61,24 @@ export function drainableQueueContract(driver: string, make: DrainableDriver): v
       expect(await queue.depth()).toBe(1)
     })
 
+    it('takes a new job for a record the legacy consumer is running', async () => {
+      await queue.add([{ job: job(1, 'a'), dedupe: true }])
+      let release: () => void = () => undefined
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const seen: RefreshJob[] = []
+      const consumer = queue.consume(async (j) => {
+        seen.push(j)
+        await held
+      })
+      await until(() => seen.length === 1)
+      expect(await queue.add([{ job: job(1, 'b'), dedupe: true }])).toEqual([true])
+      expect(await queue.add([{ job: job(1, 'c'), dedupe: true }])).toEqual([false])
+      release()
+      await until(() => seen.length === 2)
+      await consumer.close()
+      expect(seen.map((j) => j.origin)).toEqual(['a', 'b'])
+    })
+
     it('with a recent window, takes no job for a record accepted within it', async () => {
       expect(await queue.add([{ job: job(1), dedupe: true }], { recentMs: 400 })).toEqual([true])
       const claimed = await queue.claim(10, 30_000)

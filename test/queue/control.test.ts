@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis'
 import { afterAll, describe, expect, it } from 'vitest'
 import { BullmqRefreshQueue } from '../../src/queue/bullmq-queue.js'
 import { createQueueControl } from '../../src/queue/control.js'
@@ -38,6 +39,20 @@ describe('drain settings (pure)', () => {
     expect(settingsFromFields(['x', 'fast', '{', 'y'])).toEqual({ state: 'running', updatedAt: 0 })
   })
 })
+
+/**
+ * The interface the playbook side codes against (QueueControl as agreed):
+ * createQueueControl's result must stay assignable to it (checked by typecheck).
+ */
+interface AgreedQueueControl {
+  setGatePolicy(routeId: string, policy: 'pass' | 'dedupe' | 'drop' | null): Promise<void>
+  gatePolicies(): Promise<Record<string, 'pass' | 'dedupe' | 'drop'>>
+  setDrain(settings: { state: 'running' | 'paused' | 'stopped'; rate?: number; schedule?: { from: number; to: number; overMs: number; startAt?: number } }): Promise<{ state: string; updatedAt: number }>
+  status(): Promise<{ depth: number; inFlight: number; deadLetters: number; lastEnqueueAt: number | undefined; settings: { state: string; updatedAt: number }; drainers: number; drainRate: number }>
+  retire(options: { quietMs: number }): Promise<void>
+}
+const agreed: (options: { redis: Redis; prefix?: string; name?: string }) => AgreedQueueControl = createQueueControl
+void agreed
 
 const env = redisForTest('control')
 afterAll(() => env.cleanup())
@@ -83,7 +98,8 @@ describe('QueueControl', () => {
       await queue.ack(claimed)
       await expect(control.retire({ quietMs: 60_000 })).rejects.toMatchObject({ code: 'CUTOVER_ERR_DRAIN_RETIRE_REFUSED', message: /quiet window of 60\.0 s/ })
       await expect(control.retire({ quietMs: -1 })).rejects.toMatchObject({ code: 'CUTOVER_ERR_DRAIN_OPTIONS_INVALID' })
-      expect(await control.retire({ quietMs: 0 })).toMatchObject({ retired: true, deadLetters: 0 })
+      expect(await control.retireQueue({ quietMs: 0 })).toMatchObject({ retired: true, deadLetters: 0 })
+      await expect(control.retire({ quietMs: 0 })).resolves.toBeUndefined()
       expect(await env.redis.keys(`${env.prefix}*{c3}*`)).toEqual([])
       expect(await control.deadLetters()).toEqual([])
     } finally {
