@@ -70,10 +70,13 @@ export function drainableQueueContract(driver: string, make: DrainableDriver): v
         seen.push(j)
         await held
       })
-      await until(() => seen.length === 1)
-      expect(await queue.add([{ job: job(1, 'b'), dedupe: true }])).toEqual([true])
-      expect(await queue.add([{ job: job(1, 'c'), dedupe: true }])).toEqual([false])
-      release()
+      try {
+        await until(() => seen.length === 1)
+        expect(await queue.add([{ job: job(1, 'b'), dedupe: true }])).toEqual([true])
+        expect(await queue.add([{ job: job(1, 'c'), dedupe: true }])).toEqual([false])
+      } finally {
+        release()
+      }
       await until(() => seen.length === 2)
       await consumer.close()
       expect(seen.map((j) => j.origin)).toEqual(['a', 'b'])
