@@ -102,6 +102,23 @@ export const CUTOVER_ERR_DURATION_INVALID = createError(
   500,
   RangeError,
 )
+export const CUTOVER_ERR_GATE_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_GATE_OPTIONS_INVALID',
+  'expected refresh-queue gate option %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_DRAIN_OPTIONS_INVALID = createError(
+  'CUTOVER_ERR_DRAIN_OPTIONS_INVALID',
+  'expected drain option %s, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_DRAIN_RETIRE_REFUSED = createError(
+  'CUTOVER_ERR_DRAIN_RETIRE_REFUSED',
+  'refresh queue "%s" was not retired: %s',
+  500,
+)
 export const CUTOVER_ERR_REPORT_WINDOW_INVALID = createError(
   'CUTOVER_ERR_REPORT_WINDOW_INVALID',
   'expected a report window %s, got %s',

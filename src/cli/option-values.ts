@@ -217,6 +217,13 @@ export const duration: OptionReader<number> = (label, value) => {
   return ms
 }
 
+/** A duration that may be zero (`0s`: no wait), in ms. */
+export const durationOrZero: OptionReader<number> = (label, value) => {
+  const ms = durationMs(value)
+  if (ms === undefined) invalidOption(label, DURATION_RULE, value)
+  return ms
+}
+
 /** A point in time as text (a duration ago, or ISO 8601), checked now and resolved by the command against its clock. */
 export const timeText: OptionReader<string> = (label, value) => {
   try {

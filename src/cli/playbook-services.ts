@@ -3,7 +3,7 @@
 // MySQL and Redis is in work/playbook.ts, loaded when a command runs.
 import { DEFAULT_REDIS_URL } from '../demo/defaults.js'
 import { opt, type OptionValues, type PositionalSpec } from './define.js'
-import { existingFile, integer, keyPrefix, queueName, redisUrl, text } from './option-values.js'
+import { existingFile, integer, keyPrefix, oneOf, queueName, redisUrl, text } from './option-values.js'
 import { mysqlDatabaseOption } from './shared-options.js'
 
 /** The playbook file every playbook command takes. */
@@ -22,6 +22,7 @@ export const serviceOptions = {
   'bucket-seconds': opt.withDefault(integer({ min: 1, unit: 'seconds' }), 60, "the meter's bucket length, as the app's meter has it", { placeholder: 'N' }),
   'queue-prefix': opt.withDefault(keyPrefix, 'cutover', "the refresh queue's key prefix", { placeholder: 'P' }),
   'queue-name': opt.withDefault(queueName, 'refresh', "the refresh queue's name", { placeholder: 'N' }),
+  'queue-driver': opt.withDefault(oneOf(['list', 'bullmq'] as const), 'list', "the refresh queue's driver: list or bullmq", { placeholder: 'D' }),
 }
 
 export type JournalValues = OptionValues<typeof journalOptions>

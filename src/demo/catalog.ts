@@ -120,6 +120,26 @@ export class LegacyCatalog {
     return (result as { affectedRows: number }).affectedRows > 0
   }
 
+  /**
+   * What a drainer does for a batch of jobs: one `SELECT ... WHERE id IN (...)`,
+   * then every key rewritten (or deleted, for a row that is gone) in one pipeline.
+   */
+  async refreshMany(ids: ReadonlyArray<string | number>): Promise<void> {
+    if (ids.length === 0) return
+    const wanted = [...new Set(ids.map(Number))]
+    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT ${COLUMNS} FROM products WHERE id IN (?)`, [wanted])
+    const found = new Map(rows.map((r) => [Number(r.id), productOf(r)]))
+    const write = this.redis.pipeline()
+    for (const id of wanted) {
+      const product = found.get(id)
+      if (product) write.set(this.keys.product(id), JSON.stringify(product), 'EX', OBJECT_TTL_SECONDS)
+      else write.del(this.keys.product(id))
+    }
+    const results = (await write.exec()) ?? []
+    const failed = results.find(([err]) => err)
+    if (failed?.[0]) throw failed[0]
+  }
+
   /** What the refresh worker does for one job: one `SELECT ... WHERE id = ?`, then rewrites the key. */
   async refresh(id: number): Promise<void> {
     const [rows] = await this.pool.execute<RowDataPacket[]>(`SELECT ${COLUMNS} FROM products WHERE id = ?`, [id])

@@ -30,6 +30,12 @@ export interface MeterContext {
   source: 'request' | 'refresh'
   /** This request's own counts, when whoever set the context wants them (the meter plugin does). */
   readonly counts?: MeterCounts
+  /**
+   * Work done for several routes at once (a drainer's batch refresh): its
+   * calls are split between these routes by their number of jobs, instead of
+   * all going to `route`.
+   */
+  readonly shares?: ReadonlyMap<string, number>
 }
 
 /** The route work outside any request or job is charged to (start-up, timers). */

@@ -11,6 +11,10 @@ export const COUNTERS = {
   refreshReads: 'refreshReads',
   /** Refresh jobs a worker finished for the route. */
   jobsDone: 'jobsDone',
+  /** The producer gate's decisions on the route's jobs: queued, deduped against a waiting job, dropped. */
+  gatePassed: 'gatePassed',
+  gateDeduped: 'gateDeduped',
+  gateDropped: 'gateDropped',
   /** Redis commands (pipelines and MULTI count each command they carry). */
   redis: 'redis',
   /** Responses that carried a page-cache status, and those that were hits. */

@@ -1,4 +1,5 @@
-import type { Redis, Result } from 'ioredis'
+import type { Redis } from 'ioredis'
+import { RedisScript } from '../redis-script.js'
 import type { Counts, PendingCounts } from './counts.js'
 import type { MeterKeys } from './keys.js'
 import { flushLua } from './lua/flush.js'
@@ -11,10 +12,7 @@ export interface FlushTarget {
   retentionSeconds: number
 }
 
-/** Registers the flush script on the client (once per client). */
-export function defineFlushCommand(redis: Redis): void {
-  if (!redis.flushMeter) redis.defineCommand('flushMeter', { numberOfKeys: 2, lua: flushLua })
-}
+const flushScript = new RedisScript(flushLua)
 
 const pairs = (counts: Counts | undefined): string[] => [...(counts ?? [])].flatMap(([f, v]) => [f, String(v)])
 
@@ -38,19 +36,13 @@ export async function sendPending(
     const max = pairs(maxima.get(bucket))
     const last = pairs(latest.get(bucket))
     const back = pairs(backlog)
-    await target.redis.flushMeter(
-      target.keys.bucket(target.bucketSeconds, bucket), target.keys.backlog(),
-      target.retentionSeconds, inc.length / 2, max.length / 2, last.length / 2, back.length / 2,
-      ...inc, ...max, ...last, ...back,
+    await flushScript.run(
+      target.redis,
+      [target.keys.bucket(target.bucketSeconds, bucket), target.keys.backlog()],
+      [target.retentionSeconds, inc.length / 2, max.length / 2, last.length / 2, back.length / 2, ...inc, ...max, ...last, ...back],
     )
     for (const map of [increments, maxima, latest]) map.delete(bucket)
     backlog.clear()
     sent(inc)
-  }
-}
-
-declare module 'ioredis' {
-  interface RedisCommander<Context> {
-    flushMeter(...args: [bucketKey: string, backlogKey: string, ...rest: (string | number)[]]): Result<number, Context>
   }
 }

@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
 import { BACKGROUND_ROUTE, currentMeterContext, runWithMeterContext, type MeterContext } from './context.js'
 import { COUNTERS, CountBuffer, type Counts } from './counts.js'
-import { defineFlushCommand, sendPending } from './flush.js'
+import { sendPending } from './flush.js'
 import { latencyBucket } from './histogram.js'
 import { counterField, meterKeys, type CounterScope, type MeterKeys } from './keys.js'
 import { PromExport } from './prom.js'
@@ -80,6 +80,8 @@ export class Meter {
   private readonly now: () => number
   private readonly prom: PromExport | undefined
   private readonly counts = new CountBuffer()
+  /** Fractions of calls split between routes and not yet counted (counters are integers), per field. */
+  private readonly carry = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
 
@@ -99,7 +101,6 @@ export class Meter {
     this.keys = meterKeys(this.prefix)
     this.registry = options.registry
     this.prom = options.registry ? new PromExport(options.registry, () => this.cumulative()) : undefined
-    defineFlushCommand(this.redis)
     if (flushIntervalMs > 0) {
       this.timer = setInterval(() => void this.flush().catch(() => undefined), flushIntervalMs)
       this.timer.unref()
@@ -117,7 +118,22 @@ export class Meter {
 
   private charge(context: MeterContext | undefined, counter: string, n: number): void {
     const scope: CounterScope = context?.shadow ? 'shadow' : 'user'
-    this.increment(counterField(scope, context?.route ?? BACKGROUND_ROUTE, counter), n)
+    if (context?.shares) this.chargeShares(context.shares, scope, counter, n)
+    else this.increment(counterField(scope, context?.route ?? BACKGROUND_ROUTE, counter), n)
+  }
+
+  /** Splits `n` calls between routes by weight; what is not yet a whole call is carried to the next split. */
+  private chargeShares(shares: ReadonlyMap<string, number>, scope: CounterScope, counter: string, n: number): void {
+    let total = 0
+    for (const weight of shares.values()) total += weight
+    if (total <= 0) return
+    for (const [route, weight] of shares) {
+      const field = counterField(scope, route, counter)
+      const exact = (this.carry.get(field) ?? 0) + (n * weight) / total
+      const whole = Math.floor(exact + 1e-9)
+      this.carry.set(field, exact - whole)
+      if (whole > 0) this.increment(field, whole)
+    }
   }
 
   /** One DB call in the current context: inline for a request, a refresh read inside a job. */
@@ -203,6 +219,35 @@ export class Meter {
       this.increment(counterField('user', route, COUNTERS.jobsDone), 1)
       this.counts.addBacklog(route, -1)
     }
+  }
+
+  /**
+   * Runs the refresh of a batch of jobs from several routes (a drainer's one
+   * `IN (...)` query for many jobs): the DB calls inside are split between
+   * `origins` (route -> jobs) by their share of the jobs, each route's jobs
+   * count as done.
+   */
+  async runJobs<T>(origins: ReadonlyMap<string, number>, work: () => Promise<T>): Promise<T> {
+    const [first] = origins.keys()
+    try {
+      return await runWithMeterContext({ route: first ?? BACKGROUND_ROUTE, shadow: false, source: 'refresh', shares: origins }, work)
+    } finally {
+      for (const [route, n] of origins) {
+        this.increment(counterField('user', route, COUNTERS.jobsDone), n)
+        this.counts.addBacklog(route, -n)
+      }
+    }
+  }
+
+  /**
+   * The producer gate's decision on `n` of a route's jobs. Jobs deduped or
+   * dropped will never run: they leave the route's backlog (meterQueue
+   * counted them as enqueued when the app handed them over).
+   */
+  countGate(route: string, decision: 'passed' | 'deduped' | 'dropped', n: number): void {
+    const counter = decision === 'passed' ? COUNTERS.gatePassed : decision === 'deduped' ? COUNTERS.gateDeduped : COUNTERS.gateDropped
+    this.increment(counterField('user', route, counter), n)
+    if (decision !== 'passed') this.counts.addBacklog(route, -n)
   }
 
   /** Sends what this process counted so far to Redis. Counts are kept and retried if Redis fails. */

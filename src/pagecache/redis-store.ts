@@ -4,7 +4,7 @@ import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } 
 import { purgeTagsLua } from './lua/purge-tags.js'
 import { releaseLeaseLua } from './lua/release-lease.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
-import { RedisScript, type RedisClient } from './redis-script.js'
+import { RedisScript, type RedisClient } from '../redis-script.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 
 export interface RedisPageStoreOptions {

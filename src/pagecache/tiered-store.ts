@@ -1,7 +1,7 @@
 import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
 import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
-import type { RedisClient } from './redis-script.js'
+import type { RedisClient } from '../redis-script.js'
 import { checkStoreOptions, distinctTags, RedisPageStore, type InvalidationMessage } from './redis-store.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 

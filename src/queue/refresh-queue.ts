@@ -4,11 +4,15 @@
  * key. One file per driver (`list-queue.ts`, `bullmq-queue.ts`); every driver
  * passes the suite in test/contract/refresh-queue.contract.ts.
  *
- * The drainer will extend this with batch claims under a visibility timeout
- * (`claim(max, visibilityMs)` returning jobs with a receipt, `ack(receipts)`);
- * `consume` is what the legacy worker does today and stays as it is.
+ * `consume` is what the legacy worker does today and stays as it is. The
+ * drainer and the producer gate need more of a driver: `DrainableQueue` adds
+ * batch claims under a visibility timeout (`claim(max, visibilityMs)` returning
+ * jobs with a receipt, `ack(receipts)`), retries and a dead-letter list, and
+ * an enqueue that dedupes; both drivers implement it and pass the suite in
+ * test/contract/drainable-queue.contract.ts.
  */
 import { CUTOVER_ERR_QUEUE_JOB_INVALID } from '../errors.js'
+import type { QueueKeys } from './keys.js'
 
 export interface RefreshJob {
   /** Table the record lives in, e.g. 'products'. */
@@ -49,6 +53,119 @@ export interface RefreshQueue {
   depth(): Promise<number>
   /** Stops consumers started here and closes the connections the driver opened (never the caller's client). */
   close(): Promise<void>
+}
+
+/** A job added through `add()`: `dedupe` skips it when its record already has a job waiting. */
+export interface AddEntry {
+  job: RefreshJob
+  dedupe: boolean
+}
+
+export interface AddOptions {
+  /**
+   * Also skip a deduped job when a job for its record was accepted within
+   * this many ms (a throttle: each record is queued at most once per window).
+   * 0: only the waiting-job check.
+   * @default 0
+   */
+  recentMs?: number
+}
+
+/** One job taken by `claim()`, invisible to other claims until acked, released or its visibility ends. */
+export interface ClaimedJob {
+  /** Opaque handle for ack/release/fail; valid until the visibility timeout ends. */
+  receipt: string
+  /** The job, or undefined when what the queue held is not a valid job (dead-letter it). */
+  job: RefreshJob | undefined
+  /** What the queue held, as stored (for dead letters). */
+  raw: string
+  /** Why `job` is undefined. */
+  invalid?: string
+}
+
+/** A claimed job that failed: counted against its record, dead-lettered at `maxFailures`. */
+export interface FailedClaim {
+  claim: ClaimedJob
+  reason: string
+}
+
+/** A job that left the queue for the dead-letter list. */
+export interface DeadLetter {
+  /** The job as stored. */
+  raw: string
+  job: RefreshJob | undefined
+  reason: string
+  /** Refresh failures counted for its record when it was dead-lettered. */
+  failures: number
+  /** Epoch ms. */
+  at: number
+}
+
+/** Final outcome of a claimed job, kept as per-queue totals (see `DrainableQueue.totals`). */
+export type SettledOutcome = 'refreshed' | 'superseded'
+
+/** What a queue holds, for status and retire. */
+export interface QueueCounts {
+  /** Jobs waiting to be claimed or consumed. */
+  waiting: number
+  /** Jobs claimed by drainers or taken by consumers, not yet done. */
+  inFlight: number
+  deadLetters: number
+}
+
+/**
+ * A refresh queue the drainer can work: batch claims under a visibility
+ * timeout (a claimed job that is neither acked nor released goes back to the
+ * queue when its visibility ends, so a killed drainer loses nothing),
+ * per-record failure counts, a dead-letter list, and an enqueue that dedupes
+ * (one round trip per batch).
+ */
+export interface DrainableQueue extends RefreshQueue {
+  /** The queue's control-plane keys (QueueControl reads and writes them). */
+  readonly shared: QueueKeys
+  /** Adds jobs; resolves, per entry, whether it was queued (false: deduped). */
+  add(entries: readonly AddEntry[], options?: AddOptions): Promise<boolean[]>
+  /** Claims up to `max` jobs, oldest first, each invisible to other claims for `visibilityMs`. */
+  claim(max: number, visibilityMs: number): Promise<ClaimedJob[]>
+  /**
+   * Removes claimed jobs that are done and clears their records' failure
+   * counts; `outcomes` (same order) feed the queue's totals. Resolves to how
+   * many were still held (a job whose visibility ended is back in the queue
+   * and is not counted).
+   */
+  ack(claims: readonly ClaimedJob[], outcomes?: readonly SettledOutcome[]): Promise<number>
+  /** Puts claimed jobs back, at the head, without counting a failure (the database was down). */
+  release(claims: readonly ClaimedJob[]): Promise<void>
+  /**
+   * Counts a failure against each job's record; jobs whose record reached
+   * `maxFailures` go to the dead-letter list with the reason, the others back
+   * to the queue. Resolves to the receipts dead-lettered.
+   */
+  fail(failed: readonly FailedClaim[], maxFailures: number): Promise<string[]>
+  /** Moves claimed jobs to the dead-letter list at once (unparseable jobs). */
+  deadLetter(failed: readonly FailedClaim[]): Promise<void>
+  /** The newest dead letters first, up to `limit`. */
+  deadLetters(limit: number): Promise<DeadLetter[]>
+  counts(): Promise<QueueCounts>
+  /** Jobs acked per outcome since the queue was created (or retired). */
+  totals(): Promise<Record<SettledOutcome, number>>
+  /**
+   * Deletes the queue's keys, keeping the dead-letter list, but only when no
+   * job is waiting or in flight and none was accepted for `quietMs`; says
+   * what it found either way (QueueControl.retire turns a refusal into an error).
+   */
+  retire(quietMs: number): Promise<RetireCheck>
+}
+
+/** What retire found, and whether it removed the queue. */
+export interface RetireCheck {
+  retired: boolean
+  waiting: number
+  inFlight: number
+  /** Epoch ms of the last job accepted; 0 when none was recorded. */
+  lastEnqueueAt: number
+  /** Epoch ms of the check (the Redis server's clock where the driver reads it). */
+  now: number
 }
 
 /** Checks a job's shape (drivers call it on enqueue and on what they read back). */

@@ -10,11 +10,16 @@ export interface RouteFigures {
   inlineQueries: number
   refreshJobs: number
   refreshReads: number
-  /** Refresh jobs the worker finished in the window. */
+  /** Refresh jobs the worker (or a drainer) finished in the window. */
   jobsDone: number
+  /** The producer gate's decisions on the route's jobs (0 without a gate): queued, deduped, dropped. */
+  gatePassed: number
+  gateDeduped: number
+  gateDropped: number
   /**
-   * Refresh reads still owed: jobs enqueued in the window and not yet run,
-   * times the reads per job measured on the jobs that did run (0 when none ran).
+   * Refresh reads still owed: jobs enqueued in the window and not yet run
+   * (less those the gate deduped or dropped: they never run), times the
+   * reads per job measured on the jobs that did run (0 when none ran).
    */
   refreshReadsOwed: number
   /** inlineQueries + refreshReads + refreshReadsOwed */
@@ -67,7 +72,9 @@ function figures(totals: RouteTotals, durationSeconds: number, backlog: number):
   const refreshReads = c(COUNTERS.refreshReads)
   const jobs = c(COUNTERS.jobs)
   const jobsDone = c(COUNTERS.jobsDone)
-  const refreshReadsOwed = jobsDone > 0 ? Math.max(0, jobs - jobsDone) * (refreshReads / jobsDone) : 0
+  const gateDeduped = c(COUNTERS.gateDeduped)
+  const gateDropped = c(COUNTERS.gateDropped)
+  const refreshReadsOwed = jobsDone > 0 ? Math.max(0, jobs - gateDeduped - gateDropped - jobsDone) * (refreshReads / jobsDone) : 0
   const dbCalls = inlineQueries + refreshReads + refreshReadsOwed
   const redisCommands = c(COUNTERS.redis)
   const lookups = c(COUNTERS.cacheLookups)
@@ -79,6 +86,9 @@ function figures(totals: RouteTotals, durationSeconds: number, backlog: number):
     refreshJobs: jobs,
     refreshReads,
     jobsDone,
+    gatePassed: c(COUNTERS.gatePassed),
+    gateDeduped,
+    gateDropped,
     refreshReadsOwed,
     dbCalls,
     dbCallsPerRequest: ratio(dbCalls, requests),
@@ -154,7 +164,8 @@ export function formatPercent(value: number | null): string {
 /** What the table's figures mean (printed under it in every format). */
 export const FIGURES_NOTE =
   'DB/request = (inline queries + refresh reads the worker made for the route + refresh reads still owed) / requests; ' +
-  'owed = the route\'s jobs not yet run in the window times the reads per job measured on those that ran.'
+  'owed = the route\'s jobs not yet run in the window (less those the gate deduped or dropped) times the reads per job measured on those that ran; ' +
+  'gate = the producer gate\'s decisions on the route\'s jobs: queued/deduped/dropped.'
 
 /** Rows of a before/after comparison: [label, before, after, change]. */
 export function comparisonRows(before: AmplificationSnapshot, after: AmplificationSnapshot): string[][] {
@@ -193,4 +204,5 @@ export const ROUTE_COLUMNS: Array<[string, (r: RouteFigures) => string]> = [
   ['p99', (r) => formatMs(r.p99Ms)],
   ['hit ratio', (r) => formatPercent(r.hitRatio)],
   ['backlog', (r) => formatNumber(r.backlog)],
+  ['gate pass/dedupe/drop', (r) => (r.gatePassed + r.gateDeduped + r.gateDropped > 0 ? `${formatNumber(r.gatePassed)}/${formatNumber(r.gateDeduped)}/${formatNumber(r.gateDropped)}` : '-')],
 ]

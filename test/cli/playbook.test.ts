@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CliIO } from '../../src/cli/command.js'
 import { runCli } from '../../src/cli/run.js'
 import { FileAdminWriter } from '../../src/flags/file-admin.js'
+import { createQueueControl } from '../../src/queue/control.js'
 import { playbookIO, type PlaybookIO } from '../helpers/playbook-io.js'
+import { redisForTest } from '../helpers/redis.js'
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = []
@@ -148,11 +150,18 @@ describe('cutover playbook apply, status, approve, pause, resume, rollback', () 
     expect(await runCli(['playbook', 'apply', gated, '--once', '--json', '--meter-prefix', 'cutover-test-none', '--bucket-seconds', '1', ...target], r.io)).toBe(0)
     expect(r.out.map((l) => JSON.parse(l).body.kind)).toEqual(['started', 'stage_entered', 'flag_write'])
     expect(await runCli(['playbook', 'apply', gated, '--once', '--bucket-seconds', '0', ...target], io(env).io)).toBe(2)
-    // The shipped week drains and retires the queue: this build's CLI has no queue control to do it with.
-    // (Once the drain side's createQueueControl is wired into queueControlFor, this runs.)
-    const week = io(env)
-    expect(await runCli(['playbook', 'apply', 'playbooks/week.yaml', '--once', ...target], week.io)).toBe(1)
-    expect(week.errors()).toContain('CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE')
+    // A queue step goes through the queue's control plane in Redis: the gate policy is there for every app process.
+    const queued = join(t.dir, 'queued.yaml')
+    await writeFile(queued, 'version: 1\nname: queued\nroutes: { match: [q.one] }\nstages:\n  - { name: d, actions: { mode: "off", queueGate: dedupe }, hold: 1h }\n')
+    const q = redisForTest('pbcli-queue')
+    try {
+      const step = io(env)
+      expect(await runCli(['playbook', 'apply', queued, '--once', '--queue-prefix', q.prefix, ...target], step.io)).toBe(0)
+      expect(step.errors()).toBe('')
+      expect(await createQueueControl({ redis: q.redis, prefix: q.prefix }).gatePolicies()).toEqual({ 'q.one': 'dedupe' })
+    } finally {
+      await q.cleanup()
+    }
   })
 
   it('a long-lived apply reports a failing tick once while it repeats, and stops between ticks on SIGINT', async () => {

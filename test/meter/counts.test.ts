@@ -47,8 +47,9 @@ describe('CountBuffer', () => {
 describe('sendPending', () => {
   it('sends buckets oldest first with the backlog on the first, and leaves in pending only what Redis did not take', async () => {
     const calls: unknown[][] = []
+    // The flush script runs by EVALSHA: (sha, key count, ...keys, ...args).
     const redis = {
-      flushMeter: async (...args: unknown[]) => {
+      evalsha: async (_sha: string, _keys: number, ...args: unknown[]) => {
         if (calls.length === 1) throw new Error('connection lost')
         calls.push(args)
         return 1
@@ -70,7 +71,7 @@ describe('sendPending', () => {
 
   it('sends a backlog change alone into the current bucket', async () => {
     const calls: unknown[][] = []
-    const redis = { flushMeter: async (...args: unknown[]) => calls.push(args) } as unknown as Redis
+    const redis = { evalsha: async (_sha: string, _keys: number, ...args: unknown[]) => calls.push(args) } as unknown as Redis
     const buffer = new CountBuffer()
     buffer.addBacklog('a', -1)
     await sendPending({ redis, keys: meterKeys('t'), bucketSeconds: 60, retentionSeconds: 100 }, buffer.take(), 180, () => undefined)

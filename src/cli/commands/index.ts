@@ -9,6 +9,7 @@ import { demoCommand } from './demo.js'
 import { demoServeCommand } from './demo-serve.js'
 import { demoShadowCommand } from './demo-shadow.js'
 import { dbMigrate } from './db-migrate.js'
+import { drainCommand } from './drain.js'
 import { reportShadow } from './report-shadow.js'
 import { playbookValidate } from './playbook-validate.js'
 import { playbookPlan } from './playbook-plan.js'
@@ -38,6 +39,7 @@ export const commands: readonly DefinedCommand[] = [
   playbookPause,
   playbookResume,
   playbookRollback,
+  drainCommand,
   invalidateCommand,
   dbMigrate,
 ]

@@ -31,7 +31,7 @@ journal says, holds as spent as they were.`,
       {
         file: file as string,
         journal: { db: o.db, by: o.by },
-        services: { 'redis-url': o['redis-url'], 'meter-prefix': o['meter-prefix'], 'bucket-seconds': o['bucket-seconds'], 'queue-prefix': o['queue-prefix'], 'queue-name': o['queue-name'] },
+        services: { 'redis-url': o['redis-url'], 'meter-prefix': o['meter-prefix'], 'bucket-seconds': o['bucket-seconds'], 'queue-prefix': o['queue-prefix'], 'queue-name': o['queue-name'], 'queue-driver': o['queue-driver'] },
         writer,
         once: o.once,
         json: o.json,

@@ -28,7 +28,7 @@ routes stay off until \`cutover playbook resume --route ID\`. Give --route or --
     // Without Redis the flags are still written; the queue gate's reset is journaled as failed and retried by the runner.
     const redis = playbook.usesQueue ? await work.openRedis(o).catch(() => undefined) : undefined
     try {
-      const queue = redis ? work.queueControlFor(redis, o) : undefined
+      const queue = redis ? await work.queueControlFor(redis, o) : undefined
       return await work.runControl(file as string, o, io, (c) => rollback(c, o.route ?? null), { writer, ...(queue ? { queue } : {}) })
     } finally {
       redis?.disconnect()

@@ -10,8 +10,9 @@ export const reportAmplificationCommand = defineCommand({
   description: `Adds up the counters every metered process wrote to Redis over a window and
 shows, per route: requests, inline DB queries, refresh jobs enqueued, the DB
 reads the worker made for them, DB calls per request, Redis commands per
-request, p50/p99 latency, page-cache hit ratio and refresh backlog; shadow
-renders apart from user traffic; queue depth.`,
+request, p50/p99 latency, page-cache hit ratio, refresh backlog and the
+producer gate's decisions (jobs queued/deduped/dropped); shadow renders apart
+from user traffic; queue depth.`,
   options: {
     since: opt.withDefault(timeText, '15m', 'window start: a duration ago (90s, 15m, 2h, 1d) or an ISO 8601 time', { placeholder: 'T', aliases: ['from'] }),
     until: opt.value(timeText, 'window end, the same way', { placeholder: 'T', aliases: ['to'], defaultText: 'now' }),

@@ -8,6 +8,7 @@ import type { JournalEvent } from '../../playbook/events.js'
 import type { Playbook } from '../../playbook/model.js'
 import { loadPlaybook } from '../../playbook/parse.js'
 import type { PlaybookQueueControl } from '../../playbook/queue-control.js'
+import { createQueueControl } from '../../queue/control.js'
 import type { MeterSource } from '../../playbook/readings.js'
 import { PlaybookRunner, type TickReport } from '../../playbook/runner.js'
 import type { CliIO } from '../command.js'
@@ -23,13 +24,13 @@ export function meterOf(values: ServiceValues, redis: Redis): MeterSource {
   return { redis, prefix: values['meter-prefix'], bucketSeconds: values['bucket-seconds'] }
 }
 
-/**
- * The refresh queue's control plane for the runner (src/queue/control.ts).
- * Until the drain is part of this build there is none, and a playbook with
- * queue actions or gates is refused with CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE.
- */
-export function queueControlFor(_redis: Redis, _values: ServiceValues): PlaybookQueueControl | undefined {
-  return undefined
+/** The refresh queue's control plane for the runner (src/queue/control.ts): every setting lives in Redis. */
+export async function queueControlFor(redis: Redis, values: ServiceValues): Promise<PlaybookQueueControl> {
+  const names = { redis, prefix: values['queue-prefix'], name: values['queue-name'] }
+  if (values['queue-driver'] === 'list') return createQueueControl(names)
+  // Loaded only for a BullMQ queue: bullmq is an optional peer dependency.
+  const { BullmqRefreshQueue } = await import('../../queue/bullmq-queue.js')
+  return createQueueControl({ ...names, queue: new BullmqRefreshQueue(names) })
 }
 
 const TRAFFIC = new Set(['errorRate', 'p99', 'dbCallsPerRequest'])
@@ -137,7 +138,7 @@ export async function apply(r: ApplyRequest, io: CliIO): Promise<number> {
       playbook,
       pool,
       writer: r.writer,
-      queue: redis && playbook.usesQueue ? queueControlFor(redis, r.services) : undefined,
+      queue: redis && playbook.usesQueue ? await queueControlFor(redis, r.services) : undefined,
       meter: redis ? meterOf(r.services, redis) : undefined,
       timeScale: r.timeScale,
       actor: `runner:${actor(r.journal, io.env)}`,

@@ -7,7 +7,8 @@ export type RedisClient = Redis | Cluster
 /**
  * A Lua script run by EVALSHA, falling back to EVAL when the server (or, on
  * Cluster, the node owning the key) has not seen it yet. Unlike
- * `defineCommand` this leaves the caller's client untouched.
+ * `defineCommand` this leaves the caller's client untouched. Every script of
+ * cutover (page cache, queue, meter) runs through this one class.
  */
 export class RedisScript {
   readonly sha: string
@@ -16,7 +17,7 @@ export class RedisScript {
     this.sha = createHash('sha1').update(source).digest('hex')
   }
 
-  async run(client: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown> {
+  async run(client: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (err) {

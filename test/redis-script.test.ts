@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RedisScript } from '../../src/pagecache/redis-script.js'
-import { redisForTest, type RedisForTest } from '../helpers/redis.js'
+import { RedisScript } from '../src/redis-script.js'
+import { redisForTest, type RedisForTest } from './helpers/redis.js'
 
 describe('RedisScript', () => {
   let t: RedisForTest
