@@ -9,6 +9,7 @@
  * `consume` is what the legacy worker does today and stays as it is.
  */
 import { CUTOVER_ERR_QUEUE_JOB_INVALID } from '../errors.js'
+import { describeValue } from '../describe-value.js'
 
 export interface RefreshJob {
   /** Table the record lives in, e.g. 'products'. */
@@ -59,14 +60,6 @@ export function checkJob(job: unknown): RefreshJob {
     typeof j.table === 'string' && j.table !== '' &&
     ((typeof j.id === 'string' && j.id !== '') || (typeof j.id === 'number' && Number.isFinite(j.id))) &&
     (j.origin === undefined || typeof j.origin === 'string')
-  if (!ok) throw new CUTOVER_ERR_QUEUE_JOB_INVALID(safeJson(job))
+  if (!ok) throw new CUTOVER_ERR_QUEUE_JOB_INVALID(describeValue(job))
   return j as RefreshJob
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
 }
