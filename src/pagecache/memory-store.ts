@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { checkEntryArgument } from './entry-shape.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 
 export interface MemoryPageStoreOptions {
@@ -63,6 +64,7 @@ export class MemoryPageStore implements PageStore {
   }
 
   async set(key: PageKey, entry: StoredEntry): Promise<void> {
+    checkEntryArgument(entry)
     const id = slotId(key)
     const previous = this.slots.get(id)
     if (previous) this.remove(id, previous)
@@ -112,11 +114,10 @@ export class MemoryPageStore implements PageStore {
     return out
   }
 
-  async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+  async acquireLease(key: PageKey, ttlMs: number, token: string = randomUUID()): Promise<string | null> {
     const id = slotId(key)
     const held = this.leases.get(id)
     if (held && held.until > this.now()) return null
-    const token = randomUUID()
     this.leases.set(id, { token, until: this.now() + ttlMs })
     return token
   }
