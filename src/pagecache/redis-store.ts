@@ -171,6 +171,10 @@ export class RedisPageStore implements PageStore {
     const states: Record<string, TagState> = {}
     if (unique.length === 0) return states
     const reply = await purgeTagsScript.run(this.#redis, [this.keys.tags], [hard ? '1' : '0', this.keys.invalidateChannel, ...unique])
+    if (Array.isArray(reply) && reply[0] === 'corrupt') {
+      // Nothing moved. The counter must be repaired by hand (HSET or HDEL of the field): see README, "Error codes".
+      throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, `tag state of ${describeValue(reply[1])} is not an integer (${describeValue(reply[2])}); no tag was purged`)
+    }
     if (!Array.isArray(reply) || reply.length !== unique.length * 2) {
       throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, 'purge script returned an unexpected reply')
     }
@@ -221,9 +225,14 @@ export function distinctTags(tags: string[]): string[] {
   return [...new Set(tags)]
 }
 
+/** A counter as the purge script accepts it (see lua/purge-tags.ts): plain digits, 0 to 2^53 - 2. */
+const WHOLE = /^(0|[1-9]\d{0,15})$/
+
 function tagCounter(tag: string, value: string | null): number {
   if (value === null) return 0
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`tag state "${tag}"`, `counter ${JSON.stringify(value)} is not a whole number`)
+  if (!WHOLE.test(value) || n >= Number.MAX_SAFE_INTEGER) {
+    throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`tag state "${tag}"`, `counter ${describeValue(value)} is not a whole number`)
+  }
   return n
 }

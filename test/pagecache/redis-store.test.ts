@@ -189,6 +189,16 @@ describe('RedisPageStore', () => {
       await expect(store.tagStates(['products'])).rejects.toMatchObject(CORRUPT)
     })
 
+    it.each(['007', '1e3', ' 5', '0x10', '', '-1', '9007199254740991', '99999999999999999999'])(
+      'reads a tag counter %j the purge script could not move as corrupt, as the script does',
+      async (value) => {
+        await t.redis.hset(store.keys.tags, 'v:products', value)
+        await expect(store.tagStates(['products'])).rejects.toMatchObject(CORRUPT)
+        await expect(store.purgeTags(['products'], false)).rejects.toMatchObject(CORRUPT)
+        expect(await t.redis.hget(store.keys.tags, 'v:products')).toBe(value)
+      },
+    )
+
     it.each(unservable())('reads a well-formed envelope holding an entry no response could carry as corrupt: %s', async (_what, entry) => {
       await rawSet(envelopeOf(entry))
       await expect(store.get(key)).rejects.toMatchObject(CORRUPT)
@@ -245,6 +255,21 @@ describe('RedisPageStore', () => {
       await t.redis.hset(store.keys.tags, 'v:bad', 'not a number')
       await expect(store.purgeTags(['good', 'other', 'bad'], true)).rejects.toThrow(/tag state of "bad" is not an integer/)
       expect(await t.redis.hmget(store.keys.tags, 'v:good', 'h:good', 'v:other')).toEqual(['1', null, null])
+    })
+
+    it('a purge over a corrupt tag counter rejects with a coded error, not a Redis ReplyError', async () => {
+      await t.redis.hset(store.keys.tags, 'h:bad', 'x')
+      await expect(store.purgeTags(['bad'], false)).rejects.toMatchObject({
+        code: 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY',
+        message: `cache entry ${store.keys.tags} is corrupt: tag state of "bad" is not an integer ("x"); no tag was purged`,
+      })
+    })
+
+    it('moves a counter at the largest value it accepts, and refuses one past it before any write', async () => {
+      await t.redis.hset(store.keys.tags, 'v:top', '9007199254740990')
+      expect(await store.purgeTags(['top'], false)).toEqual({ top: { version: 9007199254740991, hard: 0 } })
+      await expect(store.purgeTags(['other', 'top'], false)).rejects.toMatchObject(CORRUPT)
+      expect(await t.redis.hget(store.keys.tags, 'v:other')).toBeNull()
     })
   })
 
