@@ -127,7 +127,7 @@ export class PageCache {
     }
     // A HEAD render has no body to store for GET: answer it from the handler.
     if (request.method === 'HEAD') return states.bypass(route, request, 'head-miss')
-    return this.misses.miss(at, key)
+    return this.misses.miss(at, key, entry?.kind === 'page' ? entry : undefined)
   }
 
   /** The stored entry of a key; a corrupt one is deleted and read as none, a failing store bypasses. */
