@@ -182,14 +182,22 @@ function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHand
       done(null, payload)
       return
     }
-    cache.onSend(route, request, reply, payload).then(
-      (p) => done(null, p),
-      (err: Error) => {
-        // Storing must never break a response: log and send what the handler made.
-        request.log.warn({ err }, 'cutover: storing the page failed')
-        done(null, payload)
-      },
-    )
+    const finish = (p: unknown): void => {
+      try {
+        done(null, p)
+      } catch (err) {
+        // Writing the response threw (Node refuses a header value the handler
+        // set). Handed back as Fastify does for an async hook, it becomes the
+        // 500 the route answers without cutover; left to throw in this promise
+        // callback, it was an unhandled rejection that ended the process.
+        done(err as Error)
+      }
+    }
+    cache.onSend(route, request, reply, payload).then(finish, (err: Error) => {
+      // Storing must never break a response: log and send what the handler made.
+      request.log.warn({ err }, 'cutover: storing the page failed')
+      finish(payload)
+    })
   }
 }
 
