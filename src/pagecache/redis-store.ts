@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_ENTRY_TOO_LARGE, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
 import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } from './keys.js'
+import { acquireLeaseLua } from './lua/acquire-lease.js'
 import { purgeTagsLua } from './lua/purge-tags.js'
 import { releaseLeaseLua } from './lua/release-lease.js'
 import { checkEntryArgument } from './entry-shape.js'
@@ -39,6 +40,7 @@ export interface RedisPageStoreOptions {
 export const REDIS_STORE_DEFAULTS = Object.freeze({ prefix: 'cutover', compressAbove: 8192, maxBodyBytes: readBudgetBytes(100) })
 
 const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'maxBodyBytes']
+const acquireLeaseScript = new RedisScript(acquireLeaseLua)
 const purgeTagsScript = new RedisScript(purgeTagsLua)
 const releaseLeaseScript = new RedisScript(releaseLeaseLua)
 
@@ -79,7 +81,8 @@ export interface InvalidationMessage {
  * Page store on Redis through ioredis, standalone or Cluster. Entries are
  * binary envelopes (see page-codec.ts) that expire at their `deleteAt`; the keys
  * of one route share a Cluster hash tag; tag states live in one hash, moved by
- * a Lua script; leases are `SET NX PX` with a random token. Purges and deletes
+ * a Lua script; leases are `SET NX PX` (in a script that also takes over a
+ * lease key without an expiry) with a random token. Purges and deletes
  * are announced on the invalidation channel, so memory layers in every process
  * (TieredPageStore) hear of them whichever store made them.
  */
@@ -190,8 +193,8 @@ export class RedisPageStore implements PageStore {
       throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease ttlMs', 'a whole number of ms > 0', describeValue(ttlMs))
     }
     checkToken(token)
-    const taken = await this.#redis.set(name, token, 'PX', ttlMs, 'NX')
-    return taken === 'OK' ? token : null
+    const taken = await acquireLeaseScript.run(this.#redis, [name], [token, ttlMs])
+    return taken === 1 ? token : null
   }
 
   async releaseLease(key: PageKey, token: string): Promise<void> {

@@ -316,6 +316,15 @@ describe('RedisPageStore', () => {
       await expect(store.tagStates([42 as unknown as string])).rejects.toMatchObject(code)
     })
 
+    it('takes over a lease key without an expiry (cutover never writes one), and leaves one with an expiry alone', async () => {
+      await t.redis.set(store.keys.lease(key), 'hostile')
+      const token = await store.acquireLease(key, 5000)
+      expect(token).not.toBeNull()
+      expect(await t.redis.get(store.keys.lease(key))).toBe(token)
+      expect(await t.redis.pttl(store.keys.lease(key))).toBeGreaterThan(0)
+      expect(await store.acquireLease(key, 5000)).toBeNull()
+    })
+
     it('leaves the caller\'s client open on close', async () => {
       await store.close()
       expect(await t.redis.ping()).toBe('PONG')

@@ -6,7 +6,7 @@ import { MemoryPageStore } from '../../src/pagecache/memory-store.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
 import type { PageKey, PageStore, StoredEntry } from '../../src/pagecache/store.js'
 import { TieredPageStore } from '../../src/pagecache/tiered-store.js'
-import { appWith } from '../helpers/app.js'
+import { appWith, eventually } from '../helpers/app.js'
 import { REDIS_URL } from '../helpers/services.js'
 import { makePage, unservable } from '../contract/page-store.contract.js'
 import { STORES, appsFor, statusOf } from './apps.js'
@@ -101,6 +101,18 @@ describe.each(STORES.filter((s) => s.name !== 'memory store'))('hostile entries 
     const hit = await app.inject('/page')
     expect(statusOf(hit)).toMatch(/^cutover; hit/)
     expect(hit.json()).toEqual({ n: 2 })
+  })
+
+  it('a lease key written without an expiry does not block the page\'s renders (was: every request waited lease.wait for ever)', async () => {
+    const { app, name, key } = await pageApp()
+    await redis.del(name)
+    await redis.set(keysOf(app).lease(key), 'nobody')
+    const started = performance.now()
+    const res = await app.inject('/page')
+    expect(performance.now() - started).toBeLessThan(1000)
+    expect(statusOf(res)).toBe('cutover; fwd=miss; stored')
+    // Released once the page is written, after the response.
+    await eventually(async () => (await redis.get(keysOf(app).lease(key))) === null)
   })
 
   it('a hostile entry is a miss, not a store failure: it does not count towards the breaker', async () => {
