@@ -21,11 +21,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1
 /**
  * Bytes of body a Redis read may carry per ms of the cache `timeout`. Reading
  * a page back (the GET and the envelope's decoding, brotli included) took
- * 1.5-5.3 ms per MiB on a loaded 2-core machine (test/bench/entry-size.ts:
- * 5.3 ms/MiB at 1 MiB of JSON, 3.6 at 50 MiB; 1.9-3.2 for incompressible
- * bodies); counting 5 ms per MiB and giving the read half of the timeout
- * leaves the other half for a loaded event loop and the network:
- * 0.1 MiB per ms, so 10 MiB at the default 100 ms.
+ * 1.5 to 5.3 ms per MiB on a shared 2-core machine over two runs of
+ * test/bench/entry-size.ts (load average 1 and 6.7), from 1 to 50 MiB of
+ * compressible JSON and of incompressible bytes; a 50 MiB page took 94-193 ms,
+ * past the default 100 ms timeout on every read. Counting 5 ms per MiB and
+ * giving the read half of the timeout (the other half is for a loaded event
+ * loop and the network): 0.1 MiB per ms, 10 MiB at the default 100 ms.
  */
 export const READ_BYTES_PER_TIMEOUT_MS = 1024 * 1024 / 10
 
