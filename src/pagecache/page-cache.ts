@@ -153,7 +153,11 @@ export class PageCache {
   async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
     if (route.user) return undefined
     const key = this.keyOf(route, request, undefined)
-    const entry = await this.guard.get(key)
+    const entry = await this.guard.get(key).catch((err: unknown) => {
+      // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
+      if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') return undefined
+      throw err
+    })
     if (entry?.kind !== 'page') return undefined
     const tags = Object.keys(entry.tags)
     const states = tags.length > 0 ? await this.guard.tagStates(tags) : {}

@@ -103,6 +103,14 @@ describe.each(STORES.filter((s) => s.name !== 'memory store'))('hostile entries 
     expect(hit.json()).toEqual({ n: 2 })
   })
 
+  it('peek() (the shadow comparison\'s cached side) reads a hostile entry as no page, as a hit would (was: it rejected)', async () => {
+    const { app, name } = await pageApp()
+    await redis.set(name, envelopeOf(makePage({ status: 99 })))
+    await expect(app.cutover.peek('page', { url: '/page', query: {}, headers: { host: 'localhost:80' } })).resolves.toBeUndefined()
+    await app.inject('/page')
+    await expect(app.cutover.peek('page', { url: '/page', query: {}, headers: { host: 'localhost:80' } })).resolves.toMatchObject({ page: { status: 200 } })
+  })
+
   it('a lease key written without an expiry does not block the page\'s renders (was: every request waited lease.wait for ever)', async () => {
     const { app, name, key } = await pageApp()
     await redis.del(name)
