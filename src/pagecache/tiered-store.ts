@@ -1,4 +1,5 @@
 import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
+import { MAX_LIFETIME_SECONDS } from './limits.js'
 import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
 import type { RedisClient } from './redis-script.js'
@@ -72,8 +73,8 @@ export class TieredPageStore implements PageStore {
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxBytes to be a whole number of bytes > 0', describeValue(maxBytes))
     }
-    if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs) || maxTtlMs < 0) {
-      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a number of ms >= 0', describeValue(maxTtlMs))
+    if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs) || maxTtlMs < 0 || maxTtlMs > MAX_LIFETIME_SECONDS * 1000) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', `memory.maxTtlMs to be a number of ms from 0 to ${MAX_LIFETIME_SECONDS * 1000} (2^31 s)`, describeValue(maxTtlMs))
     }
     if (onSubscriberError !== undefined && typeof onSubscriberError !== 'function') {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'onSubscriberError to be a function', typeof onSubscriberError)
