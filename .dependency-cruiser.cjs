@@ -10,7 +10,7 @@
 
 const LAYERS = [
   ['errors.ts'],
-  ['headers.ts', 'render-ids.ts', 'route-id.ts', 'duration.ts', 'peer.ts', 'redis-script.ts'],
+  ['headers.ts', 'render-ids.ts', 'route-id.ts', 'duration.ts', 'peer.ts', 'redis-script.ts', 'describe-value.ts'],
   ['pagecache', 'queue', 'db', 'flags'],
   ['meter'],
   ['shadow', 'report'],

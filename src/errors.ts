@@ -70,6 +70,12 @@ export const CUTOVER_ERR_STORE_ARGUMENT_INVALID = createError(
   500,
   TypeError,
 )
+export const CUTOVER_ERR_STORE_ENTRY_TOO_LARGE = createError(
+  'CUTOVER_ERR_STORE_ENTRY_TOO_LARGE',
+  '%s refuses a page body of %s bytes: over its maxBodyBytes of %s (a larger page could not be read back within the cache timeout)',
+  500,
+  RangeError,
+)
 export const CUTOVER_ERR_STORE_OPTIONS_INVALID = createError(
   'CUTOVER_ERR_STORE_OPTIONS_INVALID',
   'expected %s option %s, got %s',

@@ -18,6 +18,7 @@ import { declareShadowMark } from './modes/shadow-capture.js'
 import { declarePageState } from './pagecache/page-state.js'
 import { invalidate, type InvalidateInput, type InvalidateResult } from './pagecache/invalidate.js'
 import type { PathRules } from './pagecache/key.js'
+import { bodyLimitFor, MAX_REDIS_BODY_BYTES, readBudgetBytes } from './pagecache/limits.js'
 import { MemoryPageStore } from './pagecache/memory-store.js'
 import { RedisPageStore } from './pagecache/redis-store.js'
 import { TieredPageStore } from './pagecache/tiered-store.js'
@@ -79,18 +80,24 @@ function pathRules(app: FastifyInstance): PathRules {
   }
 }
 
+/** The Redis store the plugin builds keeps no page it could not read back within its timeout. */
+function storeBodyLimit(options: ResolvedOptions): number {
+  return Math.min(readBudgetBytes(options.timeoutMs), MAX_REDIS_BODY_BYTES)
+}
+
 function buildStore(options: ResolvedOptions, log: FastifyBaseLogger): { store: PageStore; owned: boolean } {
   if (options.store) return { store: options.store, owned: false }
   if (options.redis && options.memory) {
     const store = new TieredPageStore({
       redis: options.redis,
       prefix: options.prefix,
+      maxBodyBytes: storeBodyLimit(options),
       memory: { maxBytes: options.memory.maxBytes, maxTtlMs: options.memory.maxTtlMs },
       onSubscriberError: (err) => log.warn({ err }, 'cutover: invalidation subscription failed; memory layer off until it is back'),
     })
     return { store, owned: true }
   }
-  if (options.redis) return { store: new RedisPageStore({ redis: options.redis, prefix: options.prefix }), owned: true }
+  if (options.redis) return { store: new RedisPageStore({ redis: options.redis, prefix: options.prefix, maxBodyBytes: storeBodyLimit(options) }), owned: true }
   return { store: new MemoryPageStore({ maxBytes: options.memory?.maxBytes ?? 64 * 1024 * 1024 }), owned: true }
 }
 
@@ -121,6 +128,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const options = resolveOptions(raw, MODE_OPTION_KEYS)
   const { store, owned } = buildStore(options, app.log)
   const cache = new PageCache(app, options, store, pathRules(app), app.log)
+  const limits = bodyLimitFor(store, { remote: cache.guard.remote, timeoutMs: options.timeoutMs })
   const routes = new Map<string, RouteCacheConfig>()
   const owners = new Map<string, { url: string; handler: RouteHandlerMethod }>()
   const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
@@ -152,7 +160,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     if (raw === undefined || raw === false) return
     const methods = asArray(routeOptions.method)
     const where = `(${methods.join(',')} ${routeOptions.url})`
-    const route = resolveRouteConfig(where, raw)
+    const route = resolveRouteConfig(where, raw, limits)
     // Fastify's automatic HEAD route repeats its GET route: same id, same URL.
     const owner = owners.get(route.id)
     if (owner !== undefined && owner.url !== routeOptions.url) {
@@ -199,14 +207,22 @@ function pageSendHook(cache: PageCache, route: RouteCacheConfig): onSendHookHand
       done(null, payload)
       return
     }
-    cache.onSend(route, request, reply, payload).then(
-      (p) => done(null, p),
-      (err: Error) => {
-        // Storing must never break a response: log and send what the handler made.
-        request.log.warn({ err }, 'cutover: storing the page failed')
-        done(null, payload)
-      },
-    )
+    const finish = (p: unknown): void => {
+      try {
+        done(null, p)
+      } catch (err) {
+        // Writing the response threw (Node refuses a header value the handler
+        // set). Handed back as Fastify does for an async hook, it becomes the
+        // 500 the route answers without cutover; left to throw in this promise
+        // callback, it was an unhandled rejection that ended the process.
+        done(err as Error)
+      }
+    }
+    cache.onSend(route, request, reply, payload).then(finish, (err: Error) => {
+      // Storing must never break a response: log and send what the handler made.
+      request.log.warn({ err }, 'cutover: storing the page failed')
+      finish(payload)
+    })
   }
 }
 

@@ -1,6 +1,7 @@
 import { CUTOVER_ERR_FLAGS_STATE_INVALID } from '../errors.js'
 import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 import { DEFAULT_SHADOW_RATE, ROUTE_MODES, type RouteMode, type RouteState } from './flag-source.js'
+import { describeValue } from '../describe-value.js'
 
 /** A route's flag as a person writes it (flags file, CLI, admin writer). */
 export interface RouteFlagInput {
@@ -15,15 +16,13 @@ export interface RouteFlagInput {
 
 const KNOWN_KEYS = new Set(['mode', 'percent', 'shadowRate', 'groupId'])
 
-const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : String(JSON.stringify(v) ?? v))
-
 export function isRouteMode(value: unknown): value is RouteMode {
   return typeof value === 'string' && (ROUTE_MODES as readonly string[]).includes(value)
 }
 
 function numberIn(routeId: string, name: string, value: unknown, max: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), `${name} to be a number from 0 to ${max}`, show(value))
+    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), `${name} to be a number from 0 to ${max}`, describeValue(value))
   }
   return value
 }
@@ -33,7 +32,7 @@ function numberIn(routeId: string, name: string, value: unknown, max: number): n
  * route can have would never apply. Throws CUTOVER_ERR_FLAGS_STATE_INVALID.
  */
 export function checkRouteId(routeId: unknown): string {
-  if (!isRouteId(routeId)) throw new CUTOVER_ERR_FLAGS_STATE_INVALID(show(routeId), `id to be ${ROUTE_ID_RULE}`, show(routeId))
+  if (!isRouteId(routeId)) throw new CUTOVER_ERR_FLAGS_STATE_INVALID(describeValue(routeId), `id to be ${ROUTE_ID_RULE}`, describeValue(routeId))
   return routeId
 }
 
@@ -45,17 +44,17 @@ export function toRouteState(routeId: string, input: unknown, defaultGroupId: st
   checkRouteId(routeId)
   const spec = typeof input === 'string' ? { mode: input } : input
   if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) {
-    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), 'to be a mode or an object { mode, percent, shadowRate }', show(input))
+    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), 'to be a mode or an object { mode, percent, shadowRate }', describeValue(input))
   }
   const record = spec as Record<string, unknown>
   for (const key of Object.keys(record)) {
     if (!KNOWN_KEYS.has(key)) {
-      throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), `keys to be mode, percent, shadowRate or groupId`, show(key))
+      throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), `keys to be mode, percent, shadowRate or groupId`, describeValue(key))
     }
   }
   const mode = record.mode
   if (!isRouteMode(mode)) {
-    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), `mode to be one of ${ROUTE_MODES.join(', ')}`, show(mode))
+    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), `mode to be one of ${ROUTE_MODES.join(', ')}`, describeValue(mode))
   }
   if (mode === 'canary' && record.percent === undefined) {
     throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), 'percent (0..100) in canary mode', 'none')
@@ -65,7 +64,7 @@ export function toRouteState(routeId: string, input: unknown, defaultGroupId: st
     record.shadowRate === undefined ? (mode === 'shadow' ? DEFAULT_SHADOW_RATE : 0) : numberIn(routeId, 'shadowRate', record.shadowRate, 1)
   const groupId = record.groupId ?? defaultGroupId
   if (typeof groupId !== 'string' || groupId === '') {
-    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), 'groupId to be a non-empty string', show(groupId))
+    throw new CUTOVER_ERR_FLAGS_STATE_INVALID(JSON.stringify(routeId), 'groupId to be a non-empty string', describeValue(groupId))
   }
   return Object.freeze({ mode, percent, shadowRate, groupId })
 }

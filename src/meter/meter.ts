@@ -7,6 +7,7 @@ import { sendPending } from './flush.js'
 import { latencyBucket } from './histogram.js'
 import { counterField, meterKeys, type CounterScope, type MeterKeys } from './keys.js'
 import { PromExport } from './prom.js'
+import { describeValue } from '../describe-value.js'
 
 export { COUNTERS } from './counts.js'
 
@@ -58,7 +59,7 @@ export interface RequestSample {
 function positiveInteger(name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
-    throw new CUTOVER_ERR_METER_OPTIONS_INVALID(`${name} to be a ${allowZero ? 'non-negative' : 'positive'} integer`, JSON.stringify(value))
+    throw new CUTOVER_ERR_METER_OPTIONS_INVALID(`${name} to be a ${allowZero ? 'non-negative' : 'positive'} integer`, describeValue(value))
   }
   return value
 }
@@ -90,7 +91,7 @@ export class Meter {
       throw new CUTOVER_ERR_METER_OPTIONS_INVALID('redis to be an ioredis client', typeof options?.redis)
     }
     if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix === '')) {
-      throw new CUTOVER_ERR_METER_OPTIONS_INVALID('prefix to be a non-empty string', JSON.stringify(options.prefix))
+      throw new CUTOVER_ERR_METER_OPTIONS_INVALID('prefix to be a non-empty string', describeValue(options.prefix))
     }
     this.redis = options.redis
     this.prefix = options.prefix ?? 'cutover'

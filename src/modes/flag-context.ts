@@ -4,6 +4,7 @@
 import type { FastifyRequest } from 'fastify'
 import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
 import type { FlagContext } from '../flags/flag-source.js'
+import { describeValue } from '../describe-value.js'
 
 /** What the plugin option `unleashContext(request)` adds to a request's Unleash context. */
 export interface UnleashContextFields {
@@ -15,8 +16,7 @@ export interface UnleashContextFields {
 
 export type UnleashContextOption = (request: FastifyRequest) => UnleashContextFields | undefined
 
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v)
-const invalid = (what: string, got: unknown): Error => new CUTOVER_ERR_OPTIONS_INVALID(`unleashContext(request) to return ${what}`, show(got))
+const invalid = (what: string, got: unknown): Error => new CUTOVER_ERR_OPTIONS_INVALID(`unleashContext(request) to return ${what}`, describeValue(got))
 
 function checked(fields: unknown): UnleashContextFields | undefined {
   if (fields === undefined) return undefined

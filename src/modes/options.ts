@@ -3,8 +3,8 @@ import { CUTOVER_ERR_OPTIONS_INVALID } from '../errors.js'
 import type { FlagSource } from '../flags/flag-source.js'
 import type { ShadowHandler } from '../shadow/hook.js'
 import type { UnleashContextOption } from './flag-context.js'
-
-const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
+import { describeValue } from '../describe-value.js'
+import { MAX_TIMER_MS } from '../pagecache/limits.js'
 
 /** Plugin options for route modes (part of the cutover plugin's options). */
 export interface RouteModeOptions {
@@ -60,20 +60,23 @@ function asText(identify: (request: FastifyRequest) => string | number | undefin
 export function resolveModeOptions(raw: RouteModeOptions): ResolvedModeOptions {
   const f = raw.flags as Partial<FlagSource> | undefined
   if (f !== undefined && (typeof f !== 'object' || f === null || typeof f.state !== 'function' || typeof f.inCanary !== 'function')) {
-    throw new CUTOVER_ERR_OPTIONS_INVALID('flags to be a FlagSource (UnleashFlagSource, FileFlagSource)', show(raw.flags))
+    throw new CUTOVER_ERR_OPTIONS_INVALID('flags to be a FlagSource (UnleashFlagSource, FileFlagSource)', describeValue(raw.flags))
   }
   for (const key of ['identify', 'shadow', 'unleashContext'] as const) {
-    if (raw[key] !== undefined && typeof raw[key] !== 'function') throw new CUTOVER_ERR_OPTIONS_INVALID(`${key} to be a function`, show(raw[key]))
+    if (raw[key] !== undefined && typeof raw[key] !== 'function') throw new CUTOVER_ERR_OPTIONS_INVALID(`${key} to be a function`, describeValue(raw[key]))
   }
   const limits = raw.shadowLimits ?? {}
-  if (typeof limits !== 'object' || limits === null) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits to be an object', show(limits))
+  if (typeof limits !== 'object' || limits === null) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits to be an object', describeValue(limits))
   for (const key of Object.keys(limits)) {
-    if (key !== 'maxConcurrent' && key !== 'timeout') throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits keys to be maxConcurrent and timeout', show(key))
+    if (key !== 'maxConcurrent' && key !== 'timeout') throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits keys to be maxConcurrent and timeout', describeValue(key))
   }
   const maxConcurrent = limits.maxConcurrent ?? SHADOW_LIMIT_DEFAULTS.maxConcurrent
   const timeout = limits.timeout ?? SHADOW_LIMIT_DEFAULTS.timeout
-  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.maxConcurrent to be an integer >= 1', show(maxConcurrent))
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.timeout to be a number of ms > 0', show(timeout))
+  if (!Number.isInteger(maxConcurrent) || maxConcurrent < 1) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.maxConcurrent to be an integer >= 1', describeValue(maxConcurrent))
+  // Node fires a timer longer than 2^31-1 ms after 1 ms: every shadow would be aborted at once.
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID(`shadowLimits.timeout to be a number of ms > 0 and at most ${MAX_TIMER_MS}`, describeValue(timeout))
+  }
   return Object.freeze({
     flags: raw.flags,
     identify: raw.identify ? asText(raw.identify) : undefined,

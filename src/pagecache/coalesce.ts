@@ -46,18 +46,3 @@ export class Flights {
     return settle
   }
 }
-
-/** Polls a store until a page (or a pass marker) for the key appears, or `waitMs` passes. */
-export async function waitForEntry<T>(
-  look: () => Promise<T | undefined>,
-  options: { waitMs: number; pollMs: number; now?: () => number },
-): Promise<T | undefined> {
-  const now = options.now ?? Date.now
-  const until = now() + options.waitMs
-  while (now() < until) {
-    await new Promise((resolve) => setTimeout(resolve, options.pollMs))
-    const found = await look()
-    if (found !== undefined) return found
-  }
-  return undefined
-}

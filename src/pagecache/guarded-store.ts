@@ -1,5 +1,9 @@
-import { CUTOVER_ERR_CACHE_TIMEOUT } from '../errors.js'
+import { randomBytes } from 'node:crypto'
+import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_CACHE_TIMEOUT } from '../errors.js'
+import { entryProblem } from './entry-shape.js'
+import { RedisPageStore } from './redis-store.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+import { TieredPageStore } from './tiered-store.js'
 
 export interface GuardOptions {
   /** Longest a cache call may take before the request is served without it, ms. */
@@ -13,6 +17,13 @@ export interface GuardOptions {
 }
 
 /**
+ * Failures that are the fault of one entry or argument, not of the store: they
+ * don't count towards the breaker (one bad page must not turn the cache off
+ * for every route).
+ */
+const ENTRY_FAULTS = new Set(['CUTOVER_ERR_CACHE_CORRUPT_ENTRY', 'CUTOVER_ERR_STORE_ARGUMENT_INVALID', 'CUTOVER_ERR_STORE_ENTRY_TOO_LARGE'])
+
+/**
  * Puts a timeout on every call to a remote store and a breaker in front of it,
  * so a slow or absent Redis costs each request at most one timeout while it
  * fails, and nothing while the breaker is open. The plugin treats any throw
@@ -24,6 +35,8 @@ export class GuardedStore {
   private readonly now: () => number
   /** False for an in-process store: no timeout, no breaker, no cross-process lease needed. */
   readonly remote: boolean
+  /** True for a store of the app's own: what it returns is checked like a decoded Redis entry (see entry-shape.ts). */
+  private readonly checksEntries: boolean
   errors = 0
 
   constructor(
@@ -32,6 +45,8 @@ export class GuardedStore {
   ) {
     this.now = options.now ?? Date.now
     this.remote = store.name !== 'memory'
+    // cutover's Redis stores check entries as they decode them; its memory store holds only what the store path checked.
+    this.checksEntries = this.remote && !(store instanceof RedisPageStore || store instanceof TieredPageStore)
   }
 
   /** False while the breaker is open: skip the cache without trying. */
@@ -40,7 +55,13 @@ export class GuardedStore {
   }
 
   get(key: PageKey): Promise<StoredEntry | undefined> {
-    return this.call('get', () => this.store.get(key))
+    if (!this.checksEntries) return this.call('get', () => this.store.get(key))
+    return this.call('get', async () => {
+      const entry = await this.store.get(key)
+      const problem = entry === undefined ? undefined : entryProblem(entry)
+      if (problem !== undefined) throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`${key.route}:${key.hash}`, problem)
+      return entry
+    })
   }
   set(key: PageKey, entry: StoredEntry): Promise<void> {
     return this.call('set', () => this.store.set(key, entry))
@@ -51,11 +72,43 @@ export class GuardedStore {
   tagStates(tags: string[]): Promise<Record<string, TagState>> {
     return this.call('tagStates', () => this.store.tagStates(tags))
   }
-  acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
-    return this.call('acquireLease', () => this.store.acquireLease(key, ttlMs))
+  /**
+   * Takes the render lease under a token made here, before the call, so a
+   * lease whose acquisition timed out can be released: Redis may still run
+   * the `SET NX` after a stall, and a lease nobody holds would make every
+   * other process wait for a page that never comes.
+   */
+  async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+    const token = randomBytes(16).toString('base64url')
+    const attempt = this.store.acquireLease(key, ttlMs, token)
+    try {
+      return await this.call('acquireLease', () => attempt)
+    } catch (err) {
+      if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_TIMEOUT') this.abandonLease(key, token, attempt)
+      throw err
+    }
   }
   releaseLease(key: PageKey, token: string): Promise<void> {
     return this.call('releaseLease', () => this.store.releaseLease(key, token))
+  }
+
+  /**
+   * Releases a lease this process stopped waiting for. Sent at once, the
+   * release travels behind the acquisition on the same connection, so Redis
+   * runs it right after the late `SET NX`; sent again once the late answer
+   * comes (taken, or failed with the outcome unknown), in case the first was
+   * dropped with a lost connection. Both compare the token: another holder's
+   * lease is never touched.
+   */
+  private abandonLease(key: PageKey, token: string, attempt: Promise<string | null>): void {
+    const release = (held: string): void => void this.store.releaseLease(key, held).catch(() => {})
+    release(token)
+    attempt.then(
+      (held) => {
+        if (held !== null) release(held)
+      },
+      () => release(token),
+    )
   }
 
   private async call<T>(op: string, run: () => Promise<T>): Promise<T> {
@@ -66,8 +119,7 @@ export class GuardedStore {
       return result
     } catch (err) {
       const code = (err as { code?: string }).code
-      // A corrupt entry is the entry's fault, not the store's: no breaker.
-      if (code !== 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') this.fail()
+      if (code === undefined || !ENTRY_FAULTS.has(code)) this.fail()
       this.options.onError(op, err)
       throw err
     }

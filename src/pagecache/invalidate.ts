@@ -1,6 +1,7 @@
 import { CUTOVER_ERR_INVALIDATE_INVALID } from '../errors.js'
 import { routeTag } from './page-tags.js'
 import type { PageKey, PageStore, TagState } from './store.js'
+import { describeValue } from '../describe-value.js'
 
 /** What `app.cutover.invalidate()` takes: at least one of tags, route, keys. */
 export interface InvalidateInput {
@@ -25,8 +26,6 @@ export interface InvalidateResult {
   deleted: number
 }
 
-const show = (v: unknown): string => JSON.stringify(v) ?? String(v)
-
 function parseKey(k: PageKey | string): PageKey {
   if (typeof k === 'string') {
     const at = k.lastIndexOf(':')
@@ -34,28 +33,28 @@ function parseKey(k: PageKey | string): PageKey {
   } else if (k && typeof k === 'object' && typeof k.route === 'string' && typeof k.hash === 'string' && k.route && /^[0-9a-f]+$/.test(k.hash)) {
     return { route: k.route, hash: k.hash }
   }
-  throw new CUTOVER_ERR_INVALIDATE_INVALID('keys as "<route>:<hex hash>" strings or { route, hash } objects', show(k))
+  throw new CUTOVER_ERR_INVALIDATE_INVALID('keys as "<route>:<hex hash>" strings or { route, hash } objects', describeValue(k))
 }
 
 /** Validates an invalidation request and turns it into tag purges and key deletes. */
 export function planInvalidation(input: unknown): { tags: string[]; keys: PageKey[]; hard: boolean } {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw new CUTOVER_ERR_INVALIDATE_INVALID('an object with tags, route or keys', show(input))
+    throw new CUTOVER_ERR_INVALIDATE_INVALID('an object with tags, route or keys', describeValue(input))
   }
   const { tags, route, keys, hard, ...rest } = input as Record<string, unknown>
   const unknown = Object.keys(rest)
-  if (unknown.length > 0) throw new CUTOVER_ERR_INVALIDATE_INVALID('only tags, route, keys and hard', show(unknown))
+  if (unknown.length > 0) throw new CUTOVER_ERR_INVALIDATE_INVALID('only tags, route, keys and hard', describeValue(unknown))
   if (tags === undefined && route === undefined && keys === undefined) {
-    throw new CUTOVER_ERR_INVALIDATE_INVALID('at least one of tags, route, keys', show(input))
+    throw new CUTOVER_ERR_INVALIDATE_INVALID('at least one of tags, route, keys', describeValue(input))
   }
   if (tags !== undefined && (!Array.isArray(tags) || !tags.every((t) => typeof t === 'string' && t.length > 0 && !t.startsWith('@')))) {
-    throw new CUTOVER_ERR_INVALIDATE_INVALID('tags as an array of non-empty strings not starting with "@"', show(tags))
+    throw new CUTOVER_ERR_INVALIDATE_INVALID('tags as an array of non-empty strings not starting with "@"', describeValue(tags))
   }
   if (route !== undefined && (typeof route !== 'string' || route.length === 0)) {
-    throw new CUTOVER_ERR_INVALIDATE_INVALID('route as a route id', show(route))
+    throw new CUTOVER_ERR_INVALIDATE_INVALID('route as a route id', describeValue(route))
   }
-  if (keys !== undefined && !Array.isArray(keys)) throw new CUTOVER_ERR_INVALIDATE_INVALID('keys as an array', show(keys))
-  if (hard !== undefined && typeof hard !== 'boolean') throw new CUTOVER_ERR_INVALIDATE_INVALID('hard as a boolean', show(hard))
+  if (keys !== undefined && !Array.isArray(keys)) throw new CUTOVER_ERR_INVALIDATE_INVALID('keys as an array', describeValue(keys))
+  if (hard !== undefined && typeof hard !== 'boolean') throw new CUTOVER_ERR_INVALIDATE_INVALID('hard as a boolean', describeValue(hard))
   return {
     tags: [...((tags as string[] | undefined) ?? []), ...(route === undefined ? [] : [routeTag(route)])],
     keys: ((keys as Array<PageKey | string> | undefined) ?? []).map(parseKey),

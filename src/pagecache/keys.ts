@@ -1,5 +1,6 @@
 import { CUTOVER_ERR_STORE_ARGUMENT_INVALID } from '../errors.js'
 import type { PageKey } from './store.js'
+import { describeValue } from '../describe-value.js'
 
 /**
  * Every Redis key and channel name of the page cache, from one place.
@@ -44,7 +45,7 @@ export function escapeKeyPart(part: string): string {
 
 function checkedPart(what: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID(what, 'a non-empty string', JSON.stringify(value) ?? String(value))
+    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID(what, 'a non-empty string', describeValue(value))
   }
   return escapeKeyPart(value)
 }
@@ -64,7 +65,7 @@ export interface PageCacheKeys {
 export function pageCacheKeys(prefix: string): PageCacheKeys {
   // A brace in the prefix would become the Cluster hash tag of every key.
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
-    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('prefix', 'a non-empty string without "{" or "}"', JSON.stringify(prefix) ?? String(prefix))
+    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('prefix', 'a non-empty string without "{" or "}"', describeValue(prefix))
   }
   const base = `${prefix}:${KEY_VERSION}`
   const routeKey = (kind: string, key: PageKey): string => {

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import { describeValue } from '../describe-value.js'
+import { CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
+import { checkEntryArgument } from './entry-shape.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 
 export interface MemoryPageStoreOptions {
@@ -40,8 +43,14 @@ export class MemoryPageStore implements PageStore {
   private bytes = 0
 
   constructor(options: MemoryPageStoreOptions = {}) {
-    this.maxBytes = options.maxBytes ?? 64 * 1024 * 1024
-    this.now = options.now ?? (() => Date.now())
+    const { maxBytes = 64 * 1024 * 1024, now = () => Date.now() } = options ?? {}
+    // NaN or a string would never compare above the bytes held: the store would grow without bound.
+    if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('MemoryPageStore', 'maxBytes to be a whole number of bytes > 0', describeValue(maxBytes))
+    }
+    if (typeof now !== 'function') throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('MemoryPageStore', 'now to be a function', describeValue(now))
+    this.maxBytes = maxBytes
+    this.now = now
   }
 
   /** Bytes currently held. */
@@ -63,6 +72,7 @@ export class MemoryPageStore implements PageStore {
   }
 
   async set(key: PageKey, entry: StoredEntry): Promise<void> {
+    checkEntryArgument(entry)
     const id = slotId(key)
     const previous = this.slots.get(id)
     if (previous) this.remove(id, previous)
@@ -112,11 +122,10 @@ export class MemoryPageStore implements PageStore {
     return out
   }
 
-  async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+  async acquireLease(key: PageKey, ttlMs: number, token: string = randomUUID()): Promise<string | null> {
     const id = slotId(key)
     const held = this.leases.get(id)
     if (held && held.until > this.now()) return null
-    const token = randomUUID()
     this.leases.set(id, { token, until: this.now() + ttlMs })
     return token
   }

@@ -1,4 +1,4 @@
-import { waitForEntry, type Flights, type FlightResult } from './coalesce.js'
+import type { Flights, FlightResult } from './coalesce.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { HitPath } from './hit-path.js'
 import { renderedRequest, type PathRules } from './key.js'
@@ -6,7 +6,7 @@ import type { ResolvedOptions } from './options.js'
 import type { Answered, PageRequest, PageStates, RenderState } from './page-state.js'
 import { renderTagVersions } from './page-tags.js'
 import type { RouteStatsTable } from './route-stats.js'
-import type { PageKey } from './store.js'
+import type { PageKey, StoredPage } from './store.js'
 
 export interface MissPathOptions {
   guard: GuardedStore
@@ -20,6 +20,18 @@ export interface MissPathOptions {
 }
 
 const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** The same stored page (the one a lookup judged gone), not a successor. */
+const sameStored = (page: StoredPage, seen: StoredPage | undefined): boolean =>
+  seen !== undefined && page.storedAt === seen.storedAt && page.etag === seen.etag
+
+/** A miss waiting on another process's render lease. */
+interface Waiting {
+  key: PageKey
+  settle: (result: FlightResult) => void
+  seen: StoredPage | undefined
+}
 
 /**
  * A request the cache has no page for: it waits for a render already in the
@@ -29,7 +41,8 @@ const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
 export class MissPath {
   constructor(private readonly options: MissPathOptions) {}
 
-  async miss(at: PageRequest, key: PageKey): Promise<Answered> {
+  /** `seen` is the page the lookup found and judged gone (purged or expired), if any: never served while waiting. */
+  async miss(at: PageRequest, key: PageKey, seen?: StoredPage): Promise<Answered> {
     const { flights, guard, states } = this.options
     const id = idOf(key)
     const pending = flights.follow(id)
@@ -39,7 +52,7 @@ export class MissPath {
       return states.bypass(at.route, at.request, result.reason)
     }
     const settle = flights.lead(id)
-    if (!settle) return this.miss(at, key)
+    if (!settle) return this.miss(at, key, seen)
     if (!guard.remote) return this.render(at, { key, phase: 'miss', settle })
     let lease: string | null
     try {
@@ -49,20 +62,42 @@ export class MissPath {
       settle({ kind: 'none', reason: 'cache-error' })
       return states.bypass(at.route, at.request, 'cache-error')
     }
-    if (lease === null) return this.awaitOtherProcess(at, key, settle)
+    if (lease === null) return this.awaitOtherProcess(at, { key, settle, seen })
     return this.render(at, { key, phase: 'miss', settle, lease })
   }
 
-  /** Another process holds the render lease: wait for its page, or render uncached when it doesn't come. */
-  private async awaitOtherProcess(at: PageRequest, key: PageKey, settle: (result: FlightResult) => void): Promise<Answered> {
-    const found = await waitForEntry(() => this.options.guard.get(key).catch(() => undefined), this.options.lease)
-    if (found?.kind === 'page') {
-      settle({ kind: 'page', page: found })
-      return this.options.hits.serveCoalesced(at, found)
+  /**
+   * Another process holds the render lease: wait for its page. Each look
+   * tries the lease first, then reads the entry. Taking the lease means the
+   * holder let go (stored its page, failed, or was a lease whose acquisition
+   * timed out and was released), and since a holder stores before it
+   * releases, the read that follows sees whatever it stored: a page is served,
+   * none means this request renders and stores in its place. So no waiter
+   * waits out `lease.wait` for a render that is over; a lease nobody releases
+   * (its holder died) still costs waiters up to `lease.wait`.
+   */
+  private async awaitOtherProcess(at: PageRequest, wait: Waiting): Promise<Answered> {
+    const { guard, lease, states } = this.options
+    const { key, settle, seen } = wait
+    const until = Date.now() + lease.waitMs
+    while (Date.now() < until) {
+      await sleep(lease.pollMs)
+      const taken = await guard.acquireLease(key, lease.ttlMs).catch(() => null)
+      const found = await guard.get(key).catch(() => undefined)
+      const page = found?.kind === 'page' && !sameStored(found, seen) ? found : undefined
+      if (taken !== null && page === undefined && found?.kind !== 'pass') return this.render(at, { key, phase: 'miss', settle, lease: taken })
+      if (taken !== null) guard.releaseLease(key, taken).catch(() => {})
+      if (page) {
+        settle({ kind: 'page', page })
+        return this.options.hits.serveCoalesced(at, page)
+      }
+      if (found?.kind === 'pass') {
+        settle({ kind: 'none', reason: 'pass' })
+        return states.bypass(at.route, at.request, 'pass')
+      }
     }
-    const reason = found?.kind === 'pass' ? 'pass' : 'lease-timeout'
-    settle({ kind: 'none', reason })
-    return this.options.states.bypass(at.route, at.request, reason)
+    settle({ kind: 'none', reason: 'lease-timeout' })
+    return states.bypass(at.route, at.request, 'lease-timeout')
   }
 
   /** Sets the request up to be rendered by its handler and stored in onSend (a miss, or a background refresh). */

@@ -1,6 +1,8 @@
 import type { Cluster, Redis } from 'ioredis'
 import { CUTOVER_ERR_OPTIONS_INVALID, CUTOVER_ERR_OPTIONS_UNKNOWN } from '../errors.js'
 import type { PageStore } from './store.js'
+import { describeValue } from '../describe-value.js'
+import { MAX_LIFETIME_SECONDS, MAX_TIMER_MS } from './limits.js'
 
 /** The page cache's options of `app.register(cutover, options)` (route modes add theirs). */
 export interface PageCacheOptions {
@@ -59,12 +61,27 @@ export const DEFAULTS = Object.freeze({
 /** The plugin option names the page cache owns. */
 export const PAGE_CACHE_OPTION_KEYS: readonly string[] = Object.freeze(['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta'])
 
-const show = (v: unknown): string => (typeof v === 'function' ? 'a function' : (JSON.stringify(v) ?? String(v)))
+/** A numeric option's unit and range. */
+interface NumberRule {
+  min: number
+  max: number
+  /** Says what the number is and why the upper bound (`'ms (the longest Node timer)'`). */
+  unit: string
+  integer?: boolean
+}
 
-function number(name: string, value: unknown, fallback: number, min: number, integer = false): number {
+/** Durations in ms become timers: a longer one than Node's largest fires after 1 ms. */
+const MS: Omit<NumberRule, 'min'> = { max: MAX_TIMER_MS, unit: 'ms (the longest Node timer)' }
+/** Lifetimes in seconds end up in every entry's deleteAt; see MAX_LIFETIME_SECONDS. */
+const SECONDS: Omit<NumberRule, 'min'> = { max: MAX_LIFETIME_SECONDS, unit: 'seconds (2^31, RFC 9111 §1.2.2)' }
+const COUNT: Omit<NumberRule, 'min'> = { max: Number.MAX_SAFE_INTEGER, unit: '', integer: true }
+
+function number(name: string, value: unknown, fallback: number, rule: NumberRule): number {
   if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new CUTOVER_ERR_OPTIONS_INVALID(`${name} to be a${integer ? 'n integer' : ' number'} >= ${min}`, show(value))
+  const { min, max, unit, integer = false } = rule
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
+    throw new CUTOVER_ERR_OPTIONS_INVALID(`${name} to be a${integer ? 'n integer' : ' number'} ${range}${unit ? ` ${unit}` : ''}`, describeValue(value))
   }
   return value
 }
@@ -72,7 +89,7 @@ function number(name: string, value: unknown, fallback: number, min: number, int
 function object(name: string, value: unknown, known: string[]): Record<string, unknown> {
   if (value === undefined) return {}
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new CUTOVER_ERR_OPTIONS_INVALID(`${name} to be an object`, show(value))
+    throw new CUTOVER_ERR_OPTIONS_INVALID(`${name} to be an object`, describeValue(value))
   }
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) throw new CUTOVER_ERR_OPTIONS_UNKNOWN(`${name}.${key}`, known.join(', '))
@@ -98,8 +115,8 @@ function resolveMemory(raw: unknown, shared: boolean): ResolvedOptions['memory']
   if (raw === undefined && shared) return undefined
   const m = object('memory', raw, ['maxBytes', 'maxTtl'])
   return Object.freeze({
-    maxBytes: number('memory.maxBytes', m.maxBytes, DEFAULTS.memoryMaxBytes, 1024, true),
-    maxTtlMs: number('memory.maxTtl', m.maxTtl, DEFAULTS.memoryMaxTtl, 0) * 1000,
+    maxBytes: number('memory.maxBytes', m.maxBytes, DEFAULTS.memoryMaxBytes, { ...COUNT, min: 1024 }),
+    maxTtlMs: number('memory.maxTtl', m.maxTtl, DEFAULTS.memoryMaxTtl, { ...SECONDS, min: 0 }) * 1000,
   })
 }
 
@@ -110,11 +127,11 @@ function resolveMemory(raw: unknown, shared: boolean): ResolvedOptions['memory']
 export function resolveOptions(raw: unknown, otherKeys: readonly string[] = []): ResolvedOptions {
   const known = [...PAGE_CACHE_OPTION_KEYS, ...otherKeys]
   const o = object('options', raw ?? {}, known)
-  if (o.redis !== undefined && !isRedis(o.redis)) throw new CUTOVER_ERR_OPTIONS_INVALID('redis to be an ioredis client (Redis or Cluster)', show(o.redis))
-  if (o.store !== undefined && !isStore(o.store)) throw new CUTOVER_ERR_OPTIONS_INVALID('store to implement PageStore', show(o.store))
+  if (o.redis !== undefined && !isRedis(o.redis)) throw new CUTOVER_ERR_OPTIONS_INVALID('redis to be an ioredis client (Redis or Cluster)', describeValue(o.redis))
+  if (o.store !== undefined && !isStore(o.store)) throw new CUTOVER_ERR_OPTIONS_INVALID('store to implement PageStore', describeValue(o.store))
   const prefix = o.prefix ?? DEFAULTS.prefix
   if (typeof prefix !== 'string' || !/^[\w.\-:]{1,64}$/.test(prefix)) {
-    throw new CUTOVER_ERR_OPTIONS_INVALID('prefix to be 1-64 characters of letters, digits, . _ - :', show(prefix))
+    throw new CUTOVER_ERR_OPTIONS_INVALID('prefix to be 1-64 characters of letters, digits, . _ - :', describeValue(prefix))
   }
   const breaker = object('breaker', o.breaker, ['failures', 'cooldown'])
   const lease = object('lease', o.lease, ['ttl', 'wait', 'poll'])
@@ -123,17 +140,17 @@ export function resolveOptions(raw: unknown, otherKeys: readonly string[] = []):
     store: o.store as ResolvedOptions['store'],
     prefix,
     memory: resolveMemory(o.memory, o.redis !== undefined || o.store !== undefined),
-    timeoutMs: number('timeout', o.timeout, DEFAULTS.timeout, 1),
+    timeoutMs: number('timeout', o.timeout, DEFAULTS.timeout, { ...MS, min: 1 }),
     breaker: Object.freeze({
-      failures: number('breaker.failures', breaker.failures, DEFAULTS.breaker.failures, 1, true),
-      cooldownMs: number('breaker.cooldown', breaker.cooldown, DEFAULTS.breaker.cooldown, 0),
+      failures: number('breaker.failures', breaker.failures, DEFAULTS.breaker.failures, { ...COUNT, min: 1 }),
+      cooldownMs: number('breaker.cooldown', breaker.cooldown, DEFAULTS.breaker.cooldown, { ...MS, min: 0 }),
     }),
     lease: Object.freeze({
-      ttlMs: number('lease.ttl', lease.ttl, DEFAULTS.lease.ttl, 1),
-      waitMs: number('lease.wait', lease.wait, DEFAULTS.lease.wait, 0),
-      pollMs: number('lease.poll', lease.poll, DEFAULTS.lease.poll, 1),
+      ttlMs: number('lease.ttl', lease.ttl, DEFAULTS.lease.ttl, { ...MS, min: 1 }),
+      waitMs: number('lease.wait', lease.wait, DEFAULTS.lease.wait, { ...MS, min: 0 }),
+      pollMs: number('lease.poll', lease.poll, DEFAULTS.lease.poll, { ...MS, min: 1 }),
     }),
-    passTtlMs: number('passTtl', o.passTtl, DEFAULTS.passTtl, 0) * 1000,
-    xfetchBeta: number('xfetchBeta', o.xfetchBeta, DEFAULTS.xfetchBeta, 0),
+    passTtlMs: number('passTtl', o.passTtl, DEFAULTS.passTtl, { ...SECONDS, min: 0 }) * 1000,
+    xfetchBeta: number('xfetchBeta', o.xfetchBeta, DEFAULTS.xfetchBeta, { min: 0, max: Number.MAX_SAFE_INTEGER, unit: '' }),
   })
 }

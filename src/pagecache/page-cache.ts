@@ -142,7 +142,7 @@ export class PageCache {
     }
     // A HEAD render has no body to store for GET: answer it from the handler.
     if (request.method === 'HEAD') return states.bypass(route, request, 'head-miss')
-    return this.misses.miss(at, key)
+    return this.misses.miss(at, key, entry?.kind === 'page' ? entry : undefined)
   }
 
   /** The stored entry of a key; a corrupt one is deleted and read as none, a failing store bypasses. */
@@ -168,7 +168,11 @@ export class PageCache {
   async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
     if (route.user) return undefined
     const key = this.keyOf(route, request, undefined)
-    const entry = await this.guard.get(key)
+    const entry = await this.guard.get(key).catch((err: unknown) => {
+      // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
+      if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') return undefined
+      throw err
+    })
     if (entry?.kind !== 'page') return undefined
     const tags = Object.keys(entry.tags)
     const states = tags.length > 0 ? await this.guard.tagStates(tags) : {}

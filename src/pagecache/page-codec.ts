@@ -2,7 +2,9 @@ import { constants as bufferConstants } from 'node:buffer'
 import { promisify } from 'node:util'
 import { brotliCompress, brotliDecompress, brotliDecompressSync, constants as zlib } from 'node:zlib'
 import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID } from '../errors.js'
-import type { PassMarker, StoredEntry, StoredPage } from './store.js'
+import { entryProblem } from './entry-shape.js'
+import type { StoredEntry } from './store.js'
+import { describeValue } from '../describe-value.js'
 
 /**
  * The byte layout of a stored entry in Redis:
@@ -74,7 +76,7 @@ export async function encodeEntry(entry: StoredEntry, options: EncodeOptions): P
   } else if (entry.kind === 'pass') {
     header = { ...entry }
   } else {
-    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('entry kind', '"page" or "pass"', JSON.stringify((entry as { kind?: unknown }).kind))
+    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('entry kind', '"page" or "pass"', describeValue((entry as { kind?: unknown }).kind))
   }
   const json = Buffer.from(JSON.stringify(header), 'utf8')
   const preamble = Buffer.alloc(PREAMBLE)
@@ -85,8 +87,17 @@ export async function encodeEntry(entry: StoredEntry, options: EncodeOptions): P
   return Buffer.concat([preamble, json, body])
 }
 
-/** Decodes an envelope. `name` names the entry in errors. Throws CUTOVER_ERR_CACHE_CORRUPT_ENTRY. */
-export async function decodeEntry(raw: Buffer, name: string): Promise<StoredEntry> {
+export interface DecodeOptions {
+  /** Bodies announced longer than this are corrupt, before any decompression (no store writes them). */
+  maxBodyBytes: number
+}
+
+/**
+ * Decodes an envelope. `name` names the entry in errors. Throws
+ * CUTOVER_ERR_CACHE_CORRUPT_ENTRY for a value that doesn't decode, and for a
+ * well-formed entry that can't be served (see entry-shape.ts).
+ */
+export async function decodeEntry(raw: Buffer, name: string, options: DecodeOptions): Promise<StoredEntry> {
   const corrupt = (why: string): Error => new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(name, why)
   if (raw.length < PREAMBLE || !raw.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw corrupt('not a cutover page envelope')
   const format = raw.readUInt8(4)
@@ -102,27 +113,19 @@ export async function decodeEntry(raw: Buffer, name: string): Promise<StoredEntr
   }
   const encoded = raw.subarray(headerEnd)
   if (!isRecord(header)) throw corrupt('header is not an object')
+  let entry: Record<string, unknown>
   if (header.kind === 'pass') {
     if (encoded.length !== 0) throw corrupt('pass marker with a body')
-    return passFrom(header, corrupt)
-  }
-  if (header.kind !== 'page') throw corrupt(`unknown entry kind ${JSON.stringify(header.kind)}`)
-  let body: Buffer
-  if (codec === CODEC_IDENTITY) {
-    body = encoded
-  } else if (codec === CODEC_BROTLI) {
-    const expected = num(header, 'bodyLength', corrupt)
-    try {
-      // One byte more than the header announces is enough to tell a lying header.
-      const maxOutputLength = Math.min(expected + 1, MAX_LENGTH)
-      body = expected <= SYNC_DECOMPRESS_MAX ? brotliDecompressSync(encoded, { maxOutputLength }) : await decompress(encoded, { maxOutputLength })
-    } catch (err) {
-      throw corrupt(`body does not decompress (${(err as Error).message})`)
-    }
+    const { kind, reason, storedAt, deleteAt } = header
+    entry = { kind, reason, storedAt, deleteAt }
+  } else if (header.kind === 'page') {
+    entry = await pageFrom(header, encoded, codec, { corrupt, maxBodyBytes: options.maxBodyBytes })
   } else {
-    throw corrupt(`unknown body codec ${codec}`)
+    throw corrupt(`unknown entry kind ${describeValue(header.kind)}`)
   }
-  return pageFrom(header, body, corrupt)
+  const problem = entryProblem(entry)
+  if (problem !== undefined) throw corrupt(problem)
+  return entry as unknown as StoredEntry
 }
 
 type Corrupt = (why: string) => Error
@@ -131,45 +134,36 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function num(header: Record<string, unknown>, field: string, corrupt: Corrupt): number {
-  const value = header[field]
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw corrupt(`field ${field} is not a number`)
-  return value
+/** The page's fields from the header (checked by the caller) and its body, decoded and checked against the announced length. */
+async function pageFrom(
+  header: Record<string, unknown>,
+  encoded: Buffer,
+  codec: number,
+  limits: { corrupt: Corrupt; maxBodyBytes: number },
+): Promise<Record<string, unknown>> {
+  const { corrupt, maxBodyBytes } = limits
+  const expected = header.bodyLength
+  if (!Number.isSafeInteger(expected) || (expected as number) < 0) throw corrupt('field bodyLength is not a length')
+  if ((expected as number) > maxBodyBytes) throw corrupt(`body of ${expected as number} bytes is over the store's maxBodyBytes (${maxBodyBytes})`)
+  let body: Buffer
+  if (codec === CODEC_IDENTITY) {
+    body = encoded
+  } else if (codec === CODEC_BROTLI) {
+    body = await inflate(encoded, expected as number, corrupt)
+  } else {
+    throw corrupt(`unknown body codec ${codec}`)
+  }
+  if (body.length !== expected) throw corrupt('body length does not match its header')
+  const { status, headers, etag, storedAt, staleAt, deleteAt, tags, renderMs } = header
+  return { kind: 'page', status, headers, body, etag, storedAt, staleAt, deleteAt, tags, renderMs }
 }
 
-function passFrom(header: Record<string, unknown>, corrupt: Corrupt): PassMarker {
-  if (typeof header.reason !== 'string') throw corrupt('field reason is not a string')
-  return {
-    kind: 'pass',
-    reason: header.reason,
-    storedAt: num(header, 'storedAt', corrupt),
-    deleteAt: num(header, 'deleteAt', corrupt),
-  }
-}
-
-function pageFrom(header: Record<string, unknown>, body: Buffer, corrupt: Corrupt): StoredPage {
-  if (num(header, 'bodyLength', corrupt) !== body.length) throw corrupt('body length does not match its header')
-  if (typeof header.etag !== 'string') throw corrupt('field etag is not a string')
-  const headers = header.headers
-  if (!isRecord(headers)) throw corrupt('field headers is not an object')
-  for (const value of Object.values(headers)) {
-    const ok = typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'))
-    if (!ok) throw corrupt('a header value is neither a string nor a list of strings')
-  }
-  const tags = header.tags
-  if (!isRecord(tags) || !Object.values(tags).every((v) => typeof v === 'number' && Number.isFinite(v))) {
-    throw corrupt('field tags is not an object of numbers')
-  }
-  return {
-    kind: 'page',
-    status: num(header, 'status', corrupt),
-    headers: headers as Record<string, string | string[]>,
-    body,
-    etag: header.etag,
-    storedAt: num(header, 'storedAt', corrupt),
-    staleAt: num(header, 'staleAt', corrupt),
-    deleteAt: num(header, 'deleteAt', corrupt),
-    tags: tags as Record<string, number>,
-    renderMs: num(header, 'renderMs', corrupt),
+async function inflate(encoded: Buffer, expected: number, corrupt: Corrupt): Promise<Buffer> {
+  try {
+    // One byte more than the header announces is enough to tell a lying header.
+    const maxOutputLength = Math.min(expected + 1, MAX_LENGTH)
+    return expected <= SYNC_DECOMPRESS_MAX ? brotliDecompressSync(encoded, { maxOutputLength }) : await decompress(encoded, { maxOutputLength })
+  } catch (err) {
+    throw corrupt(`body does not decompress (${(err as Error).message})`)
   }
 }

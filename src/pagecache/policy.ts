@@ -1,5 +1,6 @@
 import CachePolicy from 'http-cache-semantics'
 import { isOriginForm, ORIGIN_HEADERS } from './key.js'
+import { MAX_LIFETIME_SECONDS } from './limits.js'
 import { fieldMembers } from './personal.js'
 import type { RouteCacheConfig } from './route-config.js'
 
@@ -148,7 +149,10 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
     // timeToLive(): it also subtracts the time spent since the policy was built
     // and counts stale-while-revalidate as fresh.
     const reported = Number(res.headers.age ?? 0)
-    const ttlMs = Math.round((policy.maxAge() - (Number.isFinite(reported) && reported > 0 ? reported : 0)) * 1000)
+    // A larger lifetime counts as 2^31 seconds (RFC 9111 §1.2.2); `s-maxage=1e20`
+    // would otherwise give an entry whose deleteAt no store can keep.
+    const maxAge = Math.min(policy.maxAge(), MAX_LIFETIME_SECONDS)
+    const ttlMs = Math.round((maxAge - (Number.isFinite(reported) && reported > 0 ? reported : 0)) * 1000)
     if (ttlMs <= 0) return { ok: false, reason: 'origin-ttl' }
     return { ok: true, ttlMs, staleMs: route.staleMs }
   }

@@ -1,11 +1,15 @@
 import { randomBytes } from 'node:crypto'
-import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
+import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_ENTRY_TOO_LARGE, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
 import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } from './keys.js'
+import { acquireLeaseLua } from './lua/acquire-lease.js'
 import { purgeTagsLua } from './lua/purge-tags.js'
 import { releaseLeaseLua } from './lua/release-lease.js'
+import { checkEntryArgument } from './entry-shape.js'
+import { MAX_REDIS_BODY_BYTES, readBudgetBytes } from './limits.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
 import { RedisScript, type RedisClient } from '../redis-script.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+import { describeValue } from '../describe-value.js'
 
 export interface RedisPageStoreOptions {
   /** The ioredis client (standalone or Cluster). The store never closes it. */
@@ -21,13 +25,33 @@ export interface RedisPageStoreOptions {
    * @default 8192
    */
   compressAbove?: number
+  /**
+   * Largest page body stored, bytes: set() refuses a larger one
+   * (CUTOVER_ERR_STORE_ENTRY_TOO_LARGE), and get() reads an entry announcing a
+   * larger one as corrupt without decompressing it. The default is what a read
+   * carries within the plugin's default 100 ms `timeout` (0.1 MiB per ms of
+   * timeout, see limits.ts); the plugin sets it from its own `timeout` for the
+   * store it builds. At most 511 MiB (Redis strings hold 512 MB).
+   * @default 10485760
+   */
+  maxBodyBytes?: number
 }
 
-export const REDIS_STORE_DEFAULTS = Object.freeze({ prefix: 'cutover', compressAbove: 8192 })
+export const REDIS_STORE_DEFAULTS = Object.freeze({ prefix: 'cutover', compressAbove: 8192, maxBodyBytes: readBudgetBytes(100) })
 
-const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove']
+const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'maxBodyBytes']
+const acquireLeaseScript = new RedisScript(acquireLeaseLua)
 const purgeTagsScript = new RedisScript(purgeTagsLua)
 const releaseLeaseScript = new RedisScript(releaseLeaseLua)
+
+/** A Redis-backed store's maxBodyBytes option, checked; throws CUTOVER_ERR_STORE_OPTIONS_INVALID. */
+export function checkMaxBodyBytes(owner: string, value: unknown): number {
+  if (value === undefined) return REDIS_STORE_DEFAULTS.maxBodyBytes
+  if (!Number.isSafeInteger(value) || (value as number) <= 0 || (value as number) > MAX_REDIS_BODY_BYTES) {
+    throw new CUTOVER_ERR_STORE_OPTIONS_INVALID(owner, `maxBodyBytes to be a whole number of bytes from 1 to ${MAX_REDIS_BODY_BYTES}`, describeValue(value))
+  }
+  return value as number
+}
 
 /** Checks the options every Redis-backed store takes; throws CUTOVER_ERR_STORE_OPTIONS_INVALID. */
 export function checkStoreOptions(owner: string, options: object, known: string[]): void {
@@ -57,7 +81,8 @@ export interface InvalidationMessage {
  * Page store on Redis through ioredis, standalone or Cluster. Entries are
  * binary envelopes (see page-codec.ts) that expire at their `deleteAt`; the keys
  * of one route share a Cluster hash tag; tag states live in one hash, moved by
- * a Lua script; leases are `SET NX PX` with a random token. Purges and deletes
+ * a Lua script; leases are `SET NX PX` (in a script that also takes over a
+ * lease key without an expiry) with a random token. Purges and deletes
  * are announced on the invalidation channel, so memory layers in every process
  * (TieredPageStore) hear of them whichever store made them.
  */
@@ -65,24 +90,26 @@ export class RedisPageStore implements PageStore {
   readonly name = 'redis'
   readonly keys: PageCacheKeys
   readonly compressAbove: number
+  readonly maxBodyBytes: number
   readonly #redis: RedisClient
 
   constructor(options: RedisPageStoreOptions) {
     checkStoreOptions('RedisPageStore', options, KNOWN_OPTIONS)
     const compressAbove = options.compressAbove ?? REDIS_STORE_DEFAULTS.compressAbove
     if (!Number.isSafeInteger(compressAbove) || compressAbove < 0) {
-      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('RedisPageStore', 'compressAbove to be a whole number of bytes >= 0', JSON.stringify(compressAbove))
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('RedisPageStore', 'compressAbove to be a whole number of bytes >= 0', describeValue(compressAbove))
     }
     this.#redis = options.redis
     this.keys = pageCacheKeys(options.prefix ?? REDIS_STORE_DEFAULTS.prefix)
     this.compressAbove = compressAbove
+    this.maxBodyBytes = checkMaxBodyBytes('RedisPageStore', options.maxBodyBytes)
   }
 
   async get(key: PageKey): Promise<StoredEntry | undefined> {
     const name = this.keys.page(key)
     const raw = await this.#redis.getBuffer(name)
     if (raw === null) return undefined
-    const entry = await decodeEntry(raw, name)
+    const entry = await decodeEntry(raw, name, { maxBodyBytes: this.maxBodyBytes })
     // Redis expires the key itself; this covers clock skew between hosts and a
     // test clock running ahead.
     return entry.deleteAt <= Date.now() ? undefined : entry
@@ -90,14 +117,19 @@ export class RedisPageStore implements PageStore {
 
   async set(key: PageKey, entry: StoredEntry): Promise<void> {
     const name = this.keys.page(key)
-    if (typeof entry !== 'object' || entry === null || typeof entry.deleteAt !== 'number' || !Number.isFinite(entry.deleteAt)) {
-      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('entry deleteAt', 'a finite epoch ms', JSON.stringify(entry?.deleteAt))
+    // PXAT takes a whole number of ms; past 2^53 it would be sent as "1e+16" and refused.
+    if (typeof entry !== 'object' || entry === null || typeof entry.deleteAt !== 'number' || !Number.isSafeInteger(Math.ceil(entry.deleteAt))) {
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('entry deleteAt', 'a finite epoch ms', describeValue(entry?.deleteAt))
     }
     const deleteAt = Math.ceil(entry.deleteAt)
     if (deleteAt <= Date.now()) {
       // Already past its end: replacing means no entry at all.
       await this.#redis.del(name)
       return
+    }
+    checkEntryArgument(entry)
+    if (entry.kind === 'page' && entry.body.length > this.maxBodyBytes) {
+      throw new CUTOVER_ERR_STORE_ENTRY_TOO_LARGE('RedisPageStore', entry.body.length, this.maxBodyBytes)
     }
     const value = await encodeEntry(entry, { compressAbove: this.compressAbove })
     await this.#redis.set(name, value, 'PXAT', deleteAt)
@@ -138,10 +170,14 @@ export class RedisPageStore implements PageStore {
 
   async purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
     const unique = distinctTags(tags)
-    if (typeof hard !== 'boolean') throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('purge hard flag', 'a boolean', JSON.stringify(hard))
+    if (typeof hard !== 'boolean') throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('purge hard flag', 'a boolean', describeValue(hard))
     const states: Record<string, TagState> = {}
     if (unique.length === 0) return states
     const reply = await purgeTagsScript.run(this.#redis, [this.keys.tags], [hard ? '1' : '0', this.keys.invalidateChannel, ...unique])
+    if (Array.isArray(reply) && reply[0] === 'corrupt') {
+      // Nothing moved. The counter must be repaired by hand (HSET or HDEL of the field): see README, "Error codes".
+      throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, `tag state of ${describeValue(reply[1])} is not an integer (${describeValue(reply[2])}); no tag was purged`)
+    }
     if (!Array.isArray(reply) || reply.length !== unique.length * 2) {
       throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, 'purge script returned an unexpected reply')
     }
@@ -151,26 +187,30 @@ export class RedisPageStore implements PageStore {
     return states
   }
 
-  async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
+  async acquireLease(key: PageKey, ttlMs: number, token: string = randomBytes(16).toString('base64url')): Promise<string | null> {
     const name = this.keys.lease(key)
     if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease ttlMs', 'a whole number of ms > 0', JSON.stringify(ttlMs))
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease ttlMs', 'a whole number of ms > 0', describeValue(ttlMs))
     }
-    const token = randomBytes(16).toString('base64url')
-    const taken = await this.#redis.set(name, token, 'PX', ttlMs, 'NX')
-    return taken === 'OK' ? token : null
+    checkToken(token)
+    const taken = await acquireLeaseScript.run(this.#redis, [name], [token, ttlMs])
+    return taken === 1 ? token : null
   }
 
   async releaseLease(key: PageKey, token: string): Promise<void> {
     const name = this.keys.lease(key)
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease token', 'a non-empty string', JSON.stringify(token))
-    }
+    checkToken(token)
     await releaseLeaseScript.run(this.#redis, [name], [token])
   }
 
   /** Nothing to close: the client belongs to the caller. */
   async close(): Promise<void> {}
+}
+
+function checkToken(token: unknown): void {
+  if (typeof token !== 'string' || token.length === 0) {
+    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease token', 'a non-empty string', describeValue(token))
+  }
 }
 
 function checkList(what: string, value: unknown): void {
@@ -182,15 +222,20 @@ export function distinctTags(tags: string[]): string[] {
   checkList('tags', tags)
   for (const tag of tags) {
     if (typeof tag !== 'string' || tag.length === 0) {
-      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('tag', 'a non-empty string', JSON.stringify(tag))
+      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('tag', 'a non-empty string', describeValue(tag))
     }
   }
   return [...new Set(tags)]
 }
 
+/** A counter as the purge script accepts it (see lua/purge-tags.ts): plain digits, 0 to 2^53 - 2. */
+const WHOLE = /^(0|[1-9]\d{0,15})$/
+
 function tagCounter(tag: string, value: string | null): number {
   if (value === null) return 0
   const n = Number(value)
-  if (!Number.isSafeInteger(n) || n < 0) throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`tag state "${tag}"`, `counter ${JSON.stringify(value)} is not a whole number`)
+  if (!WHOLE.test(value) || n >= Number.MAX_SAFE_INTEGER) {
+    throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`tag state "${tag}"`, `counter ${describeValue(value)} is not a whole number`)
+  }
   return n
 }

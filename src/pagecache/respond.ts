@@ -9,7 +9,7 @@ export const CACHE_NAME = 'cutover'
 
 // Never replayed from a stored page: hop-by-hop (RFC 9110 §7.6.1), per-response
 // (date, age, length) and what cutover sets itself.
-const NOT_STORED = new Set([
+export const NOT_STORED: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
   'transfer-encoding', 'upgrade', 'content-length', 'date', 'age', 'etag', 'set-cookie', CACHE_STATUS_HEADER, PATH_HEADER,
 ])

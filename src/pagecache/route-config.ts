@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify'
 import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 import { CUTOVER_ERR_ROUTE_CONFIG_INVALID, CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN } from '../errors.js'
+import { describeValue } from '../describe-value.js'
+import { MAX_LIFETIME_SECONDS } from './limits.js'
 
 /** A route's mode when no flag source decides it. */
 export type StaticMode = 'off' | 'on'
@@ -90,12 +92,9 @@ export const ROUTE_DEFAULTS = Object.freeze({
 const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode', 'handler']
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
-const show = (v: unknown): string =>
-  typeof v === 'function' ? 'a function' : v === undefined ? 'undefined' : JSON.stringify(v) ?? String(v)
-
 function stringList(label: string, name: string, value: unknown, pattern?: RegExp): readonly string[] {
   if (!Array.isArray(value) || !value.every((v) => typeof v === 'string' && v.length > 0 && (!pattern || pattern.test(v)))) {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be an array of non-empty strings`, show(value))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be an array of non-empty strings`, describeValue(value))
   }
   return Object.freeze([...value] as string[])
 }
@@ -103,23 +102,55 @@ function stringList(label: string, name: string, value: unknown, pattern?: RegEx
 function seconds(label: string, name: string, value: unknown, allowZero: boolean): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     const what = allowZero ? 'a number of seconds >= 0' : 'a positive number of seconds'
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be ${what}`, show(value))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be ${what}`, describeValue(value))
+  }
+  if (value > MAX_LIFETIME_SECONDS) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `${name} to be at most ${MAX_LIFETIME_SECONDS} seconds (2^31, RFC 9111 §1.2.2)`, describeValue(value))
   }
   return value * 1000
 }
 
 function tagsOf(label: string, value: unknown): Pick<RouteCacheConfig, 'staticTags' | 'tagsFn'> {
   if (typeof value === 'function') return { staticTags: [], tagsFn: value as RouteCacheConfig['tagsFn'] }
-  return { staticTags: stringList(label, 'tags', value), tagsFn: undefined }
+  // Names starting with "@" are cutover's own (`@route:<id>`): a static one
+  // would tie the route's pages to another route's purges.
+  const tags = stringList(label, 'tags', value)
+  if (tags.some((t) => t.startsWith('@'))) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'tags not to start with "@" (cutover\'s own tags, such as @route:<id>)', describeValue(value))
+  }
+  return { staticTags: tags, tagsFn: undefined }
+}
+
+/** What the page store can hold, as far as route options depend on it. */
+export interface RouteLimits {
+  /** Largest body the store can keep and read back in time; route `maxBytes` may not exceed it. */
+  maxBodyBytes?: number
+  /** Names the bound in errors (`"the Redis store's maxBodyBytes"`). */
+  maxBodyBytesSource?: string
+}
+
+/** The route's maxBytes: its own (never above the store's bound) or the default, lowered to the store's bound. */
+function maxBytesOf(label: string, value: unknown, limits: RouteLimits): number {
+  const limit = limits.maxBodyBytes ?? Number.MAX_SAFE_INTEGER
+  if (value === undefined) return Math.min(ROUTE_DEFAULTS.maxBytes, limit)
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'maxBytes to be a positive integer', describeValue(value))
+  }
+  if (value > limit) {
+    const source = limits.maxBodyBytesSource ?? "the page store's maxBodyBytes"
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `maxBytes to be at most ${limit} (${source})`, describeValue(value))
+  }
+  return value
 }
 
 /**
  * Validates a route's `config.cutover` and merges it over the defaults.
- * `label` names the route in errors (`"products.list" (GET /api/products)`).
+ * `label` names the route in errors (`"products.list" (GET /api/products)`);
+ * `limits` are the page store's bounds.
  */
-export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfig {
+export function resolveRouteConfig(label: string, raw: unknown, limits: RouteLimits = {}): RouteCacheConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'config.cutover to be an object or false', show(raw))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'config.cutover to be an object or false', describeValue(raw))
   }
   const input = raw as Record<string, unknown>
   for (const key of Object.keys(input)) {
@@ -127,10 +158,10 @@ export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfi
   }
   const o: Record<string, unknown> = { ...ROUTE_DEFAULTS, ...input }
   if (!isRouteId(o.id)) {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `id to be ${ROUTE_ID_RULE}`, show(o.id))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `id to be ${ROUTE_ID_RULE}`, describeValue(o.id))
   }
   label = `"${o.id}" ${label}`
-  if (typeof o.followOrigin !== 'boolean') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'followOrigin to be a boolean', show(o.followOrigin))
+  if (typeof o.followOrigin !== 'boolean') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'followOrigin to be a boolean', describeValue(o.followOrigin))
   if (o.ttl === undefined && !o.followOrigin) {
     throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'ttl to be a positive number of seconds (or followOrigin: true)', 'undefined')
   }
@@ -138,17 +169,14 @@ export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfi
   const vary = stringList(label, 'vary', o.vary, HEADER_NAME).map((h) => h.toLowerCase())
   const query = o.query === true ? true : stringList(label, 'query', o.query)
   if (!Array.isArray(o.statuses) || o.statuses.length === 0 || !o.statuses.every((s) => Number.isInteger(s) && s >= 200 && s <= 599)) {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'statuses to be a non-empty array of HTTP statuses (200-599)', show(o.statuses))
-  }
-  if (typeof o.maxBytes !== 'number' || !Number.isInteger(o.maxBytes) || o.maxBytes <= 0) {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'maxBytes to be a positive integer', show(o.maxBytes))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'statuses to be a non-empty array of HTTP statuses (200-599)', describeValue(o.statuses))
   }
   if (o.user !== undefined && typeof o.user !== 'function') {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'user to be a function of the request', show(o.user))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'user to be a function of the request', describeValue(o.user))
   }
-  if (o.mode !== 'on' && o.mode !== 'off') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'mode to be "on" or "off"', show(o.mode))
+  if (o.mode !== 'on' && o.mode !== 'off') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'mode to be "on" or "off"', describeValue(o.mode))
   if (o.handler !== undefined && typeof o.handler !== 'function') {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'handler to be a function (the page path\'s route handler)', show(o.handler))
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'handler to be a function (the page path\'s route handler)', describeValue(o.handler))
   }
   return Object.freeze({
     id: o.id,
@@ -158,7 +186,7 @@ export function resolveRouteConfig(label: string, raw: unknown): RouteCacheConfi
     vary: Object.freeze(vary),
     query,
     statuses: new Set(o.statuses as number[]),
-    maxBytes: o.maxBytes,
+    maxBytes: maxBytesOf(label, input.maxBytes, limits),
     followOrigin: o.followOrigin,
     user: o.user as RouteCacheConfig['user'],
     mode: o.mode,

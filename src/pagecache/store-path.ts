@@ -1,6 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify'
 import { CACHE_STATUS_HEADER } from '../headers.js'
+import { entryProblem } from './entry-shape.js'
 import type { GuardedStore } from './guarded-store.js'
+import { MAX_PAGE_TAGS } from './limits.js'
 import type { PageRequest, PageStates, RenderState } from './page-state.js'
 import { withBodyTags } from './page-tags.js'
 import { markPersonal } from './personal.js'
@@ -81,6 +83,8 @@ export class StorePath {
       release()
       return { kind: 'miss', stored: false, detail: 'tags-error' }
     }
+    // Every hit reads the state of every tag: a page under too many is not stored.
+    if (Object.keys(tagVersions).length > MAX_PAGE_TAGS) return this.pass(rendered, 'too-many-tags')
     // A handler's ETag is kept when it is one field value; anything else (an
     // array, a number) is replaced by cutover's own validator.
     let etag = typeof headers.etag === 'string' ? headers.etag : undefined
@@ -101,6 +105,8 @@ export class StorePath {
       tags: tagVersions,
       renderMs,
     }
+    // A page Node can't replay (a header value outside Latin-1, say) would make every hit a 500.
+    if (entryProblem(page) !== undefined) return this.pass(rendered, 'unreplayable')
     state.settle?.({ kind: 'page', page })
     this.options.stats.of(route.id).stored++
     this.options.guard.set(state.key, page).catch(() => this.options.stats.of(route.id).errors++).finally(release)

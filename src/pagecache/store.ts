@@ -72,10 +72,12 @@ export interface PageStore {
    */
   purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>>
   /**
-   * Tries to take the render lease for a key for `ttlMs`. Resolves to a token
-   * when taken, null when another holder has it.
+   * Tries to take the render lease for a key for `ttlMs`. Resolves to the
+   * token it is held under when taken, null when another holder has it.
+   * `token` is the caller's (a random one when omitted): a caller that stops
+   * waiting for the answer can still release what the call took.
    */
-  acquireLease(key: PageKey, ttlMs: number): Promise<string | null>
+  acquireLease(key: PageKey, ttlMs: number, token?: string): Promise<string | null>
   /** Releases a lease if (and only if) `token` still holds it. */
   releaseLease(key: PageKey, token: string): Promise<void>
   /** Closes connections the store opened itself (never the caller's client). */

@@ -1,9 +1,11 @@
 import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
+import { MAX_LIFETIME_SECONDS } from './limits.js'
 import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
 import type { RedisClient } from '../redis-script.js'
 import { checkStoreOptions, distinctTags, RedisPageStore, type InvalidationMessage } from './redis-store.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+import { describeValue } from '../describe-value.js'
 
 export interface TieredPageStoreOptions {
   /** The ioredis client (standalone or Cluster) of the shared store. The store never closes it. */
@@ -12,6 +14,8 @@ export interface TieredPageStoreOptions {
   prefix?: string
   /** @default 8192 (see RedisPageStoreOptions.compressAbove) */
   compressAbove?: number
+  /** @default 10485760 (see RedisPageStoreOptions.maxBodyBytes) */
+  maxBodyBytes?: number
   /**
    * Connection for SUBSCRIBE to the invalidation channel. The store leaves a
    * given one open (it only unsubscribes on close).
@@ -30,7 +34,7 @@ export interface TieredPageStoreOptions {
 
 export const TIERED_STORE_DEFAULTS = Object.freeze({ maxBytes: 64 * 1024 * 1024, maxTtlMs: 5000 })
 
-const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'subscriber', 'memory', 'onSubscriberError']
+const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'maxBodyBytes', 'subscriber', 'memory', 'onSubscriberError']
 
 /**
  * A small memory layer in front of a RedisPageStore. Fresh pages, pass markers
@@ -67,15 +71,15 @@ export class TieredPageStore implements PageStore {
     const maxBytes = memory.maxBytes ?? TIERED_STORE_DEFAULTS.maxBytes
     const maxTtlMs = memory.maxTtlMs ?? TIERED_STORE_DEFAULTS.maxTtlMs
     if (!Number.isSafeInteger(maxBytes) || maxBytes <= 0) {
-      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxBytes to be a whole number of bytes > 0', JSON.stringify(maxBytes))
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxBytes to be a whole number of bytes > 0', describeValue(maxBytes))
     }
-    if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs) || maxTtlMs < 0) {
-      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'memory.maxTtlMs to be a number of ms >= 0', JSON.stringify(maxTtlMs))
+    if (typeof maxTtlMs !== 'number' || !Number.isFinite(maxTtlMs) || maxTtlMs < 0 || maxTtlMs > MAX_LIFETIME_SECONDS * 1000) {
+      throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', `memory.maxTtlMs to be a number of ms from 0 to ${MAX_LIFETIME_SECONDS * 1000} (2^31 s)`, describeValue(maxTtlMs))
     }
     if (onSubscriberError !== undefined && typeof onSubscriberError !== 'function') {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('TieredPageStore', 'onSubscriberError to be a function', typeof onSubscriberError)
     }
-    this.redisStore = new RedisPageStore({ redis, ...pick(options, ['prefix', 'compressAbove']) })
+    this.redisStore = new RedisPageStore({ redis, ...pick(options, ['prefix', 'compressAbove', 'maxBodyBytes']) })
     this.maxTtlMs = maxTtlMs
     this.#front = new MemoryPageStore({ maxBytes, now: () => Date.now() })
     this.#onError = onSubscriberError ?? (() => {})
@@ -97,6 +101,11 @@ export class TieredPageStore implements PageStore {
   /** Resolves once the first subscription attempt is over; `memoryInUse` says whether it took. */
   ready(): Promise<void> {
     return this.#ready
+  }
+
+  /** Largest page body stored (the Redis store's). */
+  get maxBodyBytes(): number {
+    return this.redisStore.maxBodyBytes
   }
 
   /** Whether reads may be answered from memory now (subscribed to invalidations). */
@@ -165,8 +174,8 @@ export class TieredPageStore implements PageStore {
     return states
   }
 
-  acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
-    return this.redisStore.acquireLease(key, ttlMs)
+  acquireLease(key: PageKey, ttlMs: number, token?: string): Promise<string | null> {
+    return this.redisStore.acquireLease(key, ttlMs, token)
   }
 
   releaseLease(key: PageKey, token: string): Promise<void> {

@@ -2,6 +2,7 @@
 // read them: validation, the rate a schedule gives at a moment, and their
 // form in the control hash. Pure: no Redis here.
 import { CUTOVER_ERR_DRAIN_OPTIONS_INVALID } from '../errors.js'
+import { describeValue } from '../describe-value.js'
 
 export type DrainState = 'running' | 'paused' | 'stopped'
 
@@ -28,34 +29,26 @@ export const DRAIN_STATES: readonly DrainState[] = Object.freeze(['running', 'pa
 /** Highest rate the drain accepts, jobs/s (beyond it a typo is likelier than intent). */
 export const MAX_RATE = 1_000_000
 
-const show = (value: unknown): string => {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
-}
-
 /** A rate in jobs/s: a finite number above 0 and at most MAX_RATE. */
 export function checkRate(name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_RATE) {
-    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID(`${name} to be a rate in jobs/s above 0 and at most ${MAX_RATE}`, show(value))
+    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID(`${name} to be a rate in jobs/s above 0 and at most ${MAX_RATE}`, describeValue(value))
   }
   return value
 }
 
 export function checkSchedule(value: unknown, now: number): DrainSchedule {
   const s = value as Partial<DrainSchedule> | null
-  if (s === null || typeof s !== 'object') throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule to be { from, to, overMs, startAt? }', show(value))
+  if (s === null || typeof s !== 'object') throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule to be { from, to, overMs, startAt? }', describeValue(value))
   const unknown = Object.keys(s).filter((k) => !['from', 'to', 'overMs', 'startAt'].includes(k))
-  if (unknown.length > 0) throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule to have only from, to, overMs, startAt', show(value))
+  if (unknown.length > 0) throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule to have only from, to, overMs, startAt', describeValue(value))
   const from = checkRate('schedule.from', s.from)
   const to = checkRate('schedule.to', s.to)
   if (typeof s.overMs !== 'number' || !Number.isInteger(s.overMs) || s.overMs <= 0) {
-    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule.overMs to be a positive integer of ms', show(s.overMs))
+    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule.overMs to be a positive integer of ms', describeValue(s.overMs))
   }
   if (s.startAt !== undefined && (typeof s.startAt !== 'number' || !Number.isFinite(s.startAt))) {
-    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule.startAt to be epoch ms', show(s.startAt))
+    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('schedule.startAt to be epoch ms', describeValue(s.startAt))
   }
   return { from, to, overMs: s.overMs, startAt: s.startAt ?? now }
 }
@@ -63,11 +56,11 @@ export function checkSchedule(value: unknown, now: number): DrainSchedule {
 /** Checks settings a caller asks for (setDrain), filling the schedule's start. */
 export function checkDrainSettings(value: unknown, now: number): Omit<DrainSettings, 'updatedAt'> {
   const v = value as Partial<DrainSettings> | null
-  if (v === null || typeof v !== 'object') throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('settings to be { state, rate?, schedule? }', show(value))
+  if (v === null || typeof v !== 'object') throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('settings to be { state, rate?, schedule? }', describeValue(value))
   const unknown = Object.keys(v).filter((k) => !['state', 'rate', 'schedule'].includes(k))
-  if (unknown.length > 0) throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('settings to have only state, rate, schedule', show(unknown))
+  if (unknown.length > 0) throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('settings to have only state, rate, schedule', describeValue(unknown))
   if (!DRAIN_STATES.includes(v.state as DrainState)) {
-    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('state to be running, paused or stopped', show(v.state))
+    throw new CUTOVER_ERR_DRAIN_OPTIONS_INVALID('state to be running, paused or stopped', describeValue(v.state))
   }
   return {
     state: v.state as DrainState,

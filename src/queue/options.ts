@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis'
 import { CUTOVER_ERR_QUEUE_OPTIONS_INVALID } from '../errors.js'
+import { describeValue } from '../describe-value.js'
 
 export interface QueueDriverOptions {
   /** Redis client the driver duplicates for its own connections (it never closes this one). */
@@ -30,15 +31,15 @@ export function checkQueueOptions(options: QueueDriverOptions): CheckedQueueOpti
   }
   const prefix = options.prefix ?? 'cutover'
   const name = options.name ?? 'refresh'
-  if (typeof prefix !== 'string' || prefix === '') throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('prefix to be a non-empty string', JSON.stringify(prefix))
-  if (typeof name !== 'string' || !NAME.test(name)) throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('name to be letters, digits, "_", "." or "-"', JSON.stringify(name))
+  if (typeof prefix !== 'string' || prefix === '') throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('prefix to be a non-empty string', describeValue(prefix))
+  if (typeof name !== 'string' || !NAME.test(name)) throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('name to be letters, digits, "_", "." or "-"', describeValue(name))
   return Object.freeze({ redis: options.redis, prefix, name })
 }
 
 export function checkConcurrency(value: unknown): number {
   if (value === undefined) return 1
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('concurrency to be a positive integer', JSON.stringify(value))
+    throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('concurrency to be a positive integer', describeValue(value))
   }
   return value
 }

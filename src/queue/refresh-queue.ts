@@ -13,6 +13,7 @@
  */
 import { CUTOVER_ERR_QUEUE_JOB_INVALID } from '../errors.js'
 import type { QueueKeys } from './keys.js'
+import { describeValue } from '../describe-value.js'
 
 export interface RefreshJob {
   /** Table the record lives in, e.g. 'products'. */
@@ -176,14 +177,6 @@ export function checkJob(job: unknown): RefreshJob {
     typeof j.table === 'string' && j.table !== '' &&
     ((typeof j.id === 'string' && j.id !== '') || (typeof j.id === 'number' && Number.isFinite(j.id))) &&
     (j.origin === undefined || typeof j.origin === 'string')
-  if (!ok) throw new CUTOVER_ERR_QUEUE_JOB_INVALID(safeJson(job))
+  if (!ok) throw new CUTOVER_ERR_QUEUE_JOB_INVALID(describeValue(job))
   return j as RefreshJob
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? String(value)
-  } catch {
-    return String(value)
-  }
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { PageKey, PageStore, PassMarker, StoredPage } from '../../src/pagecache/store.js'
+import type { PageKey, PageStore, PassMarker, StoredEntry, StoredPage } from '../../src/pagecache/store.js'
 
 export interface PageStoreUnderTest {
   store: PageStore
@@ -28,6 +28,37 @@ export function makePage(overrides: Partial<StoredPage> = {}): StoredPage {
 export function makePass(overrides: Partial<PassMarker> = {}): PassMarker {
   const now = Date.now()
   return { kind: 'pass', reason: 'set-cookie', storedAt: now, deleteAt: now + 30_000, ...overrides }
+}
+
+/** Entries a store must refuse: served, each would be a 500, or what cutover never stores, or live past any route's lifetime. */
+export function unservable(): Array<[string, StoredEntry]> {
+  const now = Date.now()
+  const many = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`x-h${i}`, 'v']))
+  return [
+    ['status 99', makePage({ status: 99 })],
+    ['status 0', makePage({ status: 0 })],
+    ['status 1000', makePage({ status: 1000 })],
+    ['status 200.5', makePage({ status: 200.5 })],
+    ['a header name with a space', makePage({ headers: { 'x a': 'b' } })],
+    ['an upper-case header name', makePage({ headers: { 'X-A': 'b' } })],
+    ['an empty header name', makePage({ headers: { '': 'b' } })],
+    ['a header value with CR LF', makePage({ headers: { 'x-a': 'a\r\nset-cookie: s=1' } })],
+    ['a header value with NUL', makePage({ headers: { 'x-a': 'a\u0000' } })],
+    ['a header value outside Latin-1', makePage({ headers: { 'x-a': 'żółw' } })],
+    ['a listed header value with LF', makePage({ headers: { link: ['</a>', 'b\n'] } })],
+    ['a non-string header value', makePage({ headers: { 'x-a': 5 as unknown as string } })],
+    ['Set-Cookie', makePage({ headers: { 'set-cookie': 's=1' } })],
+    ['a Content-Length', makePage({ headers: { 'content-length': '2' } })],
+    ['Transfer-Encoding', makePage({ headers: { 'transfer-encoding': 'chunked' } })],
+    ['more than 1000 header fields', makePage({ headers: many })],
+    ['an etag with CR LF', makePage({ etag: '"a"\r\nx: y' })],
+    ['a tag version that is not a whole number', makePage({ tags: { a: 1.5 } })],
+    ['a negative tag version', makePage({ tags: { a: -1 } })],
+    ['a render time of 1e300 ms', makePage({ renderMs: 1e300 })],
+    ['deleteAt far past storedAt', makePage({ storedAt: now, deleteAt: now + 2 * 2 ** 31 * 1000 + 1 })],
+    ['staleAt far past storedAt', makePage({ storedAt: now, staleAt: now + 2 ** 31 * 1000 + 1 })],
+    ['a pass marker living past any passTtl', makePass({ storedAt: now, deleteAt: now + 2 ** 31 * 1000 + 1 })],
+  ]
 }
 
 async function eventually(check: () => Promise<boolean>, what: string, limitMs = 3000): Promise<void> {
@@ -107,10 +138,16 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
         }
       })
 
+      // A header value can hold bytes 0x80-0xFF (obs-text, RFC 9110 §5.5), which is all Node sends; tag names are any text.
       it('keeps non-ASCII header values and tag names', async () => {
-        const page = makePage({ headers: { 'content-disposition': 'inline; filename="żółw.json"', vary: ['accept', 'accept-language'] }, tags: { 'категория:7': 2 } })
+        const page = makePage({ headers: { 'content-disposition': 'inline; filename="caf\u00e9-\u00fc.json"', vary: ['accept', 'accept-language'] }, tags: { 'категория:7': 2 } })
         await store.set(key('u1'), page)
         expect(await store.get(key('u1'))).toEqual(page)
+      })
+
+      it.each(unservable())('refuses an entry no response could carry: %s', async (_what, entry) => {
+        await expect(store.set(key('bad'), entry)).rejects.toMatchObject({ code: 'CUTOVER_ERR_STORE_ARGUMENT_INVALID' })
+        expect(await store.get(key('bad'))).toBeUndefined()
       })
     })
 
@@ -247,6 +284,13 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
         expect(await store.get(key('l5'))).toBeUndefined()
         await store.set(key('l7'), makePage())
         expect(await store.acquireLease(key('l7'), 10_000)).not.toBeNull()
+      })
+
+      it('holds a lease under the caller\'s token when given one, so the caller can release it without the answer', async () => {
+        const acquiring = store.acquireLease(key('l9'), 10_000, 'callers-token')
+        await store.releaseLease(key('l9'), 'callers-token')
+        expect(await acquiring).toBe('callers-token')
+        expect(await store.acquireLease(key('l9'), 10_000)).not.toBeNull()
       })
 
       it('releasing a lease nobody holds is harmless', async () => {

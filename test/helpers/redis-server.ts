@@ -17,14 +17,18 @@ export async function freePort(): Promise<number> {
 /** A private redis-server a test can stop and start again on the same port. */
 export class ScratchRedis {
   private child: ChildProcess | undefined
-  constructor(readonly port: number) {}
+  /** `args` are more redis-server options (`['--enable-debug-command', 'local']` for DEBUG SLEEP stalls). */
+  constructor(
+    readonly port: number,
+    private readonly args: string[] = [],
+  ) {}
 
   get url(): string {
     return `redis://127.0.0.1:${this.port}`
   }
 
   async start(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.args], {
       stdio: 'ignore',
     })
     this.child.once('error', () => {})

@@ -237,6 +237,7 @@ describe('route modes in the plugin', () => {
     [{ shadow: true }, /shadow to be a function/],
     [{ shadowLimits: { maxConcurrent: 0 } }, /shadowLimits.maxConcurrent/],
     [{ shadowLimits: { timeout: -1 } }, /shadowLimits.timeout/],
+    [{ shadowLimits: { timeout: 2 ** 31 } }, /shadowLimits.timeout to be a number of ms > 0 and at most 2147483647/],
     [{ shadowLimits: { concurrency: 2 } }, /shadowLimits keys/],
   ])('rejects %j at registration', async (options, message) => {
     await expect(appWith(options as CutoverOptions)).rejects.toThrow(message)

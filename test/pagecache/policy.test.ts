@@ -105,6 +105,12 @@ describe('responsePolicy with followOrigin', () => {
     expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30, stale-while-revalidate=60' } }))).toMatchObject({ ttlMs: 30_000 })
     expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=30', age: '40' } }))).toEqual({ ok: false, reason: 'origin-ttl' })
   })
+  it('counts an origin lifetime past 2^31 seconds as 2^31 (RFC 9111 §1.2.2), so every store can keep the page', () => {
+    for (const cc of ['s-maxage=99999999999999999999999', 'max-age=2147483649']) {
+      expect(responsePolicy(r, res({ headers: { 'cache-control': cc } })), cc).toMatchObject({ ok: true, ttlMs: 2 ** 31 * 1000 })
+    }
+    expect(responsePolicy(r, res({ headers: { 'cache-control': 'max-age=2147483647' } }))).toMatchObject({ ttlMs: 2147483647_000 })
+  })
 })
 
 describe('pageStanding', () => {

@@ -3,10 +3,29 @@ import { brotliCompressSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CODEC_BROTLI, CODEC_IDENTITY, encodeEntry } from '../../src/pagecache/page-codec.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
-import { makePage, makePass } from '../contract/page-store.contract.js'
+import type { StoredEntry } from '../../src/pagecache/store.js'
+import { makePage, makePass, unservable } from '../contract/page-store.contract.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
 
 const CORRUPT = { code: 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY' }
+
+/** An envelope around any header fields and body, as a writer other than cutover could leave it. */
+function rawEnvelope(header: Record<string, unknown>, body: Buffer = Buffer.alloc(0), codec = CODEC_IDENTITY): Buffer {
+  const json = Buffer.from(JSON.stringify(header))
+  const pre = Buffer.alloc(10)
+  pre.write('CTPG', 0, 'latin1')
+  pre[4] = 1
+  pre[5] = codec
+  pre.writeUInt32BE(json.length, 6)
+  return Buffer.concat([pre, json, body])
+}
+
+/** The envelope cutover would write for an entry, had its store not refused it. */
+function envelopeOf(entry: StoredEntry): Buffer {
+  if (entry.kind === 'pass') return rawEnvelope({ ...entry })
+  const { body, ...page } = entry
+  return rawEnvelope({ ...page, bodyLength: body.length }, body)
+}
 const key = { route: 'products.list', hash: 'abc123' }
 
 describe('RedisPageStore', () => {
@@ -169,6 +188,65 @@ describe('RedisPageStore', () => {
       await t.redis.hset(store.keys.tags, 'v:products', 'many')
       await expect(store.tagStates(['products'])).rejects.toMatchObject(CORRUPT)
     })
+
+    it.each(['007', '1e3', ' 5', '0x10', '', '-1', '9007199254740991', '99999999999999999999'])(
+      'reads a tag counter %j the purge script could not move as corrupt, as the script does',
+      async (value) => {
+        await t.redis.hset(store.keys.tags, 'v:products', value)
+        await expect(store.tagStates(['products'])).rejects.toMatchObject(CORRUPT)
+        await expect(store.purgeTags(['products'], false)).rejects.toMatchObject(CORRUPT)
+        expect(await t.redis.hget(store.keys.tags, 'v:products')).toBe(value)
+      },
+    )
+
+    it.each(unservable())('reads a well-formed envelope holding an entry no response could carry as corrupt: %s', async (_what, entry) => {
+      await rawSet(envelopeOf(entry))
+      await expect(store.get(key)).rejects.toMatchObject(CORRUPT)
+    })
+
+    it.each([
+      ['a header list holding a number', { headers: { link: ['</a>', 7] } }],
+      ['tags holding a string version', { tags: { products: '3' } }],
+      ['tags holding null', { tags: { products: null } }],
+      ['an etag that is a number', { etag: 5 }],
+      ['status as a string', { status: '200' }],
+      ['a bodyLength that is not a whole number', { bodyLength: 10.5 }],
+      ['a bodyLength of -1', { bodyLength: -1 }],
+      ['headers as a list', { headers: [['x-a', 'b']] }],
+      ['a __proto__ header', JSON.parse('{"headers":{"__proto__":["a"]}}') as Record<string, unknown>],
+    ])('reads an envelope with %s as corrupt', async (_what, fields) => {
+      const { body, ...page } = makePage()
+      await rawSet(rawEnvelope({ ...page, bodyLength: body.length, ...fields }, body))
+      await expect(store.get(key)).rejects.toMatchObject(CORRUPT)
+    })
+
+    it('reads an entry announcing a body over maxBodyBytes as corrupt without decompressing it', async () => {
+      const small = new RedisPageStore({ redis: t.redis, prefix: t.prefix, maxBodyBytes: 1000 })
+      const { body: _body, ...page } = makePage()
+      // 50 MB that compress to about 40 KB: decompressing them is what a read must not do.
+      const packed = brotliCompressSync(Buffer.alloc(50 * 1024 * 1024, 'a'))
+      await rawSet(rawEnvelope({ ...page, bodyLength: 50 * 1024 * 1024 }, packed, CODEC_BROTLI))
+      const started = performance.now()
+      await expect(small.get(key)).rejects.toThrow(/body of 52428800 bytes is over the store's maxBodyBytes \(1000\)/)
+      expect(performance.now() - started).toBeLessThan(50)
+    })
+  })
+
+  describe('large bodies', () => {
+    it('refuses at set() a body over maxBodyBytes with a coded error, and keeps one at the bound', async () => {
+      const small = new RedisPageStore({ redis: t.redis, prefix: t.prefix, maxBodyBytes: 1000 })
+      await expect(small.set(key, makePage({ body: Buffer.alloc(1001) }))).rejects.toMatchObject({ code: 'CUTOVER_ERR_STORE_ENTRY_TOO_LARGE' })
+      expect(await t.redis.exists(small.keys.page(key))).toBe(0)
+      await small.set(key, makePage({ body: Buffer.alloc(1000) }))
+      expect(await small.get(key)).toMatchObject({ kind: 'page' })
+    })
+
+    it('defaults maxBodyBytes to 10 MiB, what a read carries within the default 100 ms timeout', async () => {
+      expect(store.maxBodyBytes).toBe(10 * 1024 * 1024)
+      await expect(store.set(key, makePage({ body: Buffer.alloc(50 * 1024 * 1024) }))).rejects.toThrow(
+        'RedisPageStore refuses a page body of 52428800 bytes: over its maxBodyBytes of 10485760',
+      )
+    })
   })
 
   describe('atomic purges', () => {
@@ -177,6 +255,21 @@ describe('RedisPageStore', () => {
       await t.redis.hset(store.keys.tags, 'v:bad', 'not a number')
       await expect(store.purgeTags(['good', 'other', 'bad'], true)).rejects.toThrow(/tag state of "bad" is not an integer/)
       expect(await t.redis.hmget(store.keys.tags, 'v:good', 'h:good', 'v:other')).toEqual(['1', null, null])
+    })
+
+    it('a purge over a corrupt tag counter rejects with a coded error, not a Redis ReplyError', async () => {
+      await t.redis.hset(store.keys.tags, 'h:bad', 'x')
+      await expect(store.purgeTags(['bad'], false)).rejects.toMatchObject({
+        code: 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY',
+        message: `cache entry ${store.keys.tags} is corrupt: tag state of "bad" is not an integer ("x"); no tag was purged`,
+      })
+    })
+
+    it('moves a counter at the largest value it accepts, and refuses one past it before any write', async () => {
+      await t.redis.hset(store.keys.tags, 'v:top', '9007199254740990')
+      expect(await store.purgeTags(['top'], false)).toEqual({ top: { version: 9007199254740991, hard: 0 } })
+      await expect(store.purgeTags(['other', 'top'], false)).rejects.toMatchObject(CORRUPT)
+      expect(await t.redis.hget(store.keys.tags, 'v:other')).toBeNull()
     })
   })
 
@@ -189,6 +282,18 @@ describe('RedisPageStore', () => {
       expect(() => new RedisPageStore({ redis, prefix: 'p', compressAbove: 1.5 })).toThrow(/compressAbove/)
       expect(() => new RedisPageStore({ redis: {} as never, prefix: 'p' })).toThrow(expect.objectContaining(code))
       expect(() => new RedisPageStore({ redis, prefix: 'a{b}' })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_STORE_ARGUMENT_INVALID' }))
+    })
+
+    it.each([0, -1, 1.5, 2 ** 53, 512 * 1024 * 1024, NaN, '1mb'])('rejects maxBodyBytes %s with a coded error naming it', (maxBodyBytes) => {
+      expect(() => new RedisPageStore({ redis: t.redis, maxBodyBytes: maxBodyBytes as number })).toThrow(
+        expect.objectContaining({ code: 'CUTOVER_ERR_STORE_OPTIONS_INVALID', message: expect.stringContaining('maxBodyBytes to be a whole number of bytes from 1 to 535822336') }),
+      )
+    })
+
+    it('rejects a deleteAt past what PXAT takes with a coded error, not a Redis ReplyError', async () => {
+      for (const deleteAt of [1e16, 1e308]) {
+        await expect(store.set(key, makePage({ deleteAt }))).rejects.toMatchObject({ code: 'CUTOVER_ERR_STORE_ARGUMENT_INVALID' })
+      }
     })
 
     it('defaults the prefix to cutover and the threshold to 8192', () => {
@@ -209,6 +314,15 @@ describe('RedisPageStore', () => {
       await expect(store.purgeTags(['a'], 'yes' as never)).rejects.toMatchObject(code)
       await expect(store.purgeTags([''], false)).rejects.toMatchObject(code)
       await expect(store.tagStates([42 as unknown as string])).rejects.toMatchObject(code)
+    })
+
+    it('takes over a lease key without an expiry (cutover never writes one), and leaves one with an expiry alone', async () => {
+      await t.redis.set(store.keys.lease(key), 'hostile')
+      const token = await store.acquireLease(key, 5000)
+      expect(token).not.toBeNull()
+      expect(await t.redis.get(store.keys.lease(key))).toBe(token)
+      expect(await t.redis.pttl(store.keys.lease(key))).toBeGreaterThan(0)
+      expect(await store.acquireLease(key, 5000)).toBeNull()
     })
 
     it('leaves the caller\'s client open on close', async () => {

@@ -225,6 +225,12 @@ describe('TieredPageStore', () => {
     expect(() => new TieredPageStore({ redis, memory: { maxTtlMs: '5s' as never } })).toThrow(/memory.maxTtlMs/)
     expect(() => new TieredPageStore({ redis, onSubscriberError: 'log' as never })).toThrow(/onSubscriberError/)
   })
+
+  it('rejects a memory.maxTtlMs past 2^31 s and names a NaN as NaN', () => {
+    expect(() => new TieredPageStore({ redis: t.redis, memory: { maxTtlMs: 1e308 } })).toThrow(/memory.maxTtlMs to be a number of ms from 0 to 2147483648000 \(2\^31 s\), got 1e\+308/)
+    expect(() => new TieredPageStore({ redis: t.redis, memory: { maxTtlMs: NaN } })).toThrow(/got NaN$/)
+    expect(() => new TieredPageStore({ redis: t.redis, maxBodyBytes: 0 })).toThrow(/maxBodyBytes/)
+  })
 })
 
 describe('invalidations from a plain RedisPageStore', () => {

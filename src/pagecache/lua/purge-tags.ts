@@ -12,16 +12,23 @@
  * hard purge. Publishes `{"tags":{"<tag>":{"version":v,"hard":h},...}}` and
  * returns { version1, hard1, version2, hard2, ... } in ARGV order. Every
  * counter is checked before the first write, because Redis does not roll back
- * a script that fails half way.
+ * a script that fails half way: a counter that is not a whole number from 0
+ * to 2^53 - 2 in plain digits (what HINCRBY can move and JavaScript reads
+ * exactly) makes the script write nothing and return
+ * { "corrupt", <tag>, <field value> } instead.
  */
 export const purgeTagsLua = `
 local hash = KEYS[1]
 local hard = ARGV[1] == '1'
+local function whole(s)
+  return s == '0' or (string.match(s, '^[1-9]%d*$') ~= nil and #s <= 16 and tonumber(s) < 9007199254740991)
+end
 for i = 3, #ARGV do
-  local v = redis.call('HGET', hash, 'v:' .. ARGV[i])
-  local h = redis.call('HGET', hash, 'h:' .. ARGV[i])
-  if (v and not string.match(v, '^%d+$')) or (h and not string.match(h, '^%d+$')) then
-    return redis.error_reply('ERR cutover tag state of "' .. ARGV[i] .. '" is not an integer')
+  for _, field in ipairs({ 'v:', 'h:' }) do
+    local value = redis.call('HGET', hash, field .. ARGV[i])
+    if value and not whole(value) then
+      return { 'corrupt', ARGV[i], value }
+    end
   end
 end
 local out = {}
