@@ -33,6 +33,20 @@ describe('documentation', () => {
     expect(readFileSync(join(root, path), 'utf8')).toBe(text)
   })
 
+  it('README.md is under 250 lines and its first command block holds the two commands', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8')
+    expect(readme.split('\n').length).toBeLessThan(250)
+    const first = /```(?:sh|bash|shell)?\n([\s\S]*?)```/.exec(readme)?.[1] ?? ''
+    expect(first).toMatch(/^npm install && npm run demo\b/m)
+    expect(first).toMatch(/^npm test\b/m)
+  })
+
+  it('no generated report sits in the README outline', () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/```[\s\S]*?```/g, '')
+    const headings = readme.split('\n').filter((line) => /^#{1,6}\s/.test(line))
+    expect(headings.filter((h) => /shadow report|products\.list|not ready/i.test(h))).toEqual([])
+  })
+
   it.each(DOCS.map((p) => [p.slice(root.length + 1), p]))('%s has no dead internal link', (_name, file) => {
     const text = readFileSync(file, 'utf8').replace(/```[\s\S]*?```/g, '')
     const dead: string[] = []
