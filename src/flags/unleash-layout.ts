@@ -1,4 +1,4 @@
-// How a route's flag is laid out in Unleash (README: "Flags in Unleash").
+// How a route's flag is laid out in Unleash (docs/flags-and-modes.md, "Flags in Unleash").
 // Pure functions shared by the Unleash flag source (reading) and the admin
 // writer (writing), so both agree on one layout.
 //

@@ -175,7 +175,7 @@ export class RedisPageStore implements PageStore {
     if (unique.length === 0) return states
     const reply = await purgeTagsScript.run(this.#redis, [this.keys.tags], [hard ? '1' : '0', this.keys.invalidateChannel, ...unique])
     if (Array.isArray(reply) && reply[0] === 'corrupt') {
-      // Nothing moved. The counter must be repaired by hand (HSET or HDEL of the field): see README, "Error codes".
+      // Nothing moved. The counter must be repaired by hand (HSET or HDEL of the field): see docs/reference/errors.md, CUTOVER_ERR_CACHE_CORRUPT_ENTRY.
       throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(this.keys.tags, `tag state of ${describeValue(reply[1])} is not an integer (${describeValue(reply[2])}); no tag was purged`)
     }
     if (!Array.isArray(reply) || reply.length !== unique.length * 2) {

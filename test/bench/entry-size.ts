@@ -3,7 +3,7 @@
 // reads of RedisPageStore.get (the Redis GET plus the envelope decode, brotli
 // included) and the same per MiB, beside a raw GET of the stored value (the
 // transfer alone). The read budget behind RedisPageStore's default maxBodyBytes
-// (see README, "Large pages") comes from these figures.
+// (see docs/stores.md, "Large pages") comes from these figures.
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
