@@ -224,6 +224,11 @@ export const CUTOVER_ERR_SHADOW_OPTIONS_INVALID = createError(
   500,
   TypeError,
 )
+export const CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT = createError(
+  'CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT',
+  'shadow writer close() gave up after %sms: %s queued samples dropped, %s still being written',
+  500,
+)
 export const CUTOVER_ERR_DB_MIGRATION_CHANGED = createError(
   'CUTOVER_ERR_DB_MIGRATION_CHANGED',
   'migration %s was changed after it was applied (checksum %s recorded, file has %s); migrations are append-only: restore the file and add a new one',
