@@ -225,7 +225,8 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     const control: ResponseSide = ctx.control
     const r = route.redactor
     // Paths and shapes are scrubbed as soon as they exist: the noise model keeps shapes, and stores them.
-    const early = createScrubber(r.secrets(ctx.request, control.headers))
+    const requestSecrets = r.secrets(ctx.request, control.headers)
+    const early = createScrubber(requestSecrets)
     const compare = (side: ResponseSide): ReturnType<typeof compareResponses> => {
       const result = compareResponses(control, side, route.rules)
       if (early.empty) return result
@@ -272,7 +273,9 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       isNoise: (shape) => noise.isNoise(id, shape, now()),
       leaks,
     })
-    const scrubber = createScrubber(r.secrets(ctx.request, control.headers, candidate.headers, ...(fresh ? [fresh.headers] : [])))
+    // The candidate's and fresh render's Set-Cookie values join the request's; usually there are none (one scrubber, built once).
+    const allSecrets = r.secrets(ctx.request, control.headers, candidate.headers, ...(fresh ? [fresh.headers] : []))
+    const scrubber = allSecrets.length === requestSecrets.length ? early : createScrubber(allSecrets)
     const diffs: ClassifiedDiff[] = judged.diffs.map((d) => {
       const out: ClassifiedDiff = { ...d }
       if ('control' in d) out.control = shorten(d.control, d.path, r, scrubber)
