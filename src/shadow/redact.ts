@@ -1,5 +1,5 @@
 import { compilePattern, matchesPattern, parsePointer, type PathPattern } from './path-pattern.js'
-import { collectSecrets, createScrubber, REDACTED, type HeaderMap, type SecretNames } from './scrub.js'
+import { collectSecrets, createScrubber, paramName, REDACTED, type HeaderMap, type SecretNames } from './scrub.js'
 
 export { REDACTED }
 
@@ -83,7 +83,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       const q = url.indexOf('?')
       if (q < 0) return url
       const search = new URLSearchParams(url.slice(q + 1))
-      const kept = [...search.entries()].map(([k, v]) => [k, params.has(k.toLowerCase()) ? REDACTED : v] as [string, string])
+      const kept = [...search.entries()].map(([k, v]) => [k, params.has(paramName(k)) ? REDACTED : v] as [string, string])
       return url.slice(0, q) + '?' + new URLSearchParams(kept).toString()
     },
     json(value, at = '') {

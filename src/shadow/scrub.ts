@@ -52,6 +52,15 @@ function partsOfHeader(value: string): string[] {
   return out
 }
 
+/**
+ * A query parameter's name as the secret lists hold it: lower case, without a
+ * bracketed suffix (`token[]`, `token[0]`, `api_key[value]`), which `qs`-style
+ * parsers turn into the same parameter.
+ */
+export function paramName(name: string): string {
+  return name.toLowerCase().replace(/\[[^\]]*\](?:\[[^\]]*\])*$/, '')
+}
+
 function decodeComponent(s: string): string {
   try {
     return decodeURIComponent(s.replace(/\+/g, ' '))
@@ -68,7 +77,7 @@ function queryValues(url: string, names: ReadonlySet<string>): string[] {
   for (const pair of url.slice(q + 1).split(/[&;]/)) {
     const eq = pair.indexOf('=')
     if (eq < 0) continue
-    if (!names.has(decodeComponent(pair.slice(0, eq)).toLowerCase())) continue
+    if (!names.has(paramName(decodeComponent(pair.slice(0, eq))))) continue
     const raw = pair.slice(eq + 1)
     out.push(raw, decodeComponent(raw))
   }

@@ -22,6 +22,11 @@ describe('collectSecrets', () => {
     expect(secrets).not.toContain('text/html-abc')
   })
 
+  it('takes bracketed names (token[], api_key[0]) as the parameter they name, in the URL and the secrets alike', () => {
+    expect(collectSecrets({ url: '/a?token%5B%5D=first-value&API_KEY[0]=second-value&tokens=not-this-one', headers: {} }, names)).toEqual(['first-value', 'second-value'])
+    expect(createRedactor().url('/a?token[]=first-value&page=2')).toBe('/a?token%5B%5D=%5Bredacted%5D&page=2')
+  })
+
   it('leaves out values shorter than MIN_SECRET_LENGTH (ordinary words, not credentials)', () => {
     const secrets = collectSecrets({ url: '/a?token=12345', headers: { cookie: 'theme=dark; lang=en' } }, names)
     expect(MIN_SECRET_LENGTH).toBe(6)
