@@ -33,13 +33,21 @@ export interface SecretNames {
 
 const values = (v: string | string[] | number | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [String(v)])
 
-/** A header value and the parts of it a page may echo: cookie values, the credentials after the scheme, Basic's password. */
-function partsOfHeader(value: string): string[] {
-  const out = [value]
-  for (const part of value.split(/[;,]/)) {
-    const eq = part.indexOf('=')
-    out.push((eq >= 0 ? part.slice(eq + 1) : part).trim())
+/**
+ * A header value and the parts of it a page may echo: each cookie value of a
+ * `Cookie`, the value of a `Set-Cookie` (not its attributes: `Secure`, a
+ * `Domain` or a `Path` are no secrets, and scrubbing them would shred any
+ * text that names them), the credentials after an `Authorization` scheme and
+ * Basic's decoded password.
+ */
+function partsOfHeader(name: string, value: string): string[] {
+  const valueOf = (pair: string): string => {
+    const eq = pair.indexOf('=')
+    return (eq >= 0 ? pair.slice(eq + 1) : pair).trim()
   }
+  if (name === 'set-cookie') return [valueOf(value.split(';')[0]!)]
+  if (name === 'cookie') return [value, ...value.split(';').map(valueOf)]
+  const out = [value]
   const scheme = /^\s*([\w-]+)\s+(\S+)\s*$/.exec(value)
   if (scheme?.[2]) {
     out.push(scheme[2])
@@ -97,8 +105,9 @@ export function collectSecrets(
   const out = new Set<string>()
   for (const h of [request.headers, ...responseHeaders]) {
     for (const [name, v] of Object.entries(h)) {
-      if (!names.headers.has(name.toLowerCase())) continue
-      for (const value of values(v)) for (const p of partsOfHeader(value)) out.add(p)
+      const lower = name.toLowerCase()
+      if (!names.headers.has(lower)) continue
+      for (const value of values(v)) for (const p of partsOfHeader(lower, value)) out.add(p)
     }
   }
   for (const v of queryValues(request.url, names.queryParams)) out.add(v)

@@ -35,6 +35,13 @@ describe('collectSecrets', () => {
     expect(createScrubber(secrets).text('theme dark, page 12345')).toBe('theme dark, page 12345')
   })
 
+  it('takes the value of a Set-Cookie, not its attributes (no "Secure" or domain scrubbed from every body)', () => {
+    const secrets = collectSecrets({ url: '/', headers: {} }, names, {
+      'set-cookie': ['sid=cookie-value-1; Domain=shop.example; Path=/account; Expires=Wed, 21 Oct 2026 07:28:00 GMT; Secure; HttpOnly'],
+    })
+    expect(secrets).toEqual(['cookie-value-1'])
+  })
+
   it('decodes Basic credentials: the password and user:password are secrets', () => {
     const basic = 'Basic ' + Buffer.from('ann:hunter2-pass').toString('base64')
     expect(collectSecrets({ url: '/', headers: { authorization: basic } }, names)).toEqual(expect.arrayContaining(['ann:hunter2-pass', 'hunter2-pass']))
