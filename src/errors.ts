@@ -467,6 +467,17 @@ export const CUTOVER_ERR_SHADOW_OPTIONS_INVALID = withHint(
     fix: 'Fix the option the message names ([shadow runner options](../shadow.md#runner-options)).',
   },
 )
+export const CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT = withHint(
+  createError(
+    'CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT',
+    'shadow writer close() gave up after %sms: %s queued samples dropped, %s still being written',
+    500,
+  ),
+  {
+    when: 'The shadow writer\'s `close()` could not flush within `closeTimeoutMs` (MySQL slow or unreachable); it is passed to `onError` and the samples left are dropped and counted.',
+    fix: 'Nothing is lost but those samples. If it happens at every shutdown, check the shadow database\'s reachability, or raise `closeTimeoutMs` ([writer options](../shadow.md#writer-options)).',
+  },
+)
 export const CUTOVER_ERR_DB_MIGRATION_CHANGED = withHint(
   createError(
     'CUTOVER_ERR_DB_MIGRATION_CHANGED',

@@ -119,18 +119,29 @@ export function listOf<T>(item: OptionReader<T>): OptionReader<T[]> {
       .map((part) => item(label, part))
 }
 
+/**
+ * The text of a URL option with the password of any `user:password@` replaced, for a usage error:
+ * a refused URL (a wrong scheme, a typo) still carries the credentials it was given, and usage errors
+ * are printed and logged.
+ */
+export function withoutPassword(text: string): string {
+  // The authority ends at the first `/`, `?` or `#`; its last `@` ends the userinfo (a password may hold `@`).
+  return text.replace(/^([^@/]*\/\/[^:@/?#]*):[^/?#]*@/, '$1:***@')
+}
+
 /** A URL whose scheme is one of `protocols` (with the colon: 'redis:'). */
 export function url(protocols: readonly string[]): OptionReader<string> {
   const expected = `a URL (${protocols.map((p) => `${p}//`).join(' or ')})`
   return (label, text) => {
+    const shown = withoutPassword(text)
     let parsed: URL
     try {
       parsed = new URL(text)
     } catch {
-      return invalidOption(label, expected, text)
+      return invalidOption(label, expected, shown)
     }
-    if (!protocols.includes(parsed.protocol)) invalidOption(label, expected, text)
-    if (parsed.hostname === '') invalidOption(label, expected, text, 'no host')
+    if (!protocols.includes(parsed.protocol)) invalidOption(label, expected, shown)
+    if (parsed.hostname === '') invalidOption(label, expected, shown, 'no host')
     return text
   }
 }
@@ -142,7 +153,7 @@ const mysqlAny = url(['mysql:'])
 /** A mysql:// URL that names its database (mysql://user@host:3306/name). */
 export const mysqlDatabaseUrl: OptionReader<string> = (label, text) => {
   mysqlAny(label, text)
-  if (new URL(text).pathname.replace(/^\//, '') === '') invalidOption(label, 'a URL (mysql://) naming a database: mysql://user@host:3306/name', text)
+  if (new URL(text).pathname.replace(/^\//, '') === '') invalidOption(label, 'a URL (mysql://) naming a database: mysql://user@host:3306/name', withoutPassword(text))
   return text
 }
 

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, onResponseHookHandler, onSendHookHandler } from 'fastify'
 import type { RouteState } from '../flags/flag-source.js'
 import { killedByEnv } from '../flags/kill-switch.js'
@@ -9,7 +8,7 @@ import { timeRender } from '../render-ids.js'
 import { flagContextOf } from './flag-context.js'
 import { resolveModeOptions, type ResolvedModeOptions, type RouteModeOptions } from './options.js'
 import { PathStatsTable, type PathStats } from './path-stats.js'
-import { sampled } from './sampling.js'
+import { drawSample } from './sampling.js'
 import { markForShadow, shadowCaptureHooks } from './shadow-capture.js'
 import { ShadowLauncher, type RouteRef } from './shadow-launcher.js'
 
@@ -33,7 +32,6 @@ const OFF: RouteState = Object.freeze({ mode: 'off', percent: 0, shadowRate: 0, 
  */
 export class RouteModes {
   readonly #options: ResolvedModeOptions
-  readonly #sampleSalt: string
   readonly #launcher: ShadowLauncher
   readonly #stats = new PathStatsTable()
   #killed: boolean
@@ -45,9 +43,6 @@ export class RouteModes {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.#options = resolveModeOptions(options)
-    // Mixed into every sample key: an app that takes request ids from a header (`requestIdHeader`)
-    // would otherwise let a client pick ids that are always shadowed (or never).
-    this.#sampleSalt = randomBytes(8).toString('hex')
     this.#launcher = new ShadowLauncher(app, this.#options.shadowLimits)
     this.#killed = killedByEnv(env)
   }
@@ -120,7 +115,9 @@ export class RouteModes {
           return legacy(reply, 'canary-out')
         }
         case 'shadow':
-          if (shadow && sampled(state.groupId, this.#sampleSalt + request.id, state.shadowRate)) markForShadow(request)
+          // A CSPRNG draw, not a hash of the request id: an app that takes ids from a header
+          // (`requestIdHeader`) would let a client that fixes its id be always shadowed, or never.
+          if (shadow && drawSample(state.shadowRate)) markForShadow(request)
           return legacy(reply, 'mode-shadow')
       }
     }

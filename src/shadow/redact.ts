@@ -1,9 +1,13 @@
 import { compilePattern, matchesPattern, parsePointer, type PathPattern } from './path-pattern.js'
+import { collectSecrets, createScrubber, paramName, REDACTED, type HeaderMap, type SecretNames } from './scrub.js'
 
-export const REDACTED = '[redacted]'
+export { REDACTED }
 
-/** Headers whose values never leave the process. */
-export const SECRET_HEADERS: readonly string[] = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-cutover-shadow']
+/** Headers whose values never leave the process (their values are also scrubbed from stored bodies). */
+export const SECRET_HEADERS: readonly string[] = [
+  'authorization', 'cookie', 'set-cookie', 'proxy-authorization', 'x-cutover-shadow',
+  'x-api-key', 'x-auth-token', 'x-csrf-token', 'x-xsrf-token',
+]
 
 /** Query parameters redacted from stored URLs unless configured otherwise. */
 export const SECRET_QUERY_PARAMS: readonly string[] = ['token', 'access_token', 'api_key', 'apikey', 'key', 'password', 'secret', 'signature']
@@ -30,15 +34,20 @@ export const SAFE_HEADERS: readonly string[] = [
 
 export interface Redactor {
   /** Safe headers as they are, secret ones as `[redacted]`, the rest dropped. */
-  headers(h: Record<string, string | string[] | number | undefined>): Record<string, string>
+  headers(h: HeaderMap): Record<string, string>
   url(url: string): string
   /** Replaces values at configured paths inside `value`, which sits at `at` (a pointer) in the body. */
   json(value: unknown, at?: string): unknown
   /**
-   * Replaces every occurrence of the secret strings collected from a request
-   * (its Authorization/Cookie values, the Set-Cookie values of its responses)
-   * in free text such as a unified diff: defence in depth for text bodies that
-   * echo a secret.
+   * The secret values of a request and its responses, by this redactor's
+   * names: secret headers (cookie values, credentials), secret query
+   * parameters, Set-Cookie values. What scrub() cuts out.
+   */
+  secrets(request: { url: string; headers: HeaderMap }, ...responseHeaders: HeaderMap[]): string[]
+  /**
+   * Replaces every occurrence of the secret values (and their URL, JSON,
+   * HTML and base64 encodings) in free text such as a unified diff; values
+   * shorter than MIN_SECRET_LENGTH are left alone (see scrub.ts).
    */
   scrub(text: string, secrets: readonly string[]): string
 }
@@ -47,6 +56,7 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
   const secretHeaders = new Set([...SECRET_HEADERS, ...(options.headers ?? []).map((h) => h.toLowerCase())])
   const patterns: PathPattern[] = (options.bodyPaths ?? []).map(compilePattern)
   const params = new Set((options.queryParams ?? SECRET_QUERY_PARAMS).map((p) => p.toLowerCase()))
+  const names: SecretNames = { headers: secretHeaders, queryParams: params }
   const keep = new Set((options.keepHeaders ?? SAFE_HEADERS).map((h) => h.toLowerCase()))
 
   const walk = (value: unknown, seg: string[]): unknown => {
@@ -73,40 +83,20 @@ export function createRedactor(options: RedactionOptions = {}): Redactor {
       const q = url.indexOf('?')
       if (q < 0) return url
       const search = new URLSearchParams(url.slice(q + 1))
-      const kept = [...search.entries()].map(([k, v]) => [k, params.has(k.toLowerCase()) ? REDACTED : v] as [string, string])
+      const kept = [...search.entries()].map(([k, v]) => [k, params.has(paramName(k)) ? REDACTED : v] as [string, string])
       return url.slice(0, q) + '?' + new URLSearchParams(kept).toString()
     },
     json(value, at = '') {
       if (patterns.length === 0) return value
       return walk(value, parsePointer(at))
     },
-    scrub(text, secrets) {
-      let out = text
-      for (const s of secrets) if (s.length >= 4) out = out.split(s).join(REDACTED)
-      return out
-    },
+    secrets: (request, ...responseHeaders) => collectSecrets(request, names, ...responseHeaders),
+    scrub: (text, secrets) => createScrubber(secrets).text(text),
   }
 }
 
-/** The secret strings carried by a request and responses: header values and each cookie value. */
-export function secretsOf(...headerSets: Array<Record<string, string | string[] | number | undefined>>): string[] {
-  const out = new Set<string>()
-  for (const h of headerSets) {
-    for (const [name, v] of Object.entries(h)) {
-      const lower = name.toLowerCase()
-      if (!SECRET_HEADERS.includes(lower) || v === undefined) continue
-      for (const value of Array.isArray(v) ? v : [String(v)]) {
-        out.add(value)
-        for (const part of value.split(/[;,]/)) {
-          const eq = part.indexOf('=')
-          const cookieValue = eq >= 0 ? part.slice(eq + 1).trim() : part.trim()
-          if (cookieValue) out.add(cookieValue)
-        }
-        const bearer = /^\s*\w+\s+(.+)$/.exec(value)
-        if (bearer?.[1]) out.add(bearer[1])
-      }
-    }
-  }
-  // Longest first so a value is replaced before any of its parts.
-  return [...out].sort((a, b) => b.length - a.length)
+/** The secret values carried by header sets (secret headers, cookie values, Set-Cookie values), longest first. */
+export function secretsOf(...headerSets: HeaderMap[]): string[] {
+  const names: SecretNames = { headers: new Set(SECRET_HEADERS), queryParams: new Set() }
+  return collectSecrets({ url: '', headers: {} }, names, ...headerSets).sort((a, b) => b.length - a.length)
 }

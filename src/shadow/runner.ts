@@ -12,7 +12,8 @@ import { findLeaks, IdentityValues, userValues } from './leak.js'
 import { NoiseModel } from './noise-model.js'
 import { compilePattern, stableStringify, type PathPattern } from './path-pattern.js'
 import type { ShadowRecord, SideStats } from './record.js'
-import { createRedactor, secretsOf, type Redactor } from './redact.js'
+import { createRedactor, SECRET_QUERY_PARAMS, type Redactor } from './redact.js'
+import { createScrubber, scrubRecord, type Scrubber } from './scrub.js'
 import { prettyBody, unifiedDiff } from './text-diff.js'
 
 /** Per-route comparison settings. */
@@ -24,6 +25,16 @@ export interface ShadowRouteOptions {
   redactPaths?: string[]
   /** Request headers stored with samples (secret ones always appear as `[redacted]`). @default SAFE_HEADERS */
   keepHeaders?: string[]
+  /**
+   * More request headers (besides SECRET_HEADERS) whose values are secret: stored as `[redacted]`,
+   * and scrubbed from every stored body, diff and patch that echoes them.
+   */
+  secretHeaders?: string[]
+  /**
+   * More query parameters (besides SECRET_QUERY_PARAMS) whose values are secret: redacted in stored
+   * URLs and scrubbed from every stored body, diff and patch that echoes them.
+   */
+  secretQueryParams?: string[]
 }
 
 /** Where records go; the MySQL writer implements it. Must not block or throw. */
@@ -168,7 +179,12 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
         throw new CUTOVER_ERR_SHADOW_OPTIONS_INVALID(`routes["${route}"].perUserPaths to hold JSON pointers`, p)
       }
     }),
-    redactor: createRedactor({ bodyPaths: o.redactPaths ?? [], ...(o.keepHeaders ? { keepHeaders: o.keepHeaders } : {}) }),
+    redactor: createRedactor({
+      bodyPaths: o.redactPaths ?? [],
+      headers: o.secretHeaders ?? [],
+      queryParams: [...SECRET_QUERY_PARAMS, ...(o.secretQueryParams ?? [])],
+      ...(o.keepHeaders ? { keepHeaders: o.keepHeaders } : {}),
+    }),
   })
   for (const [route, o] of Object.entries(options.routes ?? {})) compiled.set(route, compile(route, o))
   const routeOf = (id: string): RouteCompiled => {
@@ -195,10 +211,11 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     return true
   }
 
-  const shorten = (v: unknown, path: string, r: Redactor, secrets: string[]): unknown => {
+  // Scrubbed before it is cut, so no prefix of a secret survives the cut.
+  const shorten = (v: unknown, path: string, r: Redactor, scrubber: Scrubber): unknown => {
     if (v === undefined) return undefined
     const redacted = path.startsWith('/') || path === '' ? r.json(v, path) : v
-    const text = r.scrub(stableStringify(redacted), secrets)
+    const text = stableStringify(scrubber.value(redacted))
     if (text.length <= maxValueLength) return JSON.parse(text) as unknown
     return text.slice(0, maxValueLength) + '…'
   }
@@ -206,6 +223,15 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
   async function run(ctx: ShadowContext, route: RouteCompiled, signal: AbortSignal, at: number): Promise<ShadowRecord> {
     const id = ctx.request.routeId
     const control: ResponseSide = ctx.control
+    const r = route.redactor
+    // Paths and shapes are scrubbed as soon as they exist: the noise model keeps shapes, and stores them.
+    const requestSecrets = r.secrets(ctx.request, control.headers)
+    const early = createScrubber(requestSecrets)
+    const compare = (side: ResponseSide): ReturnType<typeof compareResponses> => {
+      const result = compareResponses(control, side, route.rules)
+      if (early.empty) return result
+      return { ...result, diffs: result.diffs.map((d) => ({ ...d, path: early.text(d.path), shape: early.text(d.shape) })) }
+    }
     // Each read or render is followed by a turn of the event loop, so the work that comes after it
     // (a comparison) runs as its own short task instead of holding up the requests that arrived meanwhile.
     const step = async <T>(p: Promise<T>): Promise<T> => {
@@ -215,19 +241,19 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     }
     const cached = await step(source.cached(ctx, signal))
     const candidate = cached ?? (await step(source.fresh(ctx, signal)))
-    const primary = compareResponses(control, candidate, route.rules)
+    const primary = compare(candidate)
     // Differences known noise need neither a fresh render (staleness or logic?) nor a secondary (noise?).
     const unexplained = primary.diffs.some((d) => !d.ignored && !noise.isNoise(id, d.shape, now()))
     let fresh: RenderedResponse | undefined
     let freshDiffs: PathDiff[] | undefined
     if (cached && (unexplained || random() < freshRate)) {
       fresh = await step(source.fresh(ctx, signal))
-      freshDiffs = compareResponses(control, fresh, route.rules).diffs
+      freshDiffs = compare(fresh).diffs
     }
     let secondaryDiffs: PathDiff[] | undefined
     if (random() < secondaryRate || (secondaryOnMismatch && unexplained)) {
       const secondary = await step(source.legacy(ctx, signal))
-      secondaryDiffs = compareResponses(control, secondary, route.rules).diffs
+      secondaryDiffs = compare(secondary).diffs
       const live = (ds: PathDiff[]): string[] => ds.filter((d) => !d.ignored).map((d) => d.shape)
       noise.observe(id, live(secondaryDiffs), live(primary.diffs), now())
     }
@@ -247,25 +273,27 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       isNoise: (shape) => noise.isNoise(id, shape, now()),
       leaks,
     })
-    const secrets = secretsOf(ctx.request.headers, control.headers, candidate.headers)
-    const r = route.redactor
+    // The candidate's and fresh render's Set-Cookie values join the request's; usually there are none (one scrubber, built once).
+    const allSecrets = r.secrets(ctx.request, control.headers, candidate.headers, ...(fresh ? [fresh.headers] : []))
+    const scrubber = allSecrets.length === requestSecrets.length ? early : createScrubber(allSecrets)
     const diffs: ClassifiedDiff[] = judged.diffs.map((d) => {
       const out: ClassifiedDiff = { ...d }
-      if ('control' in d) out.control = shorten(d.control, d.path, r, secrets)
-      if ('candidate' in d) out.candidate = shorten(d.candidate, d.path, r, secrets)
+      if ('control' in d) out.control = shorten(d.control, d.path, r, scrubber)
+      if ('candidate' in d) out.candidate = shorten(d.candidate, d.path, r, scrubber)
       return out
     })
     let patch: string | null = null
     if (judged.outcome === 'mismatch' && patchBudget(id, mismatchKind(diffs), at)) {
-      const text = (b: ReturnType<typeof parseBody>): string => prettyBody(b.text, b.json === undefined ? undefined : r.json(b.json))
+      // Bodies scrubbed before the diff (its lines are never cut mid-secret), the patch again after.
+      const text = (b: ReturnType<typeof parseBody>): string => scrubber.text(prettyBody(b.text, b.json === undefined ? undefined : r.json(b.json)))
       // When only the fresh render differs (the cached page still matches), show that render.
       const shown = fresh !== undefined && primary.equal ? fresh : undefined
       const label = cached && !shown ? `cached page (age ${Math.round(cached.ageMs)}ms)` : 'fresh page render'
       const other = parseBody(shown ?? candidate)
       const p = unifiedDiff({ control: `control ${ctx.request.method} ${r.url(ctx.request.url)}`, candidate: label }, text(parseBody(control)), text(other))
-      patch = p === undefined ? null : r.scrub(p, secrets)
+      patch = p === undefined ? null : p
     }
-    return {
+    return scrubRecord({
       route: id,
       at,
       method: ctx.request.method,
@@ -281,7 +309,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       fresh: fresh ? stats(fresh) : null,
       diffs,
       patch,
-    }
+    }, scrubber)
   }
 
   const handler: ShadowHandler = async (ctx) => {
@@ -312,12 +340,12 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     } catch (err) {
       counters.errors++
       breaker.record(id, true, now())
-      const secrets = secretsOf(ctx.request.headers, ctx.control.headers)
-      record = {
+      const scrubber = createScrubber(route.redactor.secrets(ctx.request, ctx.control.headers))
+      record = scrubRecord({
         route: id, at: started, method, url: route.redactor.url(ctx.request.url), headers: route.redactor.headers(ctx.request.headers),
-        outcome: 'error', cause: null, error: route.redactor.scrub((err as Error).message, secrets).slice(0, 250),
+        outcome: 'error', cause: null, error: scrubber.text((err as Error).message).slice(0, 250),
         candidateSource: 'fresh', pageAgeMs: null, control: stats(ctx.control), candidate: null, fresh: null, diffs: [], patch: null,
-      }
+      }, scrubber)
     } finally {
       bound.release()
       inFlight--

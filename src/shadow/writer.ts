@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import mysql from 'mysql2/promise'
-import { CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
+import { CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT, CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
 import { CAUSES, type ClassifiedDiff } from './classify.js'
 import type { NoiseModel } from './noise-model.js'
 import { saveNoise } from './noise-store.js'
@@ -60,6 +60,14 @@ export interface ShadowWriterOptions {
    * @default 60_000
    */
   noiseSaveMs?: number
+  /**
+   * Longest close() waits for the last flush and noise save, ms. Past it, close() resolves: the samples
+   * still queued are dropped (counted), and onError gets a CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT saying how
+   * many. A MySQL that accepts connections and never answers would otherwise hold shutdown for the
+   * driver's connect timeout per batch, or forever once a query is in flight.
+   * @default 3000
+   */
+  closeTimeoutMs?: number
   onError?: (err: Error) => void
   random?: () => number
   now?: () => number
@@ -80,7 +88,7 @@ export interface ShadowWriter extends ShadowSink {
   flush(): Promise<void>
   /** Deletes rows older than the retention; resolves to rows deleted. */
   prune(): Promise<number>
-  /** Flushes and stops the timers. */
+  /** Flushes and stops the timers; never rejects, and resolves within `closeTimeoutMs`. */
   close(): Promise<void>
   stats(): ShadowWriterStats
 }
@@ -112,6 +120,7 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
   const retentionDays = int('retentionDays', options.retentionDays, 14, 1)
   const pruneEveryMs = int('pruneEveryMs', options.pruneEveryMs, 3_600_000, 0)
   const noiseSaveMs = int('noiseSaveMs', options.noiseSaveMs, 60_000, 1)
+  const closeTimeoutMs = int('closeTimeoutMs', options.closeTimeoutMs, 3000, 1)
   const random = options.random ?? Math.random
   const now = options.now ?? Date.now
   const onError = options.onError ?? (() => {})
@@ -119,6 +128,8 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
   let queue: ShadowRecord[] = []
   let closed = false
   let running: Promise<void> = Promise.resolve()
+  /** Records of the batch being written now. */
+  let writing = 0
   /** Whether a multi-row INSERT's ids are consecutive on this server (asked once). */
   let consecutive: boolean | undefined
 
@@ -217,12 +228,15 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
         const batch = queue.slice(0, batchSize)
         queue = queue.slice(batch.length)
         counters.queued = queue.length
+        writing = batch.length
         try {
           await writeBatch(batch)
         } catch (err) {
           counters.dropped += batch.length
           counters.failedBatches++
           onError(err as Error)
+        } finally {
+          writing = 0
         }
       }
     })
@@ -272,8 +286,18 @@ export function createShadowWriter(options: ShadowWriterOptions): ShadowWriter {
       clearInterval(flushTimer)
       if (pruneTimer) clearInterval(pruneTimer)
       if (noiseTimer) clearInterval(noiseTimer)
-      await flushOnce()
-      await saveNoiseNow()
+      let timer: NodeJS.Timeout | undefined
+      const finished = flushOnce().then(saveNoiseNow).then(() => true)
+      const gaveUp = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), closeTimeoutMs)))
+      const done = await Promise.race([finished, gaveUp])
+      clearTimeout(timer)
+      if (done) return
+      // The batch being written settles on its own (written, or dropped when it fails); the rest never will be.
+      const left = queue.length
+      queue = []
+      counters.queued = 0
+      counters.dropped += left
+      onError(new CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT(closeTimeoutMs, left, writing))
     },
     stats: () => ({ ...counters }),
   }

@@ -18,6 +18,7 @@ import {
   outputDirectory,
   port,
   redisUrl,
+  withoutPassword,
   routeId,
   type OptionReader,
 } from '../../src/cli/option-values.js'
@@ -93,6 +94,16 @@ describe('CLI option readers', () => {
     refuses(mysqlServerUrl, ['nonsense', 'postgres://db/x'], /a URL \(mysql:\/\/\)/)
     accepts(mysqlDatabaseUrl, ['mysql://root@127.0.0.1:3306/shop'])
     refuses(mysqlDatabaseUrl, ['mysql://root@127.0.0.1:3306', 'mysql://root@127.0.0.1:3306/'], /naming a database/)
+  })
+
+  it('a refused URL is quoted without its password', () => {
+    expect(refusal(mysqlServerUrl, 'postgres://app:pa@ss-w0rd@db:5432/x')?.message).toBe(
+      'expected --opt to be a URL (mysql://), got "postgres://app:***@db:5432/x"',
+    )
+    expect(refusal(mysqlDatabaseUrl, 'mysql://root:hunter22@127.0.0.1:3306/')?.message).toContain('"mysql://root:***@127.0.0.1:3306/"')
+    expect(refusal(redisUrl, 'redis//:s3cret-pw@cache:6379')?.message).not.toContain('s3cret-pw')
+    expect(withoutPassword('rediss://:s3cret@cache/0')).toBe('rediss://:***@cache/0')
+    expect(withoutPassword('mysql://root@db/x')).toBe('mysql://root@db/x')
   })
 
   it('route id: the rule of config.cutover.id', () => {

@@ -131,7 +131,7 @@ describe('route modes in the plugin', () => {
     expect(forged.headers['cache-status']).toBe('cutover; fwd=bypass; detail=mode-shadow')
   })
 
-  it('shadow samples deterministically at the configured rate', async () => {
+  it('shadow samples at the configured rate', async () => {
     const seen: string[] = []
     const flags = new StaticFlagSource({ 'products.list': { mode: 'shadow', shadowRate: 0.25 } })
     const { app } = await productsApp({ flags, shadow: async (ctx) => void seen.push(ctx.request.url), shadowLimits: { maxConcurrent: 1000 } })
@@ -154,6 +154,19 @@ describe('route modes in the plugin', () => {
     await eventually(() => app!.cutover.paths()['products.list']?.shadowed === seen.length)
     expect(seen.length).toBeGreaterThan(10)
     expect(seen.length).toBeLessThan(60)
+  })
+
+  it('a client that fixes its request id (requestIdHeader) is shadowed at the rate, neither always nor never', async () => {
+    const seen: string[] = []
+    const flags = new StaticFlagSource({ 'products.list': { mode: 'shadow', shadowRate: 0.25 } })
+    app = await appWith({ flags, shadow: async (ctx) => void seen.push(ctx.request.url), shadowLimits: { maxConcurrent: 1000 } }, { requestIdHeader: 'x-request-id' })
+    app.get('/api/products', { config: { cutover: { id: 'products.list', ttl: 30, query: ['page'] } } }, async () => ({ ok: true }))
+    await app.ready()
+    // Before: the sample was a hash of the (salted) request id, so one fixed id was shadowed on all 400 requests or on none.
+    for (let i = 0; i < 400; i++) await app.inject({ url: `/api/products?page=${i}`, headers: { 'x-request-id': 'always-the-same' } })
+    await eventually(() => app!.cutover.paths()['products.list']?.shadowed === seen.length)
+    expect(seen.length).toBeGreaterThan(60)
+    expect(seen.length).toBeLessThan(140)
   })
 
   it('bounds shadows: beyond maxConcurrent they are dropped; past the timeout the signal aborts and the slot frees', async () => {

@@ -316,4 +316,16 @@ describe('inject candidate source on a Fastify app that honours the shadow marke
     await runner.handler({ ...context(json({})), app })
     expect(records[0]).toMatchObject({ outcome: 'error', error: expect.stringMatching(/shadowToken/) })
   })
+  it('scrubs the secret query values a failing render carried out of the stored error', async () => {
+    const records: ShadowRecord[] = []
+    const failing: CandidateSource = {
+      cached: async () => undefined,
+      fresh: async (ctx) => { throw new Error(`GET ${ctx.request.url} failed: upstream said ${encodeURIComponent('s3cret/tok')}`) },
+      legacy: async () => json({}),
+    }
+    const runner = createShadowRunner({ sink: { write: (r) => records.push(r) }, source: failing, secondaryRate: 0 })
+    await runner.handler(context(json({ ok: 1 }), { url: '/api/products?token=s3cret%2Ftok&page=2' }))
+    expect(records[0]).toMatchObject({ outcome: 'error', url: '/api/products?token=%5Bredacted%5D&page=2' })
+    expect(records[0]!.error).toBe('GET /api/products?token=[redacted]&page=2 failed: upstream said [redacted]')
+  })
 })

@@ -1,7 +1,9 @@
-import type { RowDataPacket } from 'mysql2/promise'
+import { createServer, type AddressInfo, type Socket } from 'node:net'
+import mysql, { type RowDataPacket } from 'mysql2/promise'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { migrate } from '../../src/db/migrate.js'
 import { createShadowPool, createShadowWriter } from '../../src/shadow/writer.js'
+import { eventually } from '../helpers/app.js'
 import { mysqlForTest, type MysqlForTest } from '../helpers/mysql.js'
 import { sampleRecord } from '../helpers/shadow-records.js'
 
@@ -94,7 +96,34 @@ describe('shadow writer', () => {
     await pool.end()
   })
 
+  it('close() gives up within closeTimeoutMs when MySQL is a black hole, drops and counts what is left, says so with a coded error', async () => {
+    // Accepts connections and never answers: the driver waits out its connect timeout (10 s by default) per batch.
+    const sockets = new Set<Socket>()
+    const hole = createServer((socket) => void sockets.add(socket))
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve))
+    const port = (hole.address() as AddressInfo).port
+    const pool = mysql.createPool({ uri: `mysql://root@127.0.0.1:${port}/nowhere`, connectionLimit: 1 })
+    const errors: Error[] = []
+    const w = createShadowWriter({ pool, pruneEveryMs: 0, batchSize: 1, closeTimeoutMs: 300, onError: (e) => errors.push(e) })
+    for (let i = 0; i < 3; i++) w.write(sampleRecord())
+    const started = Date.now()
+    await w.close()
+    const took = Date.now() - started
+    expect(took).toBeGreaterThanOrEqual(290)
+    expect(took).toBeLessThan(1500)
+    // One batch is still being written; the two behind it are dropped now.
+    expect(errors.map((e) => (e as Error & { code: string }).code)).toEqual(['CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT'])
+    expect(errors[0]!.message).toContain('2 queued samples dropped, 1 still being written')
+    expect(w.stats()).toMatchObject({ queued: 0, written: 0, dropped: 2 })
+    // When the connection finally fails, the batch in flight is counted as dropped too: every sample is accounted for.
+    for (const s of sockets) s.destroy()
+    await new Promise<void>((resolve) => hole.close(() => resolve()))
+    await eventually(() => w.stats().dropped === 3)
+    await pool.end().catch(() => {})
+  })
+
   it('rejects bad options with a coded error', () => {
     expect(() => createShadowWriter({ pool: db.pool, batchSize: 0 })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_SHADOW_OPTIONS_INVALID' }))
+    expect(() => createShadowWriter({ pool: db.pool, closeTimeoutMs: 0 })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_SHADOW_OPTIONS_INVALID' }))
   })
 })
