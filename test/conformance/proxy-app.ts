@@ -1,0 +1,70 @@
+// The app the conformance suite talks to: a Fastify reverse proxy in front of
+// the suite's origin, with every /test/* request on a cutover route that
+// follows the origin's caching headers. /config and /state (the suite's own
+// bookkeeping) pass through uncached.
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import cutover, { type CutoverOptions } from '../../src/plugin.js'
+
+/** Request headers a proxy does not forward (RFC 9110 §7.6.1), besides those its Connection names. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'transfer-encoding', 'upgrade', 'host', 'content-length'])
+/** Response headers Fastify and Node write themselves. */
+const NOT_COPIED = new Set(['transfer-encoding', 'keep-alive', 'content-length'])
+
+/** Every status an origin may send: the suite checks 203, 204, 299, 301, 404, 410, 500, ... */
+const ALL_STATUSES = Array.from({ length: 400 }, (_, i) => 200 + i)
+
+function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value
+  }
+  return out
+}
+
+/** Forwards the request to the origin and answers with what it sent (status, headers, body). */
+function forward(origin: URL) {
+  return async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const body = Buffer.isBuffer(request.body) ? request.body : undefined
+    const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      const out = httpRequest(
+        { host: origin.hostname, port: origin.port, method: request.method, path: request.url, headers: forwardHeaders(request.headers) },
+        (res) => {
+          const chunks: Buffer[] = []
+          res.on('data', (c: Buffer) => chunks.push(c))
+          res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }))
+          res.on('error', reject)
+        },
+      )
+      out.on('error', reject)
+      out.end(body)
+    })
+    for (const [name, value] of Object.entries(answer.headers)) {
+      if (value !== undefined && !NOT_COPIED.has(name)) reply.header(name, value)
+    }
+    reply.code(answer.status)
+    return reply.send(answer.body)
+  }
+}
+
+export interface ProxyAppOptions {
+  origin: URL
+  cutover?: CutoverOptions
+}
+
+export async function buildProxyApp(options: ProxyAppOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false })
+  app.removeAllContentTypeParsers()
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+  await app.register(cutover, options.cutover ?? {})
+  const proxy = forward(options.origin)
+  const methods = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
+  app.route({
+    method: methods,
+    url: '/test/*',
+    config: { cutover: { id: 'conformance', followOrigin: true, statuses: ALL_STATUSES, query: true } },
+    handler: proxy,
+  })
+  app.route({ method: methods, url: '/*', handler: proxy })
+  return app
+}
