@@ -118,15 +118,16 @@ export class StorePath {
     const body = Buffer.isBuffer(rendered.payload) ? rendered.payload : typeof rendered.payload === 'string' ? Buffer.from(rendered.payload) : undefined
     if (!body) return this.pass(rendered, 'stream')
     const headers = reply.getHeaders()
+    const notModified = stored !== undefined && reply.statusCode === 304
     let candidate: { status: number; headers: Record<string, unknown>; kept: Record<string, string | string[]>; body: Buffer; etag: string | undefined }
-    if (stored && reply.statusCode === 304) {
+    if (stored && notModified) {
       const fresh = freshenedHeaders(stored, headers)
       candidate = { status: stored.status, headers: fresh.judged, kept: fresh.kept, body: stored.body, etag: fresh.etag }
     } else {
       const etag = typeof headers.etag === 'string' ? headers.etag : undefined
       candidate = { status: reply.statusCode, headers, kept: originStorableHeaders(headers), body, etag }
     }
-    const originEtag = candidate.etag !== undefined && (stored === undefined || reply.statusCode !== 304 || stored.origin?.etag === true || typeof headers.etag === 'string')
+    const originEtag = candidate.etag !== undefined && (!notModified || stored?.origin?.etag === true || typeof headers.etag === 'string')
     const decision = decideOrigin(
       { route, status: candidate.status, headers: candidate.headers as Record<string, string>, body: candidate.body, requestHeaders: request.headers, url: request.url },
       originEtag,
@@ -144,11 +145,11 @@ export class StorePath {
     const base = { kind: 'page' as const, status: candidate.status, headers: candidate.kept, body: candidate.body, etag, tags: tagVersions, renderMs: performance.now() - state.started }
     const page = originPage(base, decision, now)
     if (entryProblem(page) !== undefined) return this.pass(rendered, 'unreplayable')
-    if (stored && reply.statusCode === 304) rendered.payload = answerWithPage(reply, page, clientValidatorsOf(request), now)
+    if (notModified) rendered.payload = answerWithPage(reply, page, clientValidatorsOf(request), now)
     state.settle?.({ kind: 'page', page })
     this.options.stats.of(route.id).stored++
     this.options.guard.set(state.key, page).catch(() => this.options.stats.of(route.id).errors++).finally(rendered.release)
-    return { kind: 'miss', stored: true, ...(stored ? { detail: reply.statusCode === 304 ? 'revalidated' : 'replaced' } : {}) }
+    return { kind: 'miss', stored: true, ...(stored ? { detail: notModified ? 'revalidated' : 'replaced' } : {}) }
   }
 
   private async storeRender(rendered: Rendered): Promise<CacheOutcome> {
