@@ -69,15 +69,35 @@ const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)'
 const LONG_DAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)'
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)'
 const TIME = '\\d\\d:\\d\\d:\\d\\d'
-const HTTP_DATE = new RegExp(
-  `^(?:${DAY}, \\d\\d ${MONTH} \\d{4} ${TIME} GMT` + // IMF-fixdate
-    `|${LONG_DAY}, \\d\\d-${MONTH}-\\d\\d ${TIME} GMT` + // RFC 850
-    `|${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4})$`, // asctime
-)
+// Names are matched without regard to case: RFC 9110 §5.6.7 makes them case-sensitive, yet a
+// recipient loses nothing reading `gmt` or `THU` as meant, while UTC, missing commas, one-digit
+// hours and doubled spaces stay invalid.
+const IMF_FIXDATE = new RegExp(`^${DAY}, \\d\\d ${MONTH} \\d{4} ${TIME} GMT$`, 'i')
+const RFC_850 = new RegExp(`^${LONG_DAY}, (\\d\\d)-(${MONTH})-(\\d\\d) (${TIME}) GMT$`, 'i')
+const ASCTIME = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`, 'i')
 
-/** An HTTP-date in one of the three forms RFC 9110 §5.6.7 lets a recipient accept. */
+/**
+ * An HTTP-date in one of the three forms RFC 9110 §5.6.7 lets a recipient
+ * accept, as epoch ms; undefined when it is none of them. A two-digit RFC 850
+ * year more than 50 years ahead is in the past century.
+ */
+export function parseHttpDate(value: string, now = Date.now()): number | undefined {
+  if (IMF_FIXDATE.test(value) || ASCTIME.test(value)) {
+    const ms = Date.parse(value.replace(/gmt$/i, 'GMT'))
+    return Number.isNaN(ms) ? undefined : ms
+  }
+  const m = RFC_850.exec(value)
+  if (!m) return undefined
+  const [, day, month, yy, time] = m as unknown as [string, string, string, string, string]
+  let year = 2000 + Number(yy)
+  if (year > new Date(now).getUTCFullYear() + 50) year -= 100
+  const ms = Date.parse(`${day} ${month} ${year} ${time} GMT`)
+  return Number.isNaN(ms) ? undefined : ms
+}
+
+/** True for an HTTP-date (see parseHttpDate). */
 export function isHttpDate(value: string): boolean {
-  return HTTP_DATE.test(value) && !Number.isNaN(Date.parse(value))
+  return parseHttpDate(value) !== undefined
 }
 
 /** Header names a Connection field lists: hop-by-hop for this response, never stored (RFC 9111 §3.1). */
@@ -186,6 +206,9 @@ export function originPolicy(input: OriginPolicyInput, res: OriginResponse, cach
     headers['cache-control'] = targeted
     delete headers.expires
   }
+  // The library reads dates with Date.parse: it is shown the one form that reads the same everywhere.
+  const expiresAt = headers.expires === undefined ? undefined : parseHttpDate(headers.expires)
+  if (expiresAt !== undefined) headers.expires = new Date(expiresAt).toUTCString()
   delete headers.age // read below, by RFC 9111 §5.1 rather than by the library
   const policy = new CachePolicy(
     { url: res.url, method: 'GET', headers: libraryRequest(res.requestHeaders) },
@@ -200,7 +223,7 @@ export function originPolicy(input: OriginPolicyInput, res: OriginResponse, cach
   const noCache = cc['no-cache'] !== undefined
   const explicit = cc['max-age'] !== undefined || cc['s-maxage'] !== undefined
   // RFC 9111 §5.3: an Expires that is not a valid HTTP-date means already expired.
-  const badExpires = !explicit && headers.expires !== undefined && !isHttpDate(headers.expires)
+  const badExpires = !explicit && headers.expires !== undefined && expiresAt === undefined
   const lifetime = noCache || badExpires ? 0 : Math.min(policy.maxAge(), MAX_LIFETIME_SECONDS)
   const age = parseAge(res.headers.age)
   const ttlMs = Math.round((lifetime - age) * 1000)

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { PageKey, PageStore, PassMarker, StoredEntry, StoredPage } from '../../src/pagecache/store.js'
+import type { OriginFacts, PageKey, PageStore, PassMarker, StoredEntry, StoredPage } from '../../src/pagecache/store.js'
 
 export interface PageStoreUnderTest {
   store: PageStore
@@ -57,7 +57,7 @@ export function unservable(): Array<[string, StoredEntry]> {
     ['a render time of 1e300 ms', makePage({ renderMs: 1e300 })],
     ['deleteAt far past storedAt', makePage({ storedAt: now, deleteAt: now + 2 * 2 ** 31 * 1000 + 1 })],
     ['staleAt far past storedAt', makePage({ storedAt: now, staleAt: now + 2 ** 31 * 1000 + 1 })],
-    ['origin facts that are not an object', makePage({ origin: 'x' as unknown as StoredPage['origin'] })],
+    ['origin facts that are not an object', makePage({ origin: 'x' as unknown as OriginFacts })],
     ['an origin Date with CR LF', makePage({ origin: { date: 'x\r\ny: z', etag: false, mustRevalidate: false, swrMs: 0, sieMs: 0 } })],
     ['an origin stale window of 1e300 ms', makePage({ origin: { etag: false, mustRevalidate: false, swrMs: 1e300, sieMs: 0 } })],
     ['origin Vary values that are not strings', makePage({ origin: { etag: false, mustRevalidate: false, swrMs: 0, sieMs: 0, vary: { a: 1 as unknown as string } } })],

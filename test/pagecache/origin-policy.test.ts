@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import {
   isHttpDate,
+  parseHttpDate,
   MAX_VARY_HEADERS,
   normalizeVaryValue,
   originPolicy,
@@ -53,9 +54,15 @@ describe('Date and Expires (RFC 9110 §5.6.7, RFC 9111 §5.3)', () => {
     expect(isHttpDate('Sun, 06 Nov 1994 08:49:37 GMT')).toBe(true)
     expect(isHttpDate('Sunday, 06-Nov-94 08:49:37 GMT')).toBe(true)
     expect(isHttpDate('Sun Nov  6 08:49:37 1994')).toBe(true)
+    expect(isHttpDate('sun, 06 NOV 1994 08:49:37 gmt')).toBe(true)
     for (const bad of ['Sun, 06 Nov 1994 08:49:37 UTC', 'Sun 06 Nov 1994 08:49:37 GMT', 'Sun, 06  Nov 1994 08:49:37 GMT', 'Sun, 06-Nov-1994 08:49:37 GMT', 'Sun, 06 Nov 1994 8:49:37 GMT', '0']) {
       expect(isHttpDate(bad), bad).toBe(false)
     }
+  })
+  it('reads a two-digit RFC 850 year as at most 50 years ahead', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z')
+    expect(new Date(parseHttpDate('Thursday, 18-Aug-50 02:01:18 GMT', now) ?? 0).getUTCFullYear()).toBe(2050)
+    expect(new Date(parseHttpDate('Thursday, 18-Aug-94 02:01:18 GMT', now) ?? 0).getUTCFullYear()).toBe(1994)
   })
   it('an invalid Expires means already stale: not stored without a validator, stored stale for revalidation with one', () => {
     expect(decide({ expires: 'Sun, 06 Nov 2094 08:49:37 UTC' })).toEqual({ ok: false, reason: 'origin-ttl' })
