@@ -2,7 +2,7 @@
 // the suite's origin, with every /test/* request on a cutover route that
 // follows the origin's caching headers. /config and /state (the suite's own
 // bookkeeping) pass through uncached.
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import cutover, { type CutoverOptions } from '../../src/plugin.js'
 
@@ -23,12 +23,19 @@ function forwardHeaders(headers: IncomingHttpHeaders): Record<string, string | s
 }
 
 /** Forwards the request to the origin and answers with what it sent (status, headers, body). */
+/**
+ * A new connection per request: a reused keep-alive socket the origin closes
+ * at the same moment (its idle timeout) fails the request with ECONNRESET,
+ * which the suite would score as the cache's failure.
+ */
+const agent = new Agent({ keepAlive: false })
+
 function forward(origin: URL) {
   return async function proxy(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const body = Buffer.isBuffer(request.body) ? request.body : undefined
     const answer = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
       const out = httpRequest(
-        { host: origin.hostname, port: origin.port, method: request.method, path: request.url, headers: forwardHeaders(request.headers) },
+        { host: origin.hostname, port: origin.port, method: request.method, path: request.url, headers: forwardHeaders(request.headers), agent },
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))
