@@ -40,7 +40,25 @@ export function entryProblem(entry: unknown): string | undefined {
   if (!Buffer.isBuffer(body)) return 'field body is not bytes'
   if (typeof etag !== 'string' || etag === '' || !FIELD_VALUE.test(etag)) return 'field etag is not a header value'
   if (!isNumber(renderMs) || renderMs < 0 || renderMs > MAX_TIMER_MS) return `field renderMs ${describeValue(renderMs)} is not a render time`
-  return headersProblem(entry.headers) ?? tagsProblem(tags) ?? timesProblem(entry, true)
+  return headersProblem(entry.headers) ?? tagsProblem(tags) ?? timesProblem(entry, true) ?? originProblem(entry.origin)
+}
+
+/** Why a page's origin facts can't be used, or undefined (absent is fine). */
+function originProblem(origin: unknown): string | undefined {
+  if (origin === undefined) return undefined
+  if (!isRecord(origin)) return 'field origin is not an object'
+  const { date, etag, mustRevalidate, swrMs, sieMs, vary } = origin
+  if (date !== undefined && (typeof date !== 'string' || !FIELD_VALUE.test(date))) return 'field origin.date is not a header value'
+  if (typeof etag !== 'boolean' || typeof mustRevalidate !== 'boolean') return 'field origin.etag or origin.mustRevalidate is not a boolean'
+  for (const ms of [swrMs, sieMs]) {
+    if (!isNumber(ms) || ms < 0 || ms > MAX_LIFETIME_MS) return 'field origin.swrMs or origin.sieMs is not a lifetime'
+  }
+  if (vary === undefined) return undefined
+  if (!isRecord(vary)) return 'field origin.vary is not an object'
+  for (const [name, value] of Object.entries(vary)) {
+    if (!FIELD_NAME.test(name) || typeof value !== 'string') return `field origin.vary has a bad member ${describeValue(name)}`
+  }
+  return undefined
 }
 
 /** Why the headers can't be replayed as they are, or undefined. */

@@ -72,6 +72,9 @@ export class GuardedStore {
   tagStates(tags: string[]): Promise<Record<string, TagState>> {
     return this.call('tagStates', () => this.store.tagStates(tags))
   }
+  purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
+    return this.call('purgeTags', () => this.store.purgeTags(tags, hard))
+  }
   /**
    * Takes the render lease under a token made here, before the call, so a
    * lease whose acquisition timed out can be released: Redis may still run

@@ -1,6 +1,7 @@
 import type { BackgroundRefresh } from './background-refresh.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { PageRequest, PageStates } from './page-state.js'
+import { servesStale } from './origin-policy.js'
 import { pageStanding, shouldRefreshEarly } from './policy.js'
 import { sendPage, type CacheOutcome } from './respond.js'
 import type { RouteStatsTable } from './route-stats.js'
@@ -18,8 +19,11 @@ export interface HitPathOptions {
 export class HitPath {
   constructor(private readonly options: HitPathOptions) {}
 
-  /** Serves a stored page if it may still be served; false means treat as a miss. */
-  async serveStored(at: PageRequest, key: PageKey, page: StoredPage): Promise<boolean> {
+  /**
+   * Serves a stored page if it may still be served; false means treat as a
+   * miss, 'revalidate' a miss that revalidates this stale followOrigin page.
+   */
+  async serveStored(at: PageRequest, key: PageKey, page: StoredPage): Promise<boolean | 'revalidate'> {
     const { route, request } = at
     let states: Record<string, TagState> = {}
     const tags = Object.keys(page.tags)
@@ -41,6 +45,8 @@ export class HitPath {
       this.send(at, page, { kind: 'hit', ttlSeconds: Math.ceil((page.staleAt - now) / 1000) }, now)
       return true
     }
+    // A followOrigin page past what the origin lets be served stale is revalidated first (RFC 9111 §4.2.4).
+    if (page.origin !== undefined && !servesStale(page, route.staleMs, now)) return 'revalidate'
     stats.stale++
     this.options.refresher.refresh(route.id, request, key)
     this.send(at, page, { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((page.staleAt - now) / 1000)) }, now)

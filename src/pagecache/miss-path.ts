@@ -1,10 +1,13 @@
+import type { FastifyRequest } from 'fastify'
 import type { Flights, FlightResult } from './coalesce.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { HitPath } from './hit-path.js'
-import { renderedRequest, type PathRules } from './key.js'
+import { normalizePath, renderedRequest, type PathRules } from './key.js'
+import { variantMatches } from './origin-policy.js'
+import type { ClientValidators } from './origin-store.js'
 import type { ResolvedOptions } from './options.js'
 import type { Answered, PageRequest, PageStates, RenderState } from './page-state.js'
-import { renderTagVersions } from './page-tags.js'
+import { renderTagVersions, uriTag } from './page-tags.js'
 import type { RouteStatsTable } from './route-stats.js'
 import type { PageKey, StoredPage } from './store.js'
 
@@ -42,18 +45,22 @@ export class MissPath {
   constructor(private readonly options: MissPathOptions) {}
 
   /** `seen` is the page the lookup found and judged gone (purged or expired), if any: never served while waiting. */
-  async miss(at: PageRequest, key: PageKey, seen?: StoredPage): Promise<Answered> {
+  /**
+   * `seen` is the page the lookup found and judged gone (purged or expired), if any: never served while waiting.
+   * `revalidating` is a stale page of a followOrigin route the render revalidates.
+   */
+  async miss(at: PageRequest, key: PageKey, seen?: StoredPage, revalidating?: StoredPage): Promise<Answered> {
     const { flights, guard, states } = this.options
     const id = idOf(key)
     const pending = flights.follow(id)
     if (pending) {
       const result = await pending
-      if (result.kind === 'page') return this.options.hits.serveCoalesced(at, result.page)
+      if (result.kind === 'page') return this.serveFollowed(at, result.page)
       return states.bypass(at.route, at.request, result.reason)
     }
     const settle = flights.lead(id)
-    if (!settle) return this.miss(at, key, seen)
-    if (!guard.remote) return this.render(at, { key, phase: 'miss', settle })
+    if (!settle) return this.miss(at, key, seen, revalidating)
+    if (!guard.remote) return this.render(at, { key, phase: 'miss', settle, revalidating })
     let lease: string | null
     try {
       lease = await guard.acquireLease(key, this.options.lease.ttlMs)
@@ -63,7 +70,18 @@ export class MissPath {
       return states.bypass(at.route, at.request, 'cache-error')
     }
     if (lease === null) return this.awaitOtherProcess(at, { key, settle, seen })
-    return this.render(at, { key, phase: 'miss', settle, lease })
+    return this.render(at, { key, phase: 'miss', settle, lease, revalidating })
+  }
+
+  /**
+   * Serves the page another render of the same key made, unless it is a
+   * variant for other values of the headers its Vary nominates (RFC 9111
+   * §4.1): then this request is answered by its handler, uncached.
+   */
+  private serveFollowed(at: PageRequest, page: StoredPage): Answered {
+    const vary = page.origin?.vary
+    if (vary !== undefined && !variantMatches(vary, at.request.headers)) return this.options.states.bypass(at.route, at.request, 'vary-mismatch')
+    return this.options.hits.serveCoalesced(at, page)
   }
 
   /**
@@ -89,7 +107,7 @@ export class MissPath {
       if (taken !== null) guard.releaseLease(key, taken).catch(() => {})
       if (page) {
         settle({ kind: 'page', page })
-        return this.options.hits.serveCoalesced(at, page)
+        return this.serveFollowed(at, page)
       }
       if (found?.kind === 'pass') {
         settle({ kind: 'none', reason: 'pass' })
@@ -101,16 +119,20 @@ export class MissPath {
   }
 
   /** Sets the request up to be rendered by its handler and stored in onSend (a miss, or a background refresh). */
-  async render(at: Omit<PageRequest, 'reply'>, render: Pick<RenderState, 'key' | 'phase' | 'settle' | 'lease'>): Promise<false> {
+  async render(at: Omit<PageRequest, 'reply'>, render: Pick<RenderState, 'key' | 'phase' | 'settle' | 'lease' | 'revalidating'>): Promise<false> {
     const { route, request } = at
     const { guard, states } = this.options
+    const rules = this.options.rulesOf(route.id)
+    // The URI tag is the target URI's, taken before the render's URL is rewritten.
+    const uri = route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, rules)) : undefined
     // The handler of a render that may be stored sees only what the key holds.
-    const seen = renderedRequest(request.url, request.query, route.query, this.options.rulesOf(route.id))
+    const seen = renderedRequest(request.url, request.query, route.query, rules)
     request.raw.url = seen.url
     request.query = seen.query
+    if (render.revalidating) askConditionally(request, render.revalidating)
     let tagVersions: Record<string, number>
     try {
-      tagVersions = await renderTagVersions(guard, route)
+      tagVersions = await renderTagVersions(guard, route, uri)
     } catch {
       render.settle?.({ kind: 'none', reason: 'cache-error' })
       if (render.lease) guard.releaseLease(render.key, render.lease).catch(() => {})
@@ -119,6 +141,39 @@ export class MissPath {
     this.options.stats.of(route.id)[render.phase === 'miss' ? 'miss' : 'refresh']++
     const state: RenderState = { phase: render.phase, key: render.key, started: performance.now(), tagVersions, settle: render.settle }
     if (render.lease) state.lease = render.lease
+    if (render.revalidating) state.revalidating = render.revalidating
+    if (uri !== undefined) state.uri = uri
     return states.render(request, state)
   }
+}
+
+/**
+ * Turns the render into a conditional request for the stored page (RFC 9111
+ * §4.3.1): its ETag when the origin made it, its Last-Modified. The client's
+ * own validators are replaced; it is answered from the page the result leaves.
+ */
+function askConditionally(request: FastifyRequest, page: StoredPage): void {
+  const headers = request.raw.headers
+  const asked: ClientValidators = { ifNoneMatch: one(headers['if-none-match']), ifModifiedSince: one(headers['if-modified-since']) }
+  ;(request as Asked)[kAsked] = asked
+  delete headers['if-none-match']
+  delete headers['if-modified-since']
+  delete headers['if-match']
+  delete headers['if-unmodified-since']
+  delete headers['if-range']
+  delete headers.range
+  if (page.origin?.etag) headers['if-none-match'] = page.etag
+  const lastModified = page.headers['last-modified']
+  if (typeof lastModified === 'string') headers['if-modified-since'] = lastModified
+}
+
+const kAsked = Symbol('cutover.clientValidators')
+type Asked = FastifyRequest & { [kAsked]?: ClientValidators }
+const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v.join(', ') : v)
+
+/** The validators the client sent, as they were before a revalidation replaced them. */
+export function clientValidatorsOf(request: FastifyRequest): ClientValidators {
+  const asked = (request as Asked)[kAsked]
+  if (asked) return asked
+  return { ifNoneMatch: one(request.headers['if-none-match']), ifModifiedSince: one(request.headers['if-modified-since']) }
 }

@@ -9,6 +9,7 @@ import { PATH_HEADER, REFRESH_HEADER, SHADOW_HEADER } from '../headers.js'
 import { MissPath } from './miss-path.js'
 import type { ResolvedOptions } from './options.js'
 import { PageStates, type Answered } from './page-state.js'
+import { servesStale, variantKey, variantMatches } from './origin-policy.js'
 import { pageStanding, requestPolicy } from './policy.js'
 import type { RouteCacheConfig } from './route-config.js'
 import { RouteStatsTable, type RouteStats } from './route-stats.js'
@@ -68,7 +69,7 @@ export class PageCache {
     this.twinRules = Object.freeze({ ...rules, ignoreTrailingSlash: true })
     const rulesOf = (routeId: string): PathRules => this.rulesOf(routeId)
     this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease, rulesOf })
-    this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log })
+    this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log, rulesOf })
   }
 
   /**
@@ -125,24 +126,42 @@ export class PageCache {
       user = route.user(request)
       if (user === undefined) return states.bypass(route, request, 'no-user')
     }
-    const key = this.keyOf(route, request, user)
+    let key = this.keyOf(route, request, user)
     if (this.isOwnMarker(request.headers[REFRESH_HEADER])) {
       // The handler never sees the token, so a page that echoes headers can't store it for everyone.
       delete request.raw.headers[REFRESH_HEADER]
+      if (route.followOrigin) key = await this.variantOf(route, request, key)
       return this.misses.render({ route, request }, { key, phase: 'refresh', settle: undefined })
     }
     if (!this.guard.available) return states.bypass(route, request, 'cache-unavailable')
-    const entry = await this.lookup(route, request, key)
+    let entry = await this.lookup(route, request, key)
     if (entry === 'bypassed') return false
+    // A followOrigin page for other values of the headers its Vary nominates: this request's variant has its own key.
+    const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
+    if (vary !== undefined && !variantMatches(vary, request.headers)) {
+      key = variantKey(key, vary, request.headers)
+      entry = await this.lookup(route, request, key)
+      if (entry === 'bypassed') return false
+      if (entry?.kind === 'page' && !variantMatches(entry.origin?.vary ?? vary, request.headers)) entry = undefined
+    }
     if (entry?.kind === 'pass') return states.bypass(route, request, 'pass')
     const at = { route, request, reply }
+    let revalidating: StoredPage | undefined
     if (entry?.kind === 'page') {
       const served = await this.hits.serveStored(at, key, entry)
-      if (served || states.has(request)) return served
+      if (served === 'revalidate') revalidating = entry
+      else if (served || states.has(request)) return served
     }
     // A HEAD render has no body to store for GET: answer it from the handler.
     if (request.method === 'HEAD') return states.bypass(route, request, 'head-miss')
-    return this.misses.miss(at, key, entry?.kind === 'page' ? entry : undefined)
+    return this.misses.miss(at, key, entry?.kind === 'page' ? entry : undefined, revalidating)
+  }
+
+  /** The key of the request's variant when the page stored under the primary key varies on other values (a refresh stores there). */
+  private async variantOf(route: RouteCacheConfig, request: FastifyRequest, key: PageKey): Promise<PageKey> {
+    const entry = await this.guard.get(key).catch(() => undefined)
+    const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
+    return vary !== undefined && !variantMatches(vary, request.headers) ? variantKey(key, vary, request.headers) : key
   }
 
   /** The stored entry of a key; a corrupt one is deleted and read as none, a failing store bypasses. */
@@ -177,7 +196,9 @@ export class PageCache {
     const tags = Object.keys(entry.tags)
     const states = tags.length > 0 ? await this.guard.tagStates(tags) : {}
     const now = Date.now()
-    if (pageStanding(entry, states, route.staleMs, now) === 'gone') return undefined
+    const standing = pageStanding(entry, states, route.staleMs, now)
+    if (standing === 'gone' || (standing === 'stale' && !servesStale(entry, route.staleMs, now))) return undefined
+    if (entry.origin?.vary !== undefined && !variantMatches(entry.origin.vary, request.headers)) return undefined
     return { page: entry, ageMs: now - entry.storedAt }
   }
 

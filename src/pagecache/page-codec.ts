@@ -154,8 +154,10 @@ async function pageFrom(
     throw corrupt(`unknown body codec ${codec}`)
   }
   if (body.length !== expected) throw corrupt('body length does not match its header')
-  const { status, headers, etag, storedAt, staleAt, deleteAt, tags, renderMs } = header
-  return { kind: 'page', status, headers, body, etag, storedAt, staleAt, deleteAt, tags, renderMs }
+  const { status, headers, etag, storedAt, staleAt, deleteAt, tags, renderMs, origin } = header
+  const page: Record<string, unknown> = { kind: 'page', status, headers, body, etag, storedAt, staleAt, deleteAt, tags, renderMs }
+  if (origin !== undefined) page.origin = origin
+  return page
 }
 
 async function inflate(encoded: Buffer, expected: number, corrupt: Corrupt): Promise<Buffer> {

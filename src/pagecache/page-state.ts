@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FlightResult } from './coalesce.js'
 import type { RouteStatsTable } from './route-stats.js'
 import type { RouteCacheConfig } from './route-config.js'
-import type { PageKey } from './store.js'
+import type { PageKey, StoredPage } from './store.js'
 
 /** One request on the page path of a route. */
 export interface PageRequest {
@@ -20,6 +20,13 @@ export interface RenderState {
   settle: ((result: FlightResult) => void) | undefined
   /** The cross-process render lease this render holds, released once the page is stored or passed. */
   lease?: string
+  /**
+   * A stale page of a `followOrigin` route this render revalidates: a 304
+   * updates it (RFC 9111 §4.3.4), an error may be answered with it (RFC 5861 §4).
+   */
+  revalidating?: StoredPage | undefined
+  /** The URI tag (see uriTag) of a `followOrigin` route's render. */
+  uri?: string
 }
 
 /** A request the handler answers without the cache; `personal`: its response is marked private. */

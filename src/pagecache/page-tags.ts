@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify'
 import type { GuardedStore } from './guarded-store.js'
 import type { RouteCacheConfig } from './route-config.js'
@@ -5,11 +6,25 @@ import type { RouteCacheConfig } from './route-config.js'
 /** Every page is built under its route's tag, so a route can be purged like any tag. */
 export const routeTag = (routeId: string): string => `@route:${routeId}`
 
+/**
+ * Every page of a `followOrigin` route is built under the tag of its URI's
+ * host and path (every query and every variant of it), so an unsafe request
+ * to that URI, or one whose response names it in Location or
+ * Content-Location, can invalidate them all (RFC 9111 §4.4).
+ */
+export const uriTag = (host: string, path: string): string =>
+  `@uri:${createHash('sha256').update(`${host.toLowerCase()}\n${path}`).digest('base64url').slice(0, 22)}`
+
 type TagStates = Pick<GuardedStore, 'tagStates'>
 
-/** The current versions of the tags a route's render is built under before its body exists: the route tag and static tags. */
-export async function renderTagVersions(guard: TagStates, route: RouteCacheConfig): Promise<Record<string, number>> {
+/**
+ * The current versions of the tags a route's render is built under before its
+ * body exists: the route tag, static tags, and for a `followOrigin` route the
+ * URI tag (`uri`, see uriTag).
+ */
+export async function renderTagVersions(guard: TagStates, route: RouteCacheConfig, uri?: string): Promise<Record<string, number>> {
   const tags = [routeTag(route.id), ...route.staticTags]
+  if (uri !== undefined) tags.push(uri)
   const states = await guard.tagStates(tags)
   return Object.fromEntries(tags.map((t) => [t, states[t]?.version ?? 0]))
 }

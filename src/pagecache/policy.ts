@@ -1,6 +1,6 @@
 import CachePolicy from 'http-cache-semantics'
 import { isOriginForm, ORIGIN_HEADERS } from './key.js'
-import { MAX_LIFETIME_SECONDS } from './limits.js'
+import { originPolicy } from './origin-policy.js'
 import { fieldMembers } from './personal.js'
 import type { RouteCacheConfig } from './route-config.js'
 
@@ -48,7 +48,7 @@ export function requestPolicy(route: RouteCacheConfig, req: RequestFacts): Decis
 }
 
 /** Headers whose whole value is part of every key (Forwarded is keyed only in part). */
-const KEYED_ORIGIN = ORIGIN_HEADERS.filter((h) => h !== 'forwarded')
+export const KEYED_ORIGIN = ORIGIN_HEADERS.filter((h) => h !== 'forwarded')
 
 export interface ResponseFacts {
   status: number
@@ -124,8 +124,15 @@ function libraryHeaders(h: Headers): Record<string, string> {
  * status list decides statuses, so the library is shown a 200. Set-Cookie is
  * never stored, not even with `public`; a `Vary` naming a header the key does
  * not include is refused, since one variant would be served to everyone.
+ * A `followOrigin` route follows originPolicy instead.
  */
 export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Decision<Freshness> {
+  if (route.followOrigin) {
+    const d = originPolicy({ route, keyed: KEYED_ORIGIN }, { ...res, originEtag: typeof res.headers.etag === 'string' }, foldedCacheControl)
+    if (!d.ok) return d
+    // A page stored only to be revalidated has no fresh lifetime to report.
+    return d.ttlMs > 0 ? { ok: true, ttlMs: d.ttlMs, staleMs: route.staleMs } : { ok: false, reason: 'origin-ttl' }
+  }
   if (!route.statuses.has(res.status)) return { ok: false, reason: `status-${res.status}` }
   if (res.headers['set-cookie'] !== undefined) return { ok: false, reason: 'set-cookie' }
   if (res.bodyBytes > route.maxBytes) return { ok: false, reason: 'too-large' }
@@ -144,18 +151,6 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
   if (cc.private !== undefined) return { ok: false, reason: 'private' }
   if (!policy.storable()) return { ok: false, reason: 'uncacheable' }
   if (cc['no-cache'] !== undefined) return { ok: false, reason: 'no-cache' }
-  if (route.followOrigin) {
-    // Freshness lifetime less the Age the origin reported (RFC 9111 §4.2.3). Not
-    // timeToLive(): it also subtracts the time spent since the policy was built
-    // and counts stale-while-revalidate as fresh.
-    const reported = Number(res.headers.age ?? 0)
-    // A larger lifetime counts as 2^31 seconds (RFC 9111 §1.2.2); `s-maxage=1e20`
-    // would otherwise give an entry whose deleteAt no store can keep.
-    const maxAge = Math.min(policy.maxAge(), MAX_LIFETIME_SECONDS)
-    const ttlMs = Math.round((maxAge - (Number.isFinite(reported) && reported > 0 ? reported : 0)) * 1000)
-    if (ttlMs <= 0) return { ok: false, reason: 'origin-ttl' }
-    return { ok: true, ttlMs, staleMs: route.staleMs }
-  }
   return { ok: true, ttlMs: route.ttlMs ?? 0, staleMs: route.staleMs }
 }
 

@@ -37,6 +37,19 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
   return ifNoneMatch.split(',').some((tag) => opaque(tag) === ours)
 }
 
+/**
+ * If-Modified-Since (RFC 9110 §13.1.3): the page was not modified after the
+ * date, by its Last-Modified or, lacking one, the origin's Date (the time the
+ * response was generated, a cache may use it so).
+ */
+export function notModifiedSince(page: Pick<StoredPage, 'headers' | 'origin'>, ifModifiedSince: string | string[] | undefined): boolean {
+  if (typeof ifModifiedSince !== 'string') return false
+  const since = Date.parse(ifModifiedSince)
+  const lastModified = page.headers['last-modified']
+  const modified = Date.parse(typeof lastModified === 'string' ? lastModified : (page.origin?.date ?? ''))
+  return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since
+}
+
 export type CacheOutcome =
   | { kind: 'hit'; ttlSeconds: number; detail?: string }
   | { kind: 'stale'; ttlSeconds: number }
@@ -84,5 +97,61 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, served: S
     reply.code(304).send()
     return
   }
+  if (page.origin !== undefined && answerFromOrigin(request, reply, page)) return
   reply.code(page.status).send(page.body)
+}
+
+/**
+ * What a followOrigin page adds to a hit: the origin's Date (RFC 9110 §6.6.1),
+ * If-Modified-Since answered with 304 when If-None-Match is absent
+ * (RFC 9110 §13.2.2), and one byte range served from the stored complete 200
+ * (RFC 9110 §14). True when it sent the response.
+ */
+function answerFromOrigin(request: FastifyRequest, reply: FastifyReply, page: StoredPage): boolean {
+  if (page.origin?.date !== undefined) reply.header('date', page.origin.date)
+  if (page.status !== 200) return false
+  const { headers } = request
+  if (headers['if-none-match'] === undefined && notModifiedSince(page, headers['if-modified-since'])) {
+    reply.code(304).send()
+    return true
+  }
+  const range = headers.range
+  const ifRange = headers['if-range']
+  if (range === undefined || !rangeApplies(typeof ifRange === 'string' ? ifRange : undefined, page)) return false
+  const part = byteRange(range, page.body.length)
+  if (part === undefined) return false
+  if (part === 'unsatisfiable') {
+    reply.header('content-range', `bytes */${page.body.length}`).code(416).send()
+    return true
+  }
+  reply.header('content-range', `bytes ${part.start}-${part.end}/${page.body.length}`)
+  reply.code(206).send(page.body.subarray(part.start, part.end + 1))
+  return true
+}
+
+/** If-Range (RFC 9110 §13.1.5): a range is served only when the validator is the page's (strong ETag or its date). */
+function rangeApplies(ifRange: string | undefined, page: StoredPage): boolean {
+  if (ifRange === undefined) return true
+  if (ifRange.startsWith('"')) return ifRange === page.etag
+  const lastModified = page.headers['last-modified']
+  return typeof lastModified === 'string' && Date.parse(ifRange) === Date.parse(lastModified)
+}
+
+/**
+ * One byte range of a body `length` long (RFC 9110 §14.1.2); undefined when
+ * the header is not one range in bytes (then the whole page is sent).
+ */
+export function byteRange(header: string, length: number): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim())
+  if (!m || (m[1] === '' && m[2] === '')) return undefined
+  if (m[1] === '') {
+    const suffix = Number(m[2])
+    if (suffix === 0) return 'unsatisfiable'
+    return { start: Math.max(0, length - suffix), end: length - 1 }
+  }
+  const start = Number(m[1])
+  const end = m[2] === '' ? length - 1 : Math.min(Number(m[2]), length - 1)
+  if (m[2] !== '' && Number(m[2]) < start) return undefined
+  if (start >= length) return 'unsatisfiable'
+  return { start, end }
 }

@@ -3,6 +3,7 @@ import { isRouteId, ROUTE_ID_RULE } from '../route-id.js'
 import { CUTOVER_ERR_ROUTE_CONFIG_INVALID, CUTOVER_ERR_ROUTE_CONFIG_UNKNOWN } from '../errors.js'
 import { describeValue } from '../describe-value.js'
 import { MAX_LIFETIME_SECONDS } from './limits.js'
+import { DEFAULT_TARGETS } from './targeted-fields.js'
 
 /** A route's mode when no flag source decides it. */
 export type StaticMode = 'off' | 'on'
@@ -38,6 +39,12 @@ export interface RouteCacheOptions {
    */
   followOrigin?: boolean
   /**
+   * Targeted cache-control fields a `followOrigin` route obeys before
+   * Cache-Control (RFC 9213), first match wins; `[]` reads Cache-Control only.
+   * @default ['cdn-cache-control']
+   */
+  targets?: readonly string[]
+  /**
    * Keys the page on the user: returns who the page belongs to. Only routes
    * with `user` (or `vary` naming authorization/cookie) cache requests that
    * carry Authorization or Cookie. Returning undefined bypasses the cache.
@@ -69,6 +76,8 @@ export interface RouteCacheConfig {
   readonly statuses: ReadonlySet<number>
   readonly maxBytes: number
   readonly followOrigin: boolean
+  /** Targeted cache-control fields, lower case (RFC 9213). */
+  readonly targets: readonly string[]
   readonly user: ((request: FastifyRequest) => string | undefined) | undefined
   readonly mode: StaticMode
   /** The page path's handler; undefined: the route's own handler serves both paths. */
@@ -86,10 +95,11 @@ export const ROUTE_DEFAULTS = Object.freeze({
   statuses: [200] as readonly number[],
   maxBytes: 1_048_576,
   followOrigin: false,
+  targets: DEFAULT_TARGETS,
   mode: 'on' as StaticMode,
 })
 
-const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'user', 'mode', 'handler']
+const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'targets', 'user', 'mode', 'handler']
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 function stringList(label: string, name: string, value: unknown, pattern?: RegExp): readonly string[] {
@@ -188,6 +198,7 @@ export function resolveRouteConfig(label: string, raw: unknown, limits: RouteLim
     statuses: new Set(o.statuses as number[]),
     maxBytes: maxBytesOf(label, input.maxBytes, limits),
     followOrigin: o.followOrigin,
+    targets: Object.freeze(stringList(label, 'targets', o.targets, HEADER_NAME).map((h) => h.toLowerCase())),
     user: o.user as RouteCacheConfig['user'],
     mode: o.mode,
     handler: o.handler as RouteCacheConfig['handler'],

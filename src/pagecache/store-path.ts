@@ -5,11 +5,16 @@ import type { GuardedStore } from './guarded-store.js'
 import { MAX_PAGE_TAGS } from './limits.js'
 import type { PageRequest, PageStates, RenderState } from './page-state.js'
 import { withBodyTags } from './page-tags.js'
+import { clientValidatorsOf } from './miss-path.js'
 import { markPersonal } from './personal.js'
 import { responsePolicy } from './policy.js'
 import { cacheStatus, storableHeaders, strongEtag, type CacheOutcome } from './respond.js'
 import type { RouteStatsTable } from './route-stats.js'
 import type { StoredPage } from './store.js'
+import type { PathRules } from './key.js'
+import { answerWithPage, decideOrigin, freshenedHeaders, originPage, originStorableHeaders, standsInForError } from './origin-store.js'
+import { uriTag } from './page-tags.js'
+import { invalidatedUris } from './unsafe-invalidation.js'
 
 export interface StorePathOptions {
   guard: GuardedStore
@@ -18,11 +23,14 @@ export interface StorePathOptions {
   /** How long "not storable" is remembered for a key; 0 remembers nothing. */
   passTtlMs: number
   log: FastifyBaseLogger
+  /** How paths of a route are folded (unsafe requests invalidate by path). @default no folding */
+  rulesOf?: (routeId: string) => PathRules
 }
 
 /** A rendered response on its way out: what the handler sent, and the render it came from. */
 interface Rendered {
   at: PageRequest
+  /** What the client is sent; a followOrigin render may replace it (a 304 folded into the stored page). */
   payload: unknown
   state: RenderState
   release: () => void
@@ -40,6 +48,7 @@ export class StorePath {
     const state = this.options.states.take(request)
     if (!state) return payload
     if (state.phase === 'bypass') {
+      if (route.followOrigin && state.detail === 'method') await this.invalidateUnsafe(at)
       if (state.personal) markPersonal(reply)
       reply.header(CACHE_STATUS_HEADER, cacheStatus({ kind: 'bypass', detail: state.detail }))
       return payload
@@ -50,8 +59,9 @@ export class StorePath {
       lease = undefined
     }
     let outcome: CacheOutcome
+    const rendered: Rendered = { at, payload, state, release }
     try {
-      outcome = await this.storeRender({ at, payload, state, release })
+      outcome = route.followOrigin ? await this.storeOriginRender(rendered) : await this.storeRender(rendered)
     } catch (err) {
       // Whatever broke, the render's followers and the other processes waiting
       // on its lease must hear now that no page is coming, not at their timeout.
@@ -64,7 +74,82 @@ export class StorePath {
     // After the store decision: the stored page keeps the handler's headers, the client gets private ones.
     if (route.user) markPersonal(reply)
     reply.header(CACHE_STATUS_HEADER, cacheStatus(outcome))
-    return payload
+    return rendered.payload
+  }
+
+  /**
+   * An unsafe request answered without error invalidates the pages of its
+   * target URI and of its Location and Content-Location on the same host
+   * (RFC 9111 §4.4), before the response goes out, so the client's next
+   * request can't be answered with what it just changed. A failing store is
+   * logged and counted; the response goes out all the same.
+   */
+  private async invalidateUnsafe(at: PageRequest): Promise<void> {
+    const { route, request, reply } = at
+    const headers = reply.getHeaders()
+    const host = request.headers.host
+    const uris = invalidatedUris(
+      { method: request.method, url: request.url, host, status: reply.statusCode, location: headers.location, contentLocation: headers['content-location'] },
+      this.options.rulesOf?.(route.id) ?? { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false },
+    )
+    if (uris.length === 0) return
+    try {
+      await this.options.guard.purgeTags(uris.map((u) => uriTag(u.host, u.path)), true)
+    } catch (err) {
+      this.options.stats.of(route.id).errors++
+      this.options.log.warn({ err, route: route.id }, 'cutover: invalidating after an unsafe request failed')
+    }
+  }
+
+  /**
+   * A render of a followOrigin route: the origin's headers decide. A 304 to a
+   * revalidation freshens the stored page and the client is answered from it;
+   * a 5xx to one is answered with the stale page where stale-if-error allows.
+   */
+  private async storeOriginRender(rendered: Rendered): Promise<CacheOutcome> {
+    const { at, state } = rendered
+    const { route, request, reply } = at
+    const stored = state.revalidating
+    const now = Date.now()
+    if (stored && standsInForError(stored, reply.statusCode, now)) {
+      rendered.payload = answerWithPage(reply, stored, clientValidatorsOf(request), now)
+      return this.pass(rendered, 'stale-if-error', { kind: 'stale', ttlSeconds: Math.min(0, Math.floor((stored.staleAt - now) / 1000)) }, false)
+    }
+    const body = Buffer.isBuffer(rendered.payload) ? rendered.payload : typeof rendered.payload === 'string' ? Buffer.from(rendered.payload) : undefined
+    if (!body) return this.pass(rendered, 'stream')
+    const headers = reply.getHeaders()
+    const notModified = stored !== undefined && reply.statusCode === 304
+    let candidate: { status: number; headers: Record<string, unknown>; kept: Record<string, string | string[]>; body: Buffer; etag: string | undefined }
+    if (stored && notModified) {
+      const fresh = freshenedHeaders(stored, headers)
+      candidate = { status: stored.status, headers: fresh.judged, kept: fresh.kept, body: stored.body, etag: fresh.etag }
+    } else {
+      const etag = typeof headers.etag === 'string' ? headers.etag : undefined
+      candidate = { status: reply.statusCode, headers, kept: originStorableHeaders(headers), body, etag }
+    }
+    const originEtag = candidate.etag !== undefined && (!notModified || stored?.origin?.etag === true || typeof headers.etag === 'string')
+    const decision = decideOrigin(
+      { route, status: candidate.status, headers: candidate.headers as Record<string, string>, body: candidate.body, requestHeaders: request.headers, url: request.url },
+      originEtag,
+    )
+    if (!decision.ok) return this.pass(rendered, decision.reason)
+    const tagVersions = await withBodyTags(this.options.guard, this.options.log, { route, request, body: candidate.body, headers: candidate.headers, versions: state.tagVersions })
+    if (!tagVersions) {
+      state.settle?.({ kind: 'none', reason: 'tags-error' })
+      rendered.release()
+      return { kind: 'miss', stored: false, detail: 'tags-error' }
+    }
+    if (Object.keys(tagVersions).length > MAX_PAGE_TAGS) return this.pass(rendered, 'too-many-tags')
+    const etag = candidate.etag ?? strongEtag(candidate.body)
+    if (candidate.etag === undefined) reply.header('etag', etag)
+    const base = { kind: 'page' as const, status: candidate.status, headers: candidate.kept, body: candidate.body, etag, tags: tagVersions, renderMs: performance.now() - state.started }
+    const page = originPage(base, decision, now)
+    if (entryProblem(page) !== undefined) return this.pass(rendered, 'unreplayable')
+    if (notModified) rendered.payload = answerWithPage(reply, page, clientValidatorsOf(request), now)
+    state.settle?.({ kind: 'page', page })
+    this.options.stats.of(route.id).stored++
+    this.options.guard.set(state.key, page).catch(() => this.options.stats.of(route.id).errors++).finally(rendered.release)
+    return { kind: 'miss', stored: true, ...(stored ? { detail: notModified ? 'revalidated' : 'replaced' } : {}) }
   }
 
   private async storeRender(rendered: Rendered): Promise<CacheOutcome> {
@@ -114,15 +199,16 @@ export class StorePath {
   }
 
   /** A render that can't be stored: its waiters render for themselves, and later misses pass for a while. */
-  private pass(rendered: Rendered, reason: string): CacheOutcome {
+  private pass(rendered: Rendered, reason: string, outcome?: CacheOutcome, remember = true): CacheOutcome {
     const { at, state, release } = rendered
     state.settle?.({ kind: 'none', reason })
     // Remember "not storable" for a while so later misses don't queue behind renders that can't be stored.
+    // A followOrigin route whose stale page is being revalidated keeps that page instead.
     const now = Date.now()
     const { passTtlMs, guard } = this.options
-    if (at.route.statuses.has(at.reply.statusCode) && passTtlMs > 0) {
+    if (remember && state.revalidating === undefined && at.route.statuses.has(at.reply.statusCode) && passTtlMs > 0) {
       guard.set(state.key, { kind: 'pass', reason, storedAt: now, deleteAt: now + passTtlMs }).catch(() => {}).finally(release)
     } else release()
-    return { kind: 'miss', stored: false, detail: reason }
+    return outcome ?? { kind: 'miss', stored: false, detail: reason }
   }
 }

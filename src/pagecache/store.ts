@@ -38,6 +38,33 @@ export interface StoredPage {
   tags: Record<string, number>
   /** How long the render took, ms (XFetch's delta). */
   renderMs: number
+  /** What a `followOrigin` route keeps of the origin's caching headers; absent on every other page. */
+  origin?: OriginFacts
+}
+
+/**
+ * The origin's say on a stored page of a `followOrigin` route (RFC 9111).
+ * `storedAt` of such a page is the time the response was generated as far as
+ * the cache can tell (receipt less its corrected initial age, §4.2.3), so
+ * `now - storedAt` is its Age.
+ */
+export interface OriginFacts {
+  /** The origin's Date field, replayed on every hit (RFC 9110 §6.6.1). */
+  date?: string
+  /** The ETag is the origin's own, so it may be sent back to it in If-None-Match. */
+  etag: boolean
+  /** Never served stale without revalidation (no-cache, must-revalidate, proxy-revalidate, s-maxage). */
+  mustRevalidate: boolean
+  /** ms after staleAt the page may be served while it is revalidated in the background (RFC 5861 §3). */
+  swrMs: number
+  /** ms after staleAt the page may be served when revalidation fails (RFC 5861 §4). */
+  sieMs: number
+  /**
+   * The secondary key (RFC 9111 §4.1): request headers the response's Vary
+   * nominates beyond the route's key, with the normalized values of the
+   * request it answered. Absent when the page varies on nothing more.
+   */
+  vary?: Record<string, string>
 }
 
 /** "Hit for pass": this key's last render was not storable; don't queue behind it. */

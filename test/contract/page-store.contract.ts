@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import type { PageKey, PageStore, PassMarker, StoredEntry, StoredPage } from '../../src/pagecache/store.js'
+import type { OriginFacts, PageKey, PageStore, PassMarker, StoredEntry, StoredPage } from '../../src/pagecache/store.js'
 
 export interface PageStoreUnderTest {
   store: PageStore
@@ -57,6 +57,10 @@ export function unservable(): Array<[string, StoredEntry]> {
     ['a render time of 1e300 ms', makePage({ renderMs: 1e300 })],
     ['deleteAt far past storedAt', makePage({ storedAt: now, deleteAt: now + 2 * 2 ** 31 * 1000 + 1 })],
     ['staleAt far past storedAt', makePage({ storedAt: now, staleAt: now + 2 ** 31 * 1000 + 1 })],
+    ['origin facts that are not an object', makePage({ origin: 'x' as unknown as OriginFacts })],
+    ['an origin Date with CR LF', makePage({ origin: { date: 'x\r\ny: z', etag: false, mustRevalidate: false, swrMs: 0, sieMs: 0 } })],
+    ['an origin stale window of 1e300 ms', makePage({ origin: { etag: false, mustRevalidate: false, swrMs: 1e300, sieMs: 0 } })],
+    ['origin Vary values that are not strings', makePage({ origin: { etag: false, mustRevalidate: false, swrMs: 0, sieMs: 0, vary: { a: 1 as unknown as string } } })],
     ['a pass marker living past any passTtl', makePass({ storedAt: now, deleteAt: now + 2 ** 31 * 1000 + 1 })],
   ]
 }
@@ -104,6 +108,13 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
         const got = await store.get(key('a1'))
         expect(got).toEqual(page)
         expect(got?.kind === 'page' && Buffer.isBuffer(got.body)).toBe(true)
+      })
+
+      it('returns a followOrigin page\'s origin facts (Date, validators, RFC 5861 windows, Vary values) field for field', async () => {
+        const origin = { date: 'Mon, 07 Dec 2026 00:14:30 GMT', etag: true, mustRevalidate: false, swrMs: 30_000, sieMs: 0, vary: { 'accept-language': 'en,fr', 'x-absent': '\n' } }
+        const page = makePage({ origin })
+        await store.set(key('o1'), page)
+        expect(await store.get(key('o1'))).toEqual(page)
       })
 
       it('replaces a previous entry', async () => {
