@@ -1,9 +1,11 @@
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { MYSQL_URL, REDIS_URL, START_MYSQL, START_REDIS } from './services.js'
+import { checkPostgres } from './unleash-server.js'
 
-// The suite talks to the real services. A missing one is a failure that says how
-// to start it, never a silent skip.
+// The integration project (test/**/*.int.test.ts) talks to the real services. A
+// missing one is a failure that says how to start it, never a silent skip. The
+// unit project does not run this: it needs no service.
 async function checkRedis(): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null })
   try {
@@ -29,5 +31,5 @@ async function checkMysql(): Promise<void> {
 }
 
 export default async function setup(): Promise<void> {
-  await Promise.all([checkRedis(), checkMysql()])
+  await Promise.all([checkRedis(), checkMysql(), checkPostgres()])
 }
