@@ -101,7 +101,7 @@ describe('the port guard of the unit project (test/helpers/unit-setup.ts)', () =
     const before = attempts.length
     const error = await new Promise<Error>((resolve) => connect({ host: '127.0.0.1', port: 6379 }).once('error', resolve))
     expect(error.message).toMatch(/a unit test may not connect to Redis \(port 6379\); name the file \*\.int\.test\.ts/)
-    expect(attempts.slice(before)).toEqual([expect.stringContaining('connected to port 6379 (Redis)')])
+    expect(attempts.slice(before)).toEqual([expect.stringContaining('tried to connect to port 6379 (Redis)')])
     // This one was on purpose: take it back so the file passes.
     attempts.splice(before)
   })

@@ -8,6 +8,7 @@ import { checkPostgres } from './unleash-server.js'
 // unit project does not run this: it needs no service.
 async function checkRedis(): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  redis.on('error', () => {}) // connect() rejects with it
   try {
     await redis.connect()
     await redis.ping()
@@ -31,5 +32,9 @@ async function checkMysql(): Promise<void> {
 }
 
 export default async function setup(): Promise<void> {
-  await Promise.all([checkRedis(), checkMysql(), checkPostgres()])
+  // Every missing service at once, each with how to start it.
+  const missing = (await Promise.allSettled([checkRedis(), checkMysql(), checkPostgres()])).flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []))
+  if (missing.length > 0) {
+    throw new Error(`The integration project (*.int.test.ts) needs its services (docs/contributing.md); the unit project needs none (npm run test:unit).\n\n${missing.join('\n\n')}`)
+  }
 }

@@ -54,14 +54,14 @@ interface Import {
 /** The static imports and re-exports of a TypeScript file (`import type` marked as such). */
 export function importsOf(source: string): Import[] {
   const found: Import[] = []
-  const statement = /^\s*(import|export)\s+(type\s+)?(?:[^'"]*?\s+from\s+)?['"]([^'"]+)['"]/gm
+  const statement = /^\s*(?:import|export)\s+(?<type>type\s+)?(?:[^'"]*?\s+from\s+)?['"](?<specifier>[^'"]+)['"]/gm
   for (const m of source.matchAll(statement)) {
     // `import { type A, type B } from 'x'` is type-only too.
-    const named = /^\s*(?:import|export)\s+\{([^}]*)\}\s*from/.exec(m[0])
-    const allTypes = named !== null && named[1].split(',').every((s) => s.trim() === '' || /^\s*type\s/.test(s))
-    found.push({ specifier: m[3], typeOnly: m[2] !== undefined || allTypes })
+    const named = /^\s*(?:import|export)\s+\{(?<names>[^}]*)\}\s*from/.exec(m[0])?.groups?.names
+    const allTypes = named !== undefined && named.split(',').every((s) => s.trim() === '' || /^\s*type\s/.test(s))
+    found.push({ specifier: m.groups?.specifier ?? '', typeOnly: m.groups?.type !== undefined || allTypes })
   }
-  for (const m of source.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push({ specifier: m[1], typeOnly: false })
+  for (const m of source.matchAll(/\bimport\(\s*['"](?<specifier>[^'"]+)['"]\s*\)/g)) found.push({ specifier: m.groups?.specifier ?? '', typeOnly: false })
   return found
 }
 

@@ -37,7 +37,7 @@ Socket.prototype.connect = function guardedConnect(this: Socket, ...args: unknow
   const service = port === undefined ? undefined : SERVICE_PORTS.get(port)
   if (service === undefined) return (connect as (...a: unknown[]) => Socket).apply(this, args)
   const test = expect.getState().currentTestName ?? '(outside a test)'
-  attempts.push(`${test}: connected to port ${port} (${service})`)
+  attempts.push(`${test}: tried to connect to port ${port} (${service})`)
   const refused = Object.assign(new Error(`a unit test may not connect to ${service} (port ${port}); name the file *.int.test.ts`), { code: 'ECONNREFUSED' })
   process.nextTick(() => this.destroy(refused))
   return this
