@@ -1,11 +1,14 @@
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { MYSQL_URL, REDIS_URL, START_MYSQL, START_REDIS } from './services.js'
+import { checkPostgres } from './unleash-server.js'
 
-// The suite talks to the real services. A missing one is a failure that says how
-// to start it, never a silent skip.
+// The integration project (test/**/*.int.test.ts) talks to the real services. A
+// missing one is a failure that says how to start it, never a silent skip. The
+// unit project does not run this: it needs no service.
 async function checkRedis(): Promise<void> {
   const redis = new Redis(REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  redis.on('error', () => {}) // connect() rejects with it
   try {
     await redis.connect()
     await redis.ping()
@@ -29,5 +32,9 @@ async function checkMysql(): Promise<void> {
 }
 
 export default async function setup(): Promise<void> {
-  await Promise.all([checkRedis(), checkMysql()])
+  // Every missing service at once, each with how to start it.
+  const missing = (await Promise.allSettled([checkRedis(), checkMysql(), checkPostgres()])).flatMap((r) => (r.status === 'rejected' ? [(r.reason as Error).message] : []))
+  if (missing.length > 0) {
+    throw new Error(`The integration project (*.int.test.ts) needs its services (docs/contributing.md); the unit project needs none (npm run test:unit).\n\n${missing.join('\n\n')}`)
+  }
 }

@@ -23,7 +23,8 @@ export interface UnleashServer {
   stop(): Promise<void>
 }
 
-async function checkPostgres(): Promise<void> {
+/** Fails, saying how to start it, when PostgreSQL does not accept a connection. */
+export async function checkPostgres(): Promise<void> {
   const url = new URL(PG_URL)
   const port = Number(url.port || 5432)
   await new Promise<void>((ok, fail) => {

@@ -15,7 +15,7 @@ describe('stampede across instances sharing one Redis', () => {
     apps = await Promise.all(
       Array.from({ length: 4 }, async () => {
         // A generous timeout: this test is about coalescing, not about a slow Redis
-        // (which fails open and renders: see redis-fault.test.ts).
+        // (which fails open and renders: see redis-fault.int.test.ts).
         const app = await appWith({ redis: r.connect(), prefix: r.prefix, timeout: 5000 })
         app.get('/hot', { config: { cutover: { id: 'hot', ttl: 60 } } }, async () => {
           renders.n++

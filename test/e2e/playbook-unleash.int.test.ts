@@ -12,7 +12,7 @@ import { startUnleashServer, type UnleashServer } from '../helpers/unleash-serve
 // The runner drives a route through the real Unleash Admin API; a client
 // (UnleashFlagSource, as every app process runs it) sees each change within
 // its refresh interval (plus the second unleash-server takes to publish a
-// new revision, see flags-unleash.test.ts).
+// new revision, see flags-unleash.int.test.ts).
 
 const REFRESH_MS = 500
 const DEADLINE_MS = 2 * REFRESH_MS + 2000

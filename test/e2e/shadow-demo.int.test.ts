@@ -52,7 +52,7 @@ describe('shadow comparison on the legacy demo', () => {
     app = await buildDemoApp({
       pool: db.pool, redis: env.redis, queue, prefix: env.prefix,
       // A generous cache timeout: on a loaded machine a read past the default 100 ms fails open to a
-      // fresh render, and this test is about causes, not about timeouts (test/pagecache/redis-fault.test.ts is).
+      // fresh render, and this test is about causes, not about timeouts (test/pagecache/redis-fault.int.test.ts is).
       pageCache: demoPageCache({ redis: env.connect(), prefix: env.prefix, plugin: { flags, shadow: runner.handler, timeout: 5000 } }),
       faults: { roundPrices: true, generatedAt: true },
     })
