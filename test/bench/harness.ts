@@ -1,6 +1,11 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import autocannon, { type Request } from 'autocannon'
+import { ensureWrk, runWrk } from './wrk.js'
+
+/** The CPU servers are pinned to; the load generator takes the other one. */
+export const SERVER_CPU = 0
+export const LOAD_CPU = 1
 
 /** A server started in its own process, so the load generator doesn't share its event loop. */
 export interface BenchServer {
@@ -25,7 +30,7 @@ export function pinToCpu(pid: number, cpu: number): boolean {
 }
 
 /** Forks `script` (run through tsx) with `args`; the script sends `{ port }` over IPC when listening. */
-export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, cpu?: number): Promise<BenchServer> {
+export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, cpu: number | undefined = SERVER_CPU): Promise<BenchServer> {
   const child: ChildProcess = fork(script, args, {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
@@ -65,8 +70,37 @@ export interface LoadOptions {
   headers?: Record<string, string>
 }
 
+let generator: { name: 'wrk'; path: string } | { name: 'autocannon' } | undefined
+
+/** The load generator every suite uses: wrk when present, autocannon (named as the fallback) otherwise. */
+export function loadGenerator(): string {
+  if (!generator) {
+    const path = process.env.BENCH_AUTOCANNON === undefined ? ensureWrk() : undefined
+    generator = path ? { name: 'wrk', path } : { name: 'autocannon' }
+    // autocannon runs in this process: keep it off the servers' CPU.
+    if (generator.name === 'autocannon') pinToCpu(process.pid, LOAD_CPU)
+  }
+  return generator.name === 'wrk' ? `wrk (own process, pinned to CPU ${LOAD_CPU}; servers on CPU ${SERVER_CPU})` : 'autocannon (FALLBACK: wrk not installed; in-process load generator)'
+}
+
+/** Paths handed to wrk for a `nextPath` run: enough for every request it can send (a miss path must never repeat). */
+const pathsFor = (next: () => string, seconds: number): string[] => Array.from({ length: Math.min(400_000, seconds * 25_000) }, next)
+
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  loadGenerator()
   const { nextPath } = options
+  if (generator?.name === 'wrk') {
+    const seconds = options.seconds ?? 5
+    const r = await runWrk(generator.path, {
+      url: options.url + (options.path ?? '/'),
+      seconds,
+      connections: options.connections ?? 32,
+      cpu: availableParallelism() >= 2 ? LOAD_CPU : undefined,
+      ...(options.headers ? { headers: options.headers } : {}),
+      ...(nextPath ? { paths: pathsFor(nextPath, seconds) } : {}),
+    })
+    return { rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors }
+  }
   const result = await autocannon({
     url: options.url + (options.path ?? '/'),
     duration: options.seconds ?? 5,
