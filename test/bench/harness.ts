@@ -10,6 +10,8 @@ export const LOAD_CPU = 1
 /** A server started in its own process, so the load generator doesn't share its event loop. */
 export interface BenchServer {
   url: string
+  /** The server's process id (its CPU time is read from it). */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -43,6 +45,7 @@ export async function startServer(script: URL, args: string[] = [], env: NodeJS.
   })
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve())
@@ -57,6 +60,8 @@ export interface LoadResult {
   p99: number
   non2xx: number
   errors: number
+  /** Requests completed, where the load generator says. */
+  requests?: number
 }
 
 export interface LoadOptions {
@@ -99,7 +104,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
       ...(options.headers ? { headers: options.headers } : {}),
       ...(nextPath ? { paths: pathsFor(nextPath, seconds) } : {}),
     })
-    return { rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors }
+    return { rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, requests: r.requests }
   }
   const result = await autocannon({
     url: options.url + (options.path ?? '/'),
@@ -115,6 +120,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    requests: result.requests.total,
   }
 }
 

@@ -32,8 +32,12 @@ if (mode === 'constant') {
 }
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
-process.send?.({ port: typeof address === 'object' && address ? address.port : 0 })
-process.on('SIGTERM', async () => {
+const port = typeof address === 'object' && address ? address.port : 0
+// Forked by the bench: the port over IPC; run on its own (under valgrind): on stdout.
+if (process.send) process.send({ port })
+else console.log(JSON.stringify({ port }))
+// For profiling (`node --cpu-prof`, which writes its profile on a normal exit only): stop after this many ms.
+async function shutdown(): Promise<void> {
   await app.close()
   if (redis) {
     const keys = await redis.keys(`${prefix}*`)
@@ -41,4 +45,6 @@ process.on('SIGTERM', async () => {
     redis.disconnect()
   }
   process.exit(0)
-})
+}
+process.on('SIGTERM', () => void shutdown())
+if (process.env.BENCH_EXIT_AFTER_MS) setTimeout(() => void shutdown(), Number(process.env.BENCH_EXIT_AFTER_MS))

@@ -54,7 +54,7 @@ export async function startVarnish(varnishd: string, backend: string): Promise<B
     if (child.exitCode !== null) break
     try {
       await fetch(url, { signal: AbortSignal.timeout(500) })
-      return { url, stop }
+      return { url, pid: child.pid!, stop }
     } catch {
       await new Promise((resolve) => setTimeout(resolve, 100))
     }
