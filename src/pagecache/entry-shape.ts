@@ -38,6 +38,7 @@ export function entryProblem(entry: unknown): string | undefined {
   // Route statuses are 200-599; Fastify refuses a code outside 100-599 when it is replayed.
   if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) return `status ${describeValue(status)} is not one cutover stores (200-599)`
   if (!Buffer.isBuffer(body)) return 'field body is not bytes'
+  if (entry.brotli !== undefined && !Buffer.isBuffer(entry.brotli)) return 'field brotli is not bytes'
   if (typeof etag !== 'string' || etag === '' || !FIELD_VALUE.test(etag)) return 'field etag is not a header value'
   if (!isNumber(renderMs) || renderMs < 0 || renderMs > MAX_TIMER_MS) return `field renderMs ${describeValue(renderMs)} is not a render time`
   return headersProblem(entry.headers) ?? tagsProblem(tags) ?? timesProblem(entry, true) ?? originProblem(entry.origin)

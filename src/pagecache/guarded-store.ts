@@ -114,8 +114,12 @@ export class GuardedStore {
     )
   }
 
-  private async call<T>(op: string, run: () => Promise<T>): Promise<T> {
-    if (!this.remote) return run()
+  private call<T>(op: string, run: () => Promise<T>): Promise<T> {
+    // An in-process store's promise as it is: no wrapper promise on the hit path.
+    return this.remote ? this.callRemote(op, run) : run()
+  }
+
+  private async callRemote<T>(op: string, run: () => Promise<T>): Promise<T> {
     try {
       const result = await this.withTimeout(op, run())
       this.consecutive = 0

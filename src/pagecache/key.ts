@@ -62,11 +62,11 @@ const UNRESERVED = /[A-Za-z0-9\-._~]/
 export function normalizePath(rawUrl: string, rules: PathRules): string {
   const end = rawUrl.search(/[?#]/)
   let path = end === -1 ? rawUrl : rawUrl.slice(0, end)
-  path = path.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => {
+  if (path.includes('%')) path = path.replace(/%([0-9A-Fa-f]{2})/g, (_m, hex: string) => {
     const ch = String.fromCharCode(parseInt(hex, 16))
     return UNRESERVED.test(ch) ? ch : `%${hex.toUpperCase()}`
   })
-  if (rules.ignoreDuplicateSlashes) path = path.replace(/\/{2,}/g, '/')
+  if (rules.ignoreDuplicateSlashes && path.includes('//')) path = path.replace(/\/{2,}/g, '/')
   if (rules.ignoreTrailingSlash && path.length > 1 && path.endsWith('/')) path = path.slice(0, -1)
   return path === '' ? '/' : path
 }
@@ -173,14 +173,56 @@ function originValue(name: string, value: string | string[] | undefined): string
  * HEAD is answered from the GET entry, so the method is not a part.
  */
 export function pageKeyHash(input: KeyInput): string {
+  return hashOfKeyText(pageKeyText(input))
+}
+
+/** The origin headers a route keys on outside its `vary` list, by frozen `vary` array (one per route). */
+const unvariedOrigins = new WeakMap<readonly string[], readonly string[]>()
+
+function originHeadersBeside(vary: readonly string[]): readonly string[] {
+  if (!Object.isFrozen(vary)) return ORIGIN_HEADERS.filter((name) => !vary.includes(name))
+  let names = unvariedOrigins.get(vary)
+  if (names === undefined) {
+    names = ORIGIN_HEADERS.filter((name) => !vary.includes(name))
+    unvariedOrigins.set(vary, names)
+  }
+  return names
+}
+
+/**
+ * The normalized key of a request before hashing: a JSON array of every keyed
+ * part, so no value can spill into another part (no delimiter or key injection).
+ */
+export function pageKeyText(input: KeyInput): string {
   const parts = [
     KEY_VERSION,
     input.routeId,
     normalizePath(input.url, input.rules),
     keyedQuery(input.query, input.queryAllow),
     input.vary.map((name) => [name, headerValue(input.headers[name])]),
-    ORIGIN_HEADERS.filter((name) => !input.vary.includes(name)).map((name) => [name, originValue(name, input.headers[name])]),
+    originHeadersBeside(input.vary).map((name) => [name, originValue(name, input.headers[name])]),
     input.user ?? null,
   ]
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 40)
+  return JSON.stringify(parts)
+}
+
+/** How many recent key texts keep their hash. */
+export const KEY_HASH_MEMO_SIZE = 4096
+const hashMemo = new Map<string, string>()
+
+/**
+ * SHA-256 of a key text (hex, 160 bits). Hot pages are asked for over and
+ * over, so the hashes of the most recently first-seen texts are kept: a hit
+ * pays a Map lookup instead of a hash. The memo holds exact texts (no
+ * collision is possible through it) and is bounded: texts a client makes up
+ * only push other texts out, costing a hash each.
+ */
+export function hashOfKeyText(text: string): string {
+  let hash = hashMemo.get(text)
+  if (hash === undefined) {
+    hash = createHash('sha256').update(text).digest('hex').slice(0, 40)
+    if (hashMemo.size >= KEY_HASH_MEMO_SIZE) hashMemo.delete(hashMemo.keys().next().value!)
+    hashMemo.set(text, hash)
+  }
+  return hash
 }

@@ -20,7 +20,7 @@ const ENTRY_OVERHEAD = 256
 
 function sizeOf(entry: StoredEntry): number {
   if (entry.kind === 'pass') return ENTRY_OVERHEAD
-  let bytes = ENTRY_OVERHEAD + entry.body.length
+  let bytes = ENTRY_OVERHEAD + entry.body.length + (entry.brotli?.length ?? 0)
   for (const [k, v] of Object.entries(entry.headers)) bytes += k.length + (Array.isArray(v) ? v.join('').length : v.length)
   for (const t of Object.keys(entry.tags)) bytes += t.length + 8
   return bytes

@@ -58,7 +58,8 @@ export async function encodeEntry(entry: StoredEntry, options: EncodeOptions): P
     if (!Buffer.isBuffer(entry.body)) {
       throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('page body', 'a Buffer', typeof entry.body)
     }
-    const { body: raw, ...rest } = entry
+    // `brotli` is the body as a store read it back: the body is what is encoded.
+    const { body: raw, brotli: _readForm, ...rest } = entry
     header = { ...rest, bodyLength: raw.length }
     body = raw
     if (raw.length > options.compressAbove) {
@@ -157,6 +158,8 @@ async function pageFrom(
   const { status, headers, etag, storedAt, staleAt, deleteAt, tags, renderMs, origin } = header
   const page: Record<string, unknown> = { kind: 'page', status, headers, body, etag, storedAt, staleAt, deleteAt, tags, renderMs }
   if (origin !== undefined) page.origin = origin
+  // Checked above: these bytes decompress to exactly the body, so they can be served as its br form.
+  if (codec === CODEC_BROTLI) page.brotli = encoded
   return page
 }
 

@@ -4,6 +4,7 @@ import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } 
 import { acquireLeaseLua } from './lua/acquire-lease.js'
 import { purgeTagsLua } from './lua/purge-tags.js'
 import { releaseLeaseLua } from './lua/release-lease.js'
+import { DecodedEntries } from './decoded-entries.js'
 import { checkEntryArgument } from './entry-shape.js'
 import { MAX_REDIS_BODY_BYTES, readBudgetBytes } from './limits.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
@@ -92,6 +93,8 @@ export class RedisPageStore implements PageStore {
   readonly compressAbove: number
   readonly maxBodyBytes: number
   readonly #redis: RedisClient
+  /** Hot pages decoded once while their stored bytes stay the same (4 MiB of raw values and bodies). */
+  readonly #decoded = new DecodedEntries(4 * 1024 * 1024)
 
   constructor(options: RedisPageStoreOptions) {
     checkStoreOptions('RedisPageStore', options, KNOWN_OPTIONS)
@@ -109,7 +112,11 @@ export class RedisPageStore implements PageStore {
     const name = this.keys.page(key)
     const raw = await this.#redis.getBuffer(name)
     if (raw === null) return undefined
-    const entry = await decodeEntry(raw, name, { maxBodyBytes: this.maxBodyBytes })
+    let entry = this.#decoded.get(name, raw)
+    if (entry === undefined) {
+      entry = await decodeEntry(raw, name, { maxBodyBytes: this.maxBodyBytes })
+      this.#decoded.set(name, raw, entry)
+    }
     // Redis expires the key itself; this covers clock skew between hosts and a
     // test clock running ahead.
     return entry.deleteAt <= Date.now() ? undefined : entry

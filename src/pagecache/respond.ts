@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { CACHE_STATUS_HEADER, PATH_HEADER } from '../headers.js'
+import { acceptsBrotli, representationsOf } from './encoding.js'
 import { markPersonal } from './personal.js'
 import type { StoredPage } from './store.js'
 
@@ -87,18 +88,25 @@ export interface ServedPage {
 export function sendPage(request: FastifyRequest, reply: FastifyReply, served: ServedPage): void {
   const { page, outcome, now } = served
   reply.headers(page.headers)
+  // A page stored brotli-compressed goes as it is to clients that accept br (see encoding.ts).
+  const forms = page.brotli === undefined ? undefined : representationsOf(page)
+  // A Range request gets the identity body: its byte positions are the identity form's (answerFromOrigin).
+  const brotli = forms !== undefined && forms.negotiates && request.headers.range === undefined && acceptsBrotli(request.headers['accept-encoding'])
+  if (forms?.negotiates) reply.header('vary', forms.vary)
+  if (brotli) reply.header('content-encoding', 'br')
   if (served.personal) markPersonal(reply)
+  const etag = brotli ? forms.brotliEtag : page.etag
   reply.header('age', Math.max(0, Math.floor((now - page.storedAt) / 1000)))
-  reply.header('etag', page.etag)
+  reply.header('etag', etag)
   reply.header(CACHE_STATUS_HEADER, cacheStatus(outcome))
   reply.header(PATH_HEADER, 'page')
   const inm = request.headers['if-none-match']
-  if (page.status === 200 && etagMatches(inm, page.etag)) {
+  if (page.status === 200 && etagMatches(inm, etag)) {
     reply.code(304).send()
     return
   }
   if (page.origin !== undefined && answerFromOrigin(request, reply, page)) return
-  reply.code(page.status).send(page.body)
+  reply.code(page.status).send(brotli ? page.brotli : page.body)
 }
 
 /**

@@ -26,6 +26,13 @@ export interface StoredPage {
   /** Response headers replayed on a hit (hop-by-hop and per-request headers already removed). */
   headers: Record<string, string | string[]>
   body: Buffer
+  /**
+   * The body brotli-compressed, where the store holds it so (a Redis store,
+   * above its `compressAbove`): served as it is, with `Content-Encoding: br`,
+   * to clients that accept br. Stores never write it: it is the stored body's
+   * other form, made by the store that compressed it.
+   */
+  brotli?: Buffer
   /** Strong ETag computed from the body, quoted. */
   etag: string
   /** Epoch ms the page was rendered. */

@@ -51,6 +51,8 @@ export class TieredPageStore implements PageStore {
   readonly maxTtlMs: number
   readonly #front: MemoryPageStore
   readonly #index = new MemoryLayerIndex()
+  /** Memory copies with their entries' own deleteAt, by copy (see #withDeleteAt). */
+  readonly #restored = new WeakMap<StoredEntry, StoredEntry>()
   readonly #tagStates = new TagStateCache()
   /** Undefined when maxTtlMs is 0: with no memory layer there is nothing to drop. */
   readonly #subscriber: RedisClient | undefined
@@ -119,9 +121,7 @@ export class TieredPageStore implements PageStore {
     if (record && record.expiresAt > Date.now()) {
       const copy = await this.#front.get(key)
       // A stale page goes back to Redis: another process may have stored its successor.
-      if (copy && (copy.kind === 'pass' || Date.now() < copy.staleAt)) {
-        return copy.deleteAt === record.deleteAt ? copy : { ...copy, deleteAt: record.deleteAt }
-      }
+      if (copy && (copy.kind === 'pass' || Date.now() < copy.staleAt)) return this.#withDeleteAt(copy, record.deleteAt)
     }
     const generation = this.#generation
     const entry = await this.redisStore.get(key)
@@ -202,6 +202,20 @@ export class TieredPageStore implements PageStore {
     this.#clearAll()
     await this.#front.close()
     await this.redisStore.close()
+  }
+
+  /**
+   * The memory copy with the entry's own deleteAt (the copy's is when memory
+   * lets it go). Made once per copy, so a hot page is one object on every hit
+   * (what is worked out per page object, such as its encodings, stays worked out).
+   */
+  #withDeleteAt(copy: StoredEntry, deleteAt: number): StoredEntry {
+    if (copy.deleteAt === deleteAt) return copy
+    const held = this.#restored.get(copy)
+    if (held?.deleteAt === deleteAt) return held
+    const restored = { ...copy, deleteAt }
+    this.#restored.set(copy, restored)
+    return restored
   }
 
   async #remember(id: string, key: PageKey, entry: StoredEntry, generation: number): Promise<void> {

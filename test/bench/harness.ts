@@ -1,10 +1,17 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
 import autocannon, { type Request } from 'autocannon'
+import { ensureWrk, runWrk } from './wrk.js'
+
+/** The CPU servers are pinned to; the load generator takes the other one. */
+export const SERVER_CPU = 0
+export const LOAD_CPU = 1
 
 /** A server started in its own process, so the load generator doesn't share its event loop. */
 export interface BenchServer {
   url: string
+  /** The server's process id (its CPU time is read from it). */
+  pid: number
   stop(): Promise<void>
 }
 
@@ -25,7 +32,7 @@ export function pinToCpu(pid: number, cpu: number): boolean {
 }
 
 /** Forks `script` (run through tsx) with `args`; the script sends `{ port }` over IPC when listening. */
-export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, cpu?: number): Promise<BenchServer> {
+export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, cpu: number | undefined = SERVER_CPU): Promise<BenchServer> {
   const child: ChildProcess = fork(script, args, {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
@@ -38,6 +45,7 @@ export async function startServer(script: URL, args: string[] = [], env: NodeJS.
   })
   return {
     url: `http://127.0.0.1:${port}`,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve())
@@ -52,6 +60,8 @@ export interface LoadResult {
   p99: number
   non2xx: number
   errors: number
+  /** Requests completed, where the load generator says. */
+  requests?: number
 }
 
 export interface LoadOptions {
@@ -65,8 +75,37 @@ export interface LoadOptions {
   headers?: Record<string, string>
 }
 
+let generator: { name: 'wrk'; path: string } | { name: 'autocannon' } | undefined
+
+/** The load generator every suite uses: wrk when present, autocannon (named as the fallback) otherwise. */
+export function loadGenerator(): string {
+  if (!generator) {
+    const path = process.env.BENCH_AUTOCANNON === undefined ? ensureWrk() : undefined
+    generator = path ? { name: 'wrk', path } : { name: 'autocannon' }
+    // autocannon runs in this process: keep it off the servers' CPU.
+    if (generator.name === 'autocannon') pinToCpu(process.pid, LOAD_CPU)
+  }
+  return generator.name === 'wrk' ? `wrk (own process, pinned to CPU ${LOAD_CPU}; servers on CPU ${SERVER_CPU})` : 'autocannon (FALLBACK: wrk not installed; in-process load generator)'
+}
+
+/** Paths handed to wrk for a `nextPath` run: enough for every request it can send (a miss path must never repeat). */
+const pathsFor = (next: () => string, seconds: number): string[] => Array.from({ length: Math.min(400_000, seconds * 25_000) }, next)
+
 export async function load(options: LoadOptions): Promise<LoadResult> {
+  loadGenerator()
   const { nextPath } = options
+  if (generator?.name === 'wrk') {
+    const seconds = options.seconds ?? 5
+    const r = await runWrk(generator.path, {
+      url: options.url + (options.path ?? '/'),
+      seconds,
+      connections: options.connections ?? 32,
+      cpu: availableParallelism() >= 2 ? LOAD_CPU : undefined,
+      ...(options.headers ? { headers: options.headers } : {}),
+      ...(nextPath ? { paths: pathsFor(nextPath, seconds) } : {}),
+    })
+    return { rps: r.rps, p50: r.p50, p99: r.p99, non2xx: r.non2xx, errors: r.errors, requests: r.requests }
+  }
   const result = await autocannon({
     url: options.url + (options.path ?? '/'),
     duration: options.seconds ?? 5,
@@ -81,6 +120,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     p99: result.latency.p99,
     non2xx: result.non2xx,
     errors: result.errors,
+    requests: result.requests.total,
   }
 }
 

@@ -6,7 +6,13 @@ import { run as legacy } from './legacy.bench.js'
 import { run as pagecache } from './pagecache.bench.js'
 import { run as shadow } from './shadow.bench.js'
 
+import { cpus, loadavg } from 'node:os'
+import { loadGenerator } from './harness.js'
+
 const only = process.argv[2]
+// The machine the figures come from: a load average near or above the core count means a busy machine.
+console.log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'} x ${cpus().length}, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`)
+console.log(`load generator: ${loadGenerator()}`)
 const suites: Record<string, () => Promise<unknown>> = {
   pagecache: () => pagecache(),
   flags: () => flags(),

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { keyedQuery, normalizePath, pageKeyHash, type KeyInput } from '../../src/pagecache/key.js'
+import { hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, normalizePath, pageKeyHash, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
 
 const rules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }
 const base: KeyInput = { routeId: 'r', url: '/a', query: {}, queryAllow: true, headers: {}, vary: [], rules }
@@ -73,5 +74,34 @@ describe('pageKeyHash', () => {
     expect(key({ routeId: 'a', url: '/b/c' })).not.toBe(key({ routeId: 'a/b', url: '/c' }))
     expect(key({ query: { a: '1&b=2' } })).not.toBe(key({ query: { a: '1', b: '2' } }))
     expect(key({ vary: ['x-a'], headers: { 'x-a': '1", "x' } })).not.toBe(key({ vary: ['x-a'], headers: { 'x-a': '1' } }))
+  })
+})
+
+describe('hashOfKeyText (the memoized key hash)', () => {
+  const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 40)
+
+  it('is the SHA-256 of the key text, for texts seen before, pushed out of the memo, and seen again', () => {
+    const texts = Array.from({ length: KEY_HASH_MEMO_SIZE + 10 }, (_, i) => `["k2","r","/p/${i}"]`)
+    for (const t of texts) expect(hashOfKeyText(t)).toBe(sha(t))
+    for (const t of [texts[0]!, texts.at(-1)!, texts[5]!]) expect(hashOfKeyText(t)).toBe(sha(t))
+  })
+
+  it('keeps pageKeyHash the hash of pageKeyText, with or without a frozen vary list', () => {
+    const input: KeyInput = { ...base, vary: Object.freeze(['x-tenant']), headers: { host: 'a.example', 'x-tenant': 't1' } }
+    expect(pageKeyHash(input)).toBe(sha(pageKeyText(input)))
+    const mutable = ['x-forwarded-host']
+    const first = pageKeyText({ ...base, vary: mutable, headers: { 'x-forwarded-host': 'b' } })
+    mutable.pop()
+    // The vary list changed: x-forwarded-host is keyed as an origin header again, not as a varied one.
+    expect(pageKeyText({ ...base, vary: mutable, headers: { 'x-forwarded-host': 'b' } })).not.toBe(first)
+  })
+})
+
+describe('normalizePath fast paths', () => {
+  const rules = { ignoreTrailingSlash: true, ignoreDuplicateSlashes: true }
+  it('folds escapes and duplicate slashes exactly where the path holds them', () => {
+    expect(normalizePath('/a//b/?x=%2d', rules)).toBe('/a/b')
+    expect(normalizePath('/a%2db%2Fc', rules)).toBe('/a-b%2Fc')
+    expect(normalizePath('/plain/path', rules)).toBe('/plain/path')
   })
 })

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { brotliCompressSync } from 'node:zlib'
+import { brotliCompressSync, brotliDecompressSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { CODEC_BROTLI, CODEC_IDENTITY, encodeEntry } from '../../src/pagecache/page-codec.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
@@ -99,6 +99,33 @@ describe('RedisPageStore', () => {
       await store.set(key, makePage({ body: noise }))
       const raw = (await t.redis.getBuffer(store.keys.page(key))) as Buffer
       expect(raw[5]).toBe(CODEC_IDENTITY)
+    })
+
+    it('hands back the stored brotli bytes beside the body, and never writes them back', async () => {
+      await store.set(key, makePage({ body: json }))
+      const got = await store.get(key)
+      if (got?.kind !== 'page' || got.brotli === undefined) throw new Error('expected a page with its brotli form')
+      expect(brotliDecompressSync(got.brotli).equals(json)).toBe(true)
+      await store.set(key, got)
+      const raw = (await t.redis.getBuffer(store.keys.page(key))) as Buffer
+      expect(raw.toString('latin1')).not.toContain('brotli')
+      const again = await store.get(key)
+      expect(again?.kind === 'page' && again.body.equals(json)).toBe(true)
+    })
+
+    it('decodes a hot page once while its stored bytes stay the same, and afresh once anything changes them', async () => {
+      await store.set(key, makePage({ body: json }))
+      const first = await store.get(key)
+      expect(await store.get(key)).toBe(first)
+      // Same fields, other bytes: decoded and checked again.
+      await store.set(key, makePage({ body: Buffer.from('{"other":true}') }))
+      const second = await store.get(key)
+      expect(second).not.toBe(first)
+      expect(second?.kind === 'page' && second.body.toString()).toBe('{"other":true}')
+      // A value written behind the store's back that no longer decodes is corrupt, not the page decoded before.
+      const raw = (await t.redis.getBuffer(store.keys.page(key))) as Buffer
+      await t.redis.set(store.keys.page(key), raw.subarray(0, raw.length - 3))
+      await expect(store.get(key)).rejects.toThrow(/body length does not match/)
     })
 
     it('follows a custom threshold', async () => {

@@ -105,6 +105,17 @@ describe('TieredPageStore', () => {
     expect(await store.get(key)).toBeUndefined()
   })
 
+  it('answers a hot page from memory with one object, carrying the entry\'s own deleteAt', async () => {
+    const store = await open({ memory: { maxBytes: 1 << 20, maxTtlMs: 1000 } })
+    const now = Date.now()
+    const page = makePage({ staleAt: now + 300_000, deleteAt: now + 600_000 })
+    await store.set(key, page)
+    await rawDelete(key)
+    const first = await store.get(key)
+    expect(first).toEqual(page)
+    expect(await store.get(key)).toBe(first)
+  })
+
   it('asks Redis again once its memory copy is stale, since another process may have refreshed it', async () => {
     const a = await open()
     const b = await open()

@@ -1,0 +1,39 @@
+// CPU time a server process (and its descendants, e.g. varnishd's child) has
+// used, from /proc (Linux). Per request, it is a cost figure that holds up on
+// a busy machine far better than req/s: time spent waiting for a core is not
+// counted, only the time the server ran.
+import { readdirSync, readFileSync } from 'node:fs'
+
+const TICKS_PER_SECOND = 100 // USER_HZ on Linux
+
+/** utime + stime + ppid of a process, or undefined once it is gone. */
+function stat(pid: number): { ticks: number; ppid: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    // The command name (field 2) may hold spaces and parentheses: split after its closing one.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ')
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) }
+  } catch {
+    return undefined
+  }
+}
+
+/** CPU seconds used by `pid` and every live descendant; undefined where /proc is absent. */
+export function cpuSeconds(pid: number): number | undefined {
+  if (stat(pid) === undefined) return undefined
+  const children = new Map<number, number[]>()
+  for (const name of readdirSync('/proc')) {
+    const child = Number(name)
+    if (!Number.isInteger(child)) continue
+    const s = stat(child)
+    if (s) children.set(s.ppid, [...(children.get(s.ppid) ?? []), child])
+  }
+  let ticks = 0
+  const todo = [pid]
+  while (todo.length > 0) {
+    const p = todo.pop()!
+    ticks += stat(p)?.ticks ?? 0
+    todo.push(...(children.get(p) ?? []))
+  }
+  return ticks / TICKS_PER_SECOND
+}
