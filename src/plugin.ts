@@ -132,6 +132,8 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const routes = new Map<string, RouteCacheConfig>()
   const owners = new Map<string, { url: string; handler: RouteHandlerMethod }>()
   const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
+  // Validated by RouteModes: routes with an audience other than public and no `user` ask it who a request is for.
+  const identify = raw?.identify
   app.decorateRequest(kPagePath, false)
   declarePageState(app)
   declareShadowMark(app)
@@ -160,7 +162,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     if (raw === undefined || raw === false) return
     const methods = asArray(routeOptions.method)
     const where = `(${methods.join(',')} ${routeOptions.url})`
-    const route = resolveRouteConfig(where, raw, limits)
+    const route = resolveRouteConfig(where, raw, { ...limits, identify })
     // Fastify's automatic HEAD route repeats its GET route: same id, same URL.
     const owner = owners.get(route.id)
     if (owner !== undefined && owner.url !== routeOptions.url) {
@@ -169,7 +171,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     }
     owners.set(route.id, { url: routeOptions.url, handler: routeOptions.handler })
     routes.set(route.id, route)
-    const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.user?.(request)).hash)
+    const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.keysOnUser ? route.user?.(request) : undefined).hash)
     routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route, decide)]
     if (route.handler) routeOptions.handler = pathHandler(routeOptions.handler, route.handler)
     routeOptions.onSend = [...asArray(routeOptions.onSend), pageSendHook(cache, route)]
@@ -180,10 +182,29 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     }
   })
 
+  app.addHook('onReady', async () => {
+    warnUndeclaredSession(app, options.sessionCookies, routes)
+  })
+
   app.addHook('onClose', async () => {
     await modes.close()
     if (owned) await store.close()
   })
+}
+
+/**
+ * A session plugin (@fastify/session, @fastify/secure-session) sets its cookie
+ * on requests and often on every response: with no session cookie declared,
+ * a public or signed-in-shared route of such an app bypasses every request
+ * that carries it (`detail=cookie`) and stores no response that sets it
+ * (`detail=set-cookie`). Said once at start-up, since nothing else fails.
+ */
+function warnUndeclaredSession(app: FastifyInstance, sessionCookies: ReadonlySet<string>, routes: ReadonlyMap<string, RouteCacheConfig>): void {
+  if (sessionCookies.size > 0 || routes.size === 0 || !app.hasRequestDecorator('session')) return
+  app.log.warn(
+    { routes: [...routes.keys()] },
+    'cutover: the app has sessions but no sessionCookies option: requests carrying the session cookie are not cached (Cache-Status detail=cookie) and responses setting it are not stored (detail=set-cookie); name the session cookie in sessionCookies (for @fastify/session: ["sessionId"], or its cookieName)',
+  )
 }
 
 function pageRequestHook(

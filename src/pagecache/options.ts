@@ -33,6 +33,15 @@ export interface PageCacheOptions {
   passTtl?: number
   /** XFetch beta: > 1 refreshes earlier, 0 turns early refresh off. @default 1 */
   xfetchBeta?: number
+  /**
+   * Names of the app's session cookies (`sessionId` for @fastify/session):
+   * cookies no cached page depends on. A request carrying only these is not
+   * personal to a route (its audience says who the page is for), and a
+   * response whose only Set-Cookie fields set these is stored without them;
+   * any other Set-Cookie keeps the response out of the cache. Names are
+   * case-sensitive. @default [] (every cookie makes a request personal)
+   */
+  sessionCookies?: readonly string[]
 }
 
 export interface ResolvedOptions {
@@ -45,6 +54,7 @@ export interface ResolvedOptions {
   readonly lease: { readonly ttlMs: number; readonly waitMs: number; readonly pollMs: number }
   readonly passTtlMs: number
   readonly xfetchBeta: number
+  readonly sessionCookies: ReadonlySet<string>
 }
 
 export const DEFAULTS = Object.freeze({
@@ -59,7 +69,7 @@ export const DEFAULTS = Object.freeze({
 })
 
 /** The plugin option names the page cache owns. */
-export const PAGE_CACHE_OPTION_KEYS: readonly string[] = Object.freeze(['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta'])
+export const PAGE_CACHE_OPTION_KEYS: readonly string[] = Object.freeze(['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta', 'sessionCookies'])
 
 /** A numeric option's unit and range. */
 interface NumberRule {
@@ -120,6 +130,17 @@ function resolveMemory(raw: unknown, shared: boolean): ResolvedOptions['memory']
   })
 }
 
+/** A cookie-name token (RFC 6265 §4.1.1, RFC 9110 §5.6.2). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+function resolveSessionCookies(raw: unknown): ReadonlySet<string> {
+  if (raw === undefined) return new Set()
+  if (!Array.isArray(raw) || !raw.every((n) => typeof n === 'string' && COOKIE_NAME.test(n))) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID('sessionCookies to be an array of cookie names (RFC 6265 tokens, such as "sessionId")', describeValue(raw))
+  }
+  return new Set(raw as string[])
+}
+
 /**
  * Validates the plugin options once, applies defaults, freezes the result.
  * `otherKeys` are option names other parts of the plugin own and validate.
@@ -152,5 +173,6 @@ export function resolveOptions(raw: unknown, otherKeys: readonly string[] = []):
     }),
     passTtlMs: number('passTtl', o.passTtl, DEFAULTS.passTtl, { ...SECONDS, min: 0 }) * 1000,
     xfetchBeta: number('xfetchBeta', o.xfetchBeta, DEFAULTS.xfetchBeta, { min: 0, max: Number.MAX_SAFE_INTEGER, unit: '' }),
+    sessionCookies: resolveSessionCookies(o.sessionCookies),
   })
 }

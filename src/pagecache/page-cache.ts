@@ -34,8 +34,9 @@ export class PageCache {
   /** Random per process: marks cutover's own renders so no client can forge one. */
   readonly token = randomUUID()
   readonly guard: GuardedStore
-  private readonly stats = new RouteStatsTable()
-  private readonly states = new PageStates(this.stats)
+  private readonly stats: RouteStatsTable
+  private readonly states: PageStates
+  private readonly sessionCookies: ReadonlySet<string>
   private readonly hits: HitPath
   private readonly misses: MissPath
   private readonly stores: StorePath
@@ -49,6 +50,9 @@ export class PageCache {
     private readonly rules: PathRules,
     log: FastifyBaseLogger,
   ) {
+    this.stats = new RouteStatsTable(log)
+    this.states = new PageStates(this.stats)
+    this.sessionCookies = options.sessionCookies
     this.guard = new GuardedStore(store, {
       timeoutMs: options.timeoutMs,
       failures: options.breaker.failures,
@@ -68,7 +72,7 @@ export class PageCache {
     this.twinRules = Object.freeze({ ...rules, ignoreTrailingSlash: true })
     const rulesOf = (routeId: string): PathRules => this.rulesOf(routeId)
     this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease, rulesOf })
-    this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log })
+    this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log, sessionCookies: options.sessionCookies })
   }
 
   /**
@@ -118,14 +122,16 @@ export class PageCache {
     reply.header(PATH_HEADER, 'page')
     const { states } = this
     if (this.isOwnMarker(request.headers[SHADOW_HEADER])) return states.bypass(route, request, 'shadow', false)
-    const allowed = requestPolicy(route, request)
+    const allowed = requestPolicy(route, request, this.sessionCookies)
     if (!allowed.ok) return states.bypass(route, request, allowed.reason)
     let user: string | undefined
     if (route.user) {
+      // Who asks: the key for audience "user"; for "authenticated" only the
+      // gate, so no one signed out is served (or stores) the shared page.
       user = route.user(request)
       if (user === undefined) return states.bypass(route, request, 'no-user')
     }
-    const key = this.keyOf(route, request, user)
+    const key = this.keyOf(route, request, route.keysOnUser ? user : undefined)
     if (this.isOwnMarker(request.headers[REFRESH_HEADER])) {
       // The handler never sees the token, so a page that echoes headers can't store it for everyone.
       delete request.raw.headers[REFRESH_HEADER]
@@ -166,7 +172,7 @@ export class PageCache {
    * it). Routes keyed on the user are not read: their key needs the live request.
    */
   async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
-    if (route.user) return undefined
+    if (route.keysOnUser) return undefined
     const key = this.keyOf(route, request, undefined)
     const entry = await this.guard.get(key).catch((err: unknown) => {
       // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
