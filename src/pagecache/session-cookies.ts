@@ -50,7 +50,7 @@ export function requestCookieNames(header: HeaderValue): string[] | undefined {
 export function onlySessionCookies(header: HeaderValue, declared: SessionCookies): boolean {
   if (declared.size === 0) return false
   const names = requestCookieNames(header)
-  return names !== undefined && names.every((n) => declared.has(n))
+  return names !== undefined && names.length > 0 && names.every((n) => declared.has(n))
 }
 
 /**
