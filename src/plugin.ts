@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -138,8 +139,9 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   declarePageState(app)
   declareShadowMark(app)
 
+  const writes = trackWrites(app)
   app.decorate('cutover', {
-    invalidate: (input: InvalidateInput) => invalidate(store, input),
+    invalidate: (input: InvalidateInput) => invalidate(store, input, writes.getStore() === true),
     stats: () => cache.allStats(),
     routes,
     store,
@@ -190,6 +192,26 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     await modes.close()
     if (owned) await store.close()
   })
+}
+
+/** Methods that change nothing (RFC 9110 §9.2.1): a purge made while handling one is not a write's. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Marks everything a write request runs (its hooks, its handler), so a purge
+ * it makes is hard unless it says otherwise: a soft purge lets the stale page
+ * be served while it refreshes, and the first to ask again is usually the
+ * client that wrote, who would get its old data back (read-your-writes).
+ * Callback style so that the handler runs inside the store; safe requests
+ * skip it and pay nothing.
+ */
+function trackWrites(app: FastifyInstance): AsyncLocalStorage<true> {
+  const writes = new AsyncLocalStorage<true>()
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (SAFE_METHODS.has(request.method)) done()
+    else writes.run(true, done)
+  })
+  return writes
 }
 
 /**

@@ -85,4 +85,19 @@ describe('an existing app with cutover added the documented way', () => {
     // A new session of the visitor's own (saveUninitialized), never Ada's.
     expect(String(visitor.headers['set-cookie'])).not.toContain(ada)
   })
+
+  it('the writer reads its own write at once: a purge made by a write route is hard, though the routes serve stale pages', async () => {
+    const ada = await signIn(app, 'ada')
+    const bob = await signIn(app, 'bob')
+    for (const cookie of [ada, bob]) expect((await app.inject({ url: '/api/tasks/3', headers: { cookie } })).json().name).toBe('task 3')
+    const list = await app.inject({ url: '/api/tasks', headers: { cookie: ada } })
+    expect(list.json().tasks[2].name).toBe('task 3')
+    const patch = await app.inject({ method: 'PATCH', url: '/api/tasks/3', headers: { cookie: ada }, payload: { name: 'renamed' } })
+    expect(patch.statusCode).toBe(200)
+    const after = await app.inject({ url: '/api/tasks/3', headers: { cookie: ada } })
+    expect(after.headers['cache-status']).toBe('cutover; fwd=miss; stored')
+    expect(after.json().name).toBe('renamed')
+    expect((await app.inject({ url: '/api/tasks', headers: { cookie: bob } })).json().tasks[2].name).toBe('renamed')
+    await app.inject({ method: 'PATCH', url: '/api/tasks/3', headers: { cookie: ada }, payload: { name: 'task 3' } })
+  })
 })
