@@ -224,6 +224,17 @@ export const CUTOVER_ERR_SHADOW_OPTIONS_INVALID = createError(
   500,
   TypeError,
 )
+export const CUTOVER_ERR_SHADOW_DATABASE_URL = createError(
+  'CUTOVER_ERR_SHADOW_DATABASE_URL',
+  'expected the shadow database URL (%s) to be a mysql:// URL with a user and a database, got %s',
+  500,
+  TypeError,
+)
+export const CUTOVER_ERR_SHADOW_DATABASE_UNUSABLE = createError(
+  'CUTOVER_ERR_SHADOW_DATABASE_UNUSABLE',
+  'the shadow database (%s) can not be used: %s',
+  500,
+)
 export const CUTOVER_ERR_DB_MIGRATION_CHANGED = createError(
   'CUTOVER_ERR_DB_MIGRATION_CHANGED',
   'migration %s was changed after it was applied (checksum %s recorded, file has %s); migrations are append-only: restore the file and add a new one',
