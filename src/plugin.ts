@@ -24,7 +24,7 @@ import { MemoryPageStore } from './pagecache/memory-store.js'
 import { RedisPageStore } from './pagecache/redis-store.js'
 import { TieredPageStore } from './pagecache/tiered-store.js'
 import { resolveOptions, type PageCacheOptions, type ResolvedOptions } from './pagecache/options.js'
-import { PageCache, type PeekRequest, type RouteStats } from './pagecache/page-cache.js'
+import { PageCache, routeTag, type PeekRequest, type RouteStats } from './pagecache/page-cache.js'
 import { resolveRouteConfig, type RouteCacheConfig, type RouteCacheOptions } from './pagecache/route-config.js'
 import type { PageStore, StoredPage } from './pagecache/store.js'
 
@@ -35,6 +35,12 @@ export interface CutoverOptions extends PageCacheOptions, RouteModeOptions {}
 export interface CutoverApi {
   /** Purges pages by tag, route or key. Rejects when the store can't be reached. */
   invalidate(input: InvalidateInput): Promise<InvalidateResult>
+  /**
+   * Hard-purges every page of every opted-in route of this app (in its store
+   * and, with a memory layer, in every process): what an app's test calls
+   * before each test so no page cached by an earlier test is served.
+   */
+  clear(): Promise<void>
   /** Per-route counters of this process: hits, stale serves, misses, bypasses, stores, coalesced waits, refreshes, errors. */
   stats(): Record<string, RouteStats>
   /** The validated config of every opted-in route, by id. */
@@ -142,6 +148,9 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const writes = trackWrites(app)
   app.decorate('cutover', {
     invalidate: (input: InvalidateInput) => invalidate(store, input, writes.getStore() === true),
+    clear: async () => {
+      if (routes.size > 0) await store.purgeTags([...routes.keys()].map(routeTag), true)
+    },
     stats: () => cache.allStats(),
     routes,
     store,

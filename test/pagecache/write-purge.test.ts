@@ -52,3 +52,21 @@ describe('read-your-writes: purges from write routes', () => {
     await a.close()
   })
 })
+
+describe('app.cutover.clear()', () => {
+  it('drops every page of every route (memory store), and resolves on an app with no cached route', async () => {
+    const { a, bump } = await app()
+    await a.inject('/p')
+    bump()
+    expect((await a.inject('/p')).headers['cache-status']).toMatch(/^cutover; hit/)
+    await a.cutover.clear()
+    const next = await a.inject('/p')
+    expect(next.headers['cache-status']).toBe('cutover; fwd=miss; stored')
+    expect(next.json()).toEqual({ version: 2 })
+    await a.close()
+    const empty = await appWith()
+    await empty.ready()
+    await expect(empty.cutover.clear()).resolves.toBeUndefined()
+    await empty.close()
+  })
+})
