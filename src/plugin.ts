@@ -47,6 +47,8 @@ export interface CutoverApi {
   readonly routes: ReadonlyMap<string, RouteCacheConfig>
   /** The page store in use. */
   readonly store: PageStore
+  /** The declared session cookies (plugin option `sessionCookies`). */
+  readonly sessionCookies: ReadonlySet<string>
   /** Per-process token that marks cutover's own shadow renders (header `x-cutover-shadow`). */
   readonly shadowToken: string
   /**
@@ -154,6 +156,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     stats: () => cache.allStats(),
     routes,
     store,
+    sessionCookies: options.sessionCookies,
     shadowToken: cache.token,
     peek: async (routeId: string, request: PeekRequest) => {
       const route = routes.get(routeId)

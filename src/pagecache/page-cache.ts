@@ -24,6 +24,8 @@ export interface PeekRequest {
   /** The parsed query, as the route's handler would see it. */
   query: unknown
   headers: Record<string, string | string[] | undefined>
+  /** Whose page, on a route whose pages are per user; without it such a route has nothing to peek at. */
+  user?: string | undefined
 }
 
 /**
@@ -169,11 +171,12 @@ export class PageCache {
   /**
    * The page the cache would serve for a request now, and its age, read
    * without storing, refreshing or counting anything (shadow comparisons use
-   * it). Routes keyed on the user are not read: their key needs the live request.
+   * it). On a route whose pages are per user, the page of `request.user`;
+   * none without it.
    */
   async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
-    if (route.keysOnUser) return undefined
-    const key = this.keyOf(route, request, undefined)
+    if (route.keysOnUser && request.user === undefined) return undefined
+    const key = this.keyOf(route, request, route.keysOnUser ? request.user : undefined)
     const entry = await this.guard.get(key).catch((err: unknown) => {
       // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
       if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') return undefined

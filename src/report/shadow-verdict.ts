@@ -22,6 +22,14 @@ export interface ReadinessPolicy {
    * @default 0.1
    */
   latencyTolerance?: number
+  /**
+   * Compared samples whose candidate was a cached page, needed before the
+   * cached side counts as verified: samples compared against fresh renders
+   * only check the page path's logic, never what the cache would serve (a
+   * stale page, a page of another user).
+   * @default 20
+   */
+  minCachedSamples?: number
 }
 
 export interface VerdictInput {
@@ -34,9 +42,11 @@ export interface VerdictInput {
   /** p95 latency of the control and of the candidate, ms (null when unknown). */
   controlP95: number | null
   candidateP95: number | null
+  /** Compared samples whose candidate was a cached page (absent: not known, not checked). */
+  cachedSamples?: number
 }
 
-export type CheckName = 'samples' | 'mismatch' | 'logic' | 'leak' | 'latency'
+export type CheckName = 'samples' | 'mismatch' | 'logic' | 'leak' | 'latency' | 'cached'
 
 export interface Verdict {
   ready: boolean
@@ -48,6 +58,7 @@ export const DEFAULT_POLICY: Readonly<Required<ReadinessPolicy>> = Object.freeze
   maxMismatchRate: 0.01,
   confidence: 0.95,
   latencyTolerance: 0.1,
+  minCachedSamples: 20,
 })
 
 const pct = (x: number): string => `${(x * 100).toFixed(2)}%`
@@ -70,6 +81,16 @@ export function shadowVerdict(input: VerdictInput, policy: ReadinessPolicy = {})
     { name: 'logic', ok: input.logic === 0, detail: `${input.logic} logic mismatches` },
     { name: 'leak', ok: input.leak === 0, detail: `${input.leak} leaks` },
   ]
+  if (input.cachedSamples !== undefined) {
+    const verified = input.cachedSamples >= p.minCachedSamples
+    checks.push({
+      name: 'cached',
+      ok: verified,
+      detail: verified
+        ? `${input.cachedSamples} samples compared a cached page`
+        : `cached side not verified: ${input.cachedSamples} samples compared a cached page, ${p.minCachedSamples} needed (the others were compared with fresh renders, which can't show a stale or misdirected cached page)`,
+    })
+  }
   if (input.controlP95 === null || input.candidateP95 === null) {
     checks.push({ name: 'latency', ok: false, detail: 'no latency figures for both sides' })
   } else {

@@ -4,6 +4,7 @@ import { ShadowBreaker, type BreakerOptions } from './breaker.js'
 import { abortable, boundSignal } from './bound-signal.js'
 import type { CandidateSource, RenderedResponse } from './candidate-source.js'
 import { classify, type ClassifiedDiff } from './classify.js'
+import { setsOnlySessionCookies } from '../pagecache/session-cookies.js'
 import { compareResponses, parseBody, type ResponseSide } from './compare.js'
 import type { ShadowContext, ShadowHandler } from './hook.js'
 import { loopbackCandidateSource } from './loopback-source.js'
@@ -142,6 +143,25 @@ const stats = (r: RenderedResponse | ShadowContext['control']): SideStats => ({
   refreshJobs: r.refreshJobs ?? null,
 })
 
+/** The app's declared session cookies (`sessionCookies`), when cutover is registered. */
+function sessionCookiesOf(ctx: ShadowContext): ReadonlySet<string> {
+  const declared = (ctx.app as { cutover?: { sessionCookies?: ReadonlySet<string> } } | undefined)?.cutover?.sessionCookies
+  return declared ?? new Set()
+}
+
+/**
+ * The control without a Set-Cookie that sets only declared session cookies:
+ * the session plugin adds that to every response, hits included, and a
+ * stored page never holds one, so its absence on the cached side is not a
+ * difference users would see. Any other Set-Cookie is still compared.
+ */
+function withoutSessionCookie<T extends ResponseSide>(side: T, declared: ReadonlySet<string>): T {
+  if (!setsOnlySessionCookies(side.headers['set-cookie'], declared)) return side
+  const headers = { ...side.headers }
+  delete headers['set-cookie']
+  return { ...side, headers }
+}
+
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
   const source = options.source ?? loopbackCandidateSource()
   const freshRate = rate('freshRate', options.freshRate, 0.1)
@@ -205,7 +225,9 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
 
   async function run(ctx: ShadowContext, route: RouteCompiled, signal: AbortSignal, at: number): Promise<ShadowRecord> {
     const id = ctx.request.routeId
-    const control: ResponseSide = ctx.control
+    const declared = sessionCookiesOf(ctx)
+    const control: ResponseSide = withoutSessionCookie(ctx.control, declared)
+    const compare = (other: ResponseSide): ReturnType<typeof compareResponses> => compareResponses(control, withoutSessionCookie(other, declared), route.rules)
     // Each read or render is followed by a turn of the event loop, so the work that comes after it
     // (a comparison) runs as its own short task instead of holding up the requests that arrived meanwhile.
     const step = async <T>(p: Promise<T>): Promise<T> => {
@@ -215,19 +237,19 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
     }
     const cached = await step(source.cached(ctx, signal))
     const candidate = cached ?? (await step(source.fresh(ctx, signal)))
-    const primary = compareResponses(control, candidate, route.rules)
+    const primary = compare(candidate)
     // Differences known noise need neither a fresh render (staleness or logic?) nor a secondary (noise?).
     const unexplained = primary.diffs.some((d) => !d.ignored && !noise.isNoise(id, d.shape, now()))
     let fresh: RenderedResponse | undefined
     let freshDiffs: PathDiff[] | undefined
     if (cached && (unexplained || random() < freshRate)) {
       fresh = await step(source.fresh(ctx, signal))
-      freshDiffs = compareResponses(control, fresh, route.rules).diffs
+      freshDiffs = compare(fresh).diffs
     }
     let secondaryDiffs: PathDiff[] | undefined
     if (random() < secondaryRate || (secondaryOnMismatch && unexplained)) {
       const secondary = await step(source.legacy(ctx, signal))
-      secondaryDiffs = compareResponses(control, secondary, route.rules).diffs
+      secondaryDiffs = compare(secondary).diffs
       const live = (ds: PathDiff[]): string[] => ds.filter((d) => !d.ignored).map((d) => d.shape)
       noise.observe(id, live(secondaryDiffs), live(primary.diffs), now())
     }
