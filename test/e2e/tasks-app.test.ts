@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { Meter, meterCountsOf, readMeter } from '../../src/entries/meter.js'
 import { buildTasksApp } from '../fixtures/tasks-app/app.js'
 import { signIn } from '../fixtures/tasks-app/client.js'
 import { createTasksDatabase, type TasksDatabase } from '../fixtures/tasks-app/database.js'
@@ -99,5 +100,22 @@ describe('an existing app with cutover added the documented way', () => {
     expect(after.json().name).toBe('renamed')
     expect((await app.inject({ url: '/api/tasks', headers: { cookie: bob } })).json().tasks[2].name).toBe('renamed')
     await app.inject({ method: 'PATCH', url: '/api/tasks/3', headers: { cookie: ada }, payload: { name: 'task 3' } })
+  })
+
+  it('the meter counts the knex queries of every request at the driver: two per list render, none per hit', async () => {
+    await app.close()
+    const meter = new Meter({ redis: r.redis, prefix: r.prefix, flushIntervalMs: 0 })
+    app = await buildTasksApp({ db, redis: r.redis, prefix: r.prefix, meter })
+    await app.ready()
+    const from = Date.now()
+    const ada = await signIn(app, 'ada')
+    const miss = await app.inject({ url: '/api/tasks?page=2', headers: { cookie: ada } })
+    expect(meterCountsOf(miss.raw.req)?.dbCalls).toBe(2)
+    const hit = await app.inject({ url: '/api/tasks?page=2', headers: { cookie: ada } })
+    expect(hit.headers['cache-status']).toMatch(/^cutover; hit/)
+    expect(meterCountsOf(hit.raw.req)?.dbCalls).toBe(0)
+    await meter.close()
+    const reading = await readMeter({ redis: r.redis, prefix: r.prefix, from, to: Date.now() })
+    expect(reading.user.get('tasks.list')?.counters).toMatchObject({ requests: 2, queries: 2 })
   })
 })
