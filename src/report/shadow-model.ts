@@ -244,6 +244,8 @@ export function buildRouteReport(route: string, data: ReportData, options: Omit<
         candidateP95: latency.candidate.p95,
         // A sample read a cached page exactly when it has the page's age.
         cachedSamples: compared.filter((s) => s.pageAgeMs !== null).length,
+        controlLatencies: compared.filter((s) => s.candidateMs !== null).map((s) => s.controlMs),
+        candidateLatencies: compared.map((s) => s.candidateMs).filter((v): v is number => v !== null),
       },
       policy,
     ),

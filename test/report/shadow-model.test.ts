@@ -111,6 +111,7 @@ describe('report model', () => {
     expect(r.examples.map((e) => e.cause)).toEqual(['logic', 'noise'])
     expect(r.verdict.ready).toBe(false)
     // One sample read a cached page: the cached side is not verified either.
+    // minSamples 5 lowers the latency minimum to 5: the 8 samples with both latencies are compared.
     expect(r.verdict.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['mismatch', 'logic', 'cached'])
     expect(r.verdict.checks.find((c) => c.name === 'cached')?.detail).toMatch(/^cached side not verified: 1 samples compared a cached page, 20 needed/)
   })
