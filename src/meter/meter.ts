@@ -3,6 +3,7 @@ import type * as IORedis from 'ioredis'
 import type { Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
+import { asRedisClient, type RedisInput } from '../redis-script.js'
 import { BACKGROUND_ROUTE, currentMeterContext, runWithMeterContext, type MeterContext } from './context.js'
 import { COUNTERS, CountBuffer, type Counts } from './counts.js'
 import { sendPending } from './flush.js'
@@ -19,7 +20,7 @@ export interface MeterOptions {
    * closes it; pass one that is not itself metered), or a `redis://` URL, for
    * which the meter opens a client of its own and `close()` quits it.
    */
-  redis: Redis | string
+  redis: RedisInput | string
   /**
    * Key prefix: counters live under `<prefix>:v1:meter:`.
    * @default 'cutover'
@@ -109,7 +110,7 @@ export class Meter {
       throw new CUTOVER_ERR_METER_OPTIONS_INVALID('prefix to be a non-empty string', describeValue(options.prefix))
     }
     this.ownsRedis = typeof options.redis === 'string'
-    this.redis = typeof options.redis === 'string' ? openRedis(options.redis) : options.redis
+    this.redis = typeof options.redis === 'string' ? openRedis(options.redis) : (asRedisClient(options.redis) as Redis)
     this.prefix = options.prefix ?? 'cutover'
     this.bucketSeconds = positiveInteger('bucketSeconds', options.bucketSeconds, 60)
     this.retentionSeconds = positiveInteger('retentionSeconds', options.retentionSeconds, 172_800)

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient, RedisInput } from '../redis-script.js'
 import { CUTOVER_ERR_OPTIONS_INVALID, CUTOVER_ERR_OPTIONS_UNKNOWN } from '../errors.js'
 import type { PageStore } from './store.js'
 import { describeValue } from '../describe-value.js'
@@ -7,7 +7,7 @@ import { MAX_LIFETIME_SECONDS, MAX_TIMER_MS } from './limits.js'
 /** The page cache's options of `app.register(cutover, options)` (route modes add theirs). */
 export interface PageCacheOptions {
   /** ioredis client (standalone or Cluster) for the shared page store. Without it pages live in process memory. */
-  redis?: Redis | Cluster
+  redis?: RedisInput
   /** A store of your own (implements PageStore); takes precedence over `redis`. */
   store?: PageStore
   /** Prefix of every Redis key (`<prefix>:v1:...`). @default 'cutover' */
@@ -45,7 +45,7 @@ export interface PageCacheOptions {
 }
 
 export interface ResolvedOptions {
-  readonly redis: Redis | Cluster | undefined
+  readonly redis: RedisClient | undefined
   readonly store: PageStore | undefined
   readonly prefix: string
   readonly memory: { readonly maxBytes: number; readonly maxTtlMs: number } | undefined
@@ -112,7 +112,7 @@ function isStore(value: unknown): value is PageStore {
   return typeof s === 'object' && s !== null && typeof s.get === 'function' && typeof s.set === 'function' && typeof s.purgeTags === 'function'
 }
 
-function isRedis(value: unknown): value is Redis | Cluster {
+function isRedis(value: unknown): value is RedisClient {
   const r = value as { sendCommand?: unknown; get?: unknown } | null
   return typeof r === 'object' && r !== null && typeof r.sendCommand === 'function' && typeof r.get === 'function'
 }
