@@ -478,6 +478,29 @@ export const CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT = withHint(
     fix: 'Nothing is lost but those samples. If it happens at every shutdown, check the shadow database\'s reachability, or raise `closeTimeoutMs` ([writer options](../shadow.md#writer-options)).',
   },
 )
+export const CUTOVER_ERR_SHADOW_DATABASE_URL = withHint(
+  createError(
+    'CUTOVER_ERR_SHADOW_DATABASE_URL',
+    'expected the shadow database URL (%s) to be a mysql:// URL with a user and a database, got %s',
+    500,
+    TypeError,
+  ),
+  {
+    when: 'The shadow engine was started without a usable database URL: missing, not `mysql://`, or without a user or a database name. The message names the option it read.',
+    fix: 'Set the option the message names to `mysql://user:password@host:3306/database` ([shadow set-up](../shadow.md#set-up)).',
+  },
+)
+export const CUTOVER_ERR_SHADOW_DATABASE_UNUSABLE = withHint(
+  createError(
+    'CUTOVER_ERR_SHADOW_DATABASE_UNUSABLE',
+    'the shadow database (%s) can not be used: %s',
+    500,
+  ),
+  {
+    when: 'The shadow engine could not connect to or read its database when it started (wrong credentials, no such database, tables missing).',
+    fix: 'Check the URL\'s credentials and database, and run `cutover db migrate` against it ([shadow set-up](../shadow.md#set-up)).',
+  },
+)
 export const CUTOVER_ERR_DB_MIGRATION_CHANGED = withHint(
   createError(
     'CUTOVER_ERR_DB_MIGRATION_CHANGED',

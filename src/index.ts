@@ -6,7 +6,7 @@ export * from './errors.js'
 
 // ---- the plugin and the page cache
 export { cutover, cutover as default, type CutoverApi, type CutoverOptions } from './plugin.js'
-export type { RouteCacheOptions, RouteCacheConfig, StaticMode, TagsOption } from './pagecache/route-config.js'
+export type { Audience, IdentityFn, RouteCacheOptions, RouteCacheConfig, StaticMode, TagsOption } from './pagecache/route-config.js'
 export type { InvalidateInput, InvalidateResult } from './pagecache/invalidate.js'
 export type { RouteStats } from './pagecache/page-cache.js'
 export type { PathStats } from './modes/path-stats.js'

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type {
   FastifyBaseLogger,
   FastifyInstance,
@@ -23,7 +24,7 @@ import { MemoryPageStore } from './pagecache/memory-store.js'
 import { RedisPageStore } from './pagecache/redis-store.js'
 import { TieredPageStore } from './pagecache/tiered-store.js'
 import { resolveOptions, type PageCacheOptions, type ResolvedOptions } from './pagecache/options.js'
-import { PageCache, type PeekRequest, type RouteStats } from './pagecache/page-cache.js'
+import { PageCache, routeTag, type PeekRequest, type RouteStats } from './pagecache/page-cache.js'
 import { resolveRouteConfig, type RouteCacheConfig, type RouteCacheOptions } from './pagecache/route-config.js'
 import type { PageStore, StoredPage } from './pagecache/store.js'
 
@@ -34,12 +35,20 @@ export interface CutoverOptions extends PageCacheOptions, RouteModeOptions {}
 export interface CutoverApi {
   /** Purges pages by tag, route or key. Rejects when the store can't be reached. */
   invalidate(input: InvalidateInput): Promise<InvalidateResult>
+  /**
+   * Hard-purges every page of every opted-in route of this app (in its store
+   * and, with a memory layer, in every process): what an app's test calls
+   * before each test so no page cached by an earlier test is served.
+   */
+  clear(): Promise<void>
   /** Per-route counters of this process: hits, stale serves, misses, bypasses, stores, coalesced waits, refreshes, errors. */
   stats(): Record<string, RouteStats>
   /** The validated config of every opted-in route, by id. */
   readonly routes: ReadonlyMap<string, RouteCacheConfig>
   /** The page store in use. */
   readonly store: PageStore
+  /** The declared session cookies (plugin option `sessionCookies`). */
+  readonly sessionCookies: ReadonlySet<string>
   /** Per-process token that marks cutover's own shadow renders (header `x-cutover-shadow`). */
   readonly shadowToken: string
   /**
@@ -132,15 +141,22 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
   const routes = new Map<string, RouteCacheConfig>()
   const owners = new Map<string, { url: string; handler: RouteHandlerMethod }>()
   const modes = new RouteModes(raw ?? {}, { isOwnMarker: (value) => cache.isOwnMarker(value) }, app)
+  // Validated by RouteModes: routes with an audience other than public and no `user` ask it who a request is for.
+  const identify = raw?.identify
   app.decorateRequest(kPagePath, false)
   declarePageState(app)
   declareShadowMark(app)
 
+  const writes = trackWrites(app)
   app.decorate('cutover', {
-    invalidate: (input: InvalidateInput) => invalidate(store, input),
+    invalidate: (input: InvalidateInput) => invalidate(store, input, writes.getStore() === true),
+    clear: async () => {
+      if (routes.size > 0) await store.purgeTags([...routes.keys()].map(routeTag), true)
+    },
     stats: () => cache.allStats(),
     routes,
     store,
+    sessionCookies: options.sessionCookies,
     shadowToken: cache.token,
     peek: async (routeId: string, request: PeekRequest) => {
       const route = routes.get(routeId)
@@ -160,7 +176,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     if (raw === undefined || raw === false) return
     const methods = asArray(routeOptions.method)
     const where = `(${methods.join(',')} ${routeOptions.url})`
-    const route = resolveRouteConfig(where, raw, limits)
+    const route = resolveRouteConfig(where, raw, { ...limits, identify })
     // Fastify's automatic HEAD route repeats its GET route: same id, same URL.
     const owner = owners.get(route.id)
     if (owner !== undefined && owner.url !== routeOptions.url) {
@@ -169,7 +185,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     }
     owners.set(route.id, { url: routeOptions.url, handler: routeOptions.handler })
     routes.set(route.id, route)
-    const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.user?.(request)).hash)
+    const decide = modes.decider(route, (request) => cache.keyOf(route, request, route.keysOnUser ? route.user?.(request) : undefined).hash)
     routeOptions.onRequest = [...asArray(routeOptions.onRequest), pageRequestHook(cache, route, decide)]
     if (route.handler) routeOptions.handler = pathHandler(routeOptions.handler, route.handler)
     routeOptions.onSend = [...asArray(routeOptions.onSend), pageSendHook(cache, route)]
@@ -180,10 +196,49 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     }
   })
 
+  app.addHook('onReady', async () => {
+    warnUndeclaredSession(app, options.sessionCookies, routes)
+  })
+
   app.addHook('onClose', async () => {
     await modes.close()
     if (owned) await store.close()
   })
+}
+
+/** Methods that change nothing (RFC 9110 §9.2.1): a purge made while handling one is not a write's. */
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Marks everything a write request runs (its hooks, its handler), so a purge
+ * it makes is hard unless it says otherwise: a soft purge lets the stale page
+ * be served while it refreshes, and the first to ask again is usually the
+ * client that wrote, who would get its old data back (read-your-writes).
+ * Callback style so that the handler runs inside the store; safe requests
+ * skip it and pay nothing.
+ */
+function trackWrites(app: FastifyInstance): AsyncLocalStorage<true> {
+  const writes = new AsyncLocalStorage<true>()
+  app.addHook('onRequest', (request, _reply, done) => {
+    if (SAFE_METHODS.has(request.method)) done()
+    else writes.run(true, done)
+  })
+  return writes
+}
+
+/**
+ * A session plugin (@fastify/session, @fastify/secure-session) sets its cookie
+ * on requests and often on every response: with no session cookie declared,
+ * a public or signed-in-shared route of such an app bypasses every request
+ * that carries it (`detail=cookie`) and stores no response that sets it
+ * (`detail=set-cookie`). Said once at start-up, since nothing else fails.
+ */
+function warnUndeclaredSession(app: FastifyInstance, sessionCookies: ReadonlySet<string>, routes: ReadonlyMap<string, RouteCacheConfig>): void {
+  if (sessionCookies.size > 0 || routes.size === 0 || !app.hasRequestDecorator('session')) return
+  app.log.warn(
+    { routes: [...routes.keys()] },
+    'cutover: the app has sessions but no sessionCookies option: requests carrying the session cookie are not cached (Cache-Status detail=cookie) and responses setting it are not stored (detail=set-cookie); name the session cookie in sessionCookies (for @fastify/session: ["sessionId"], or its cookieName)',
+  )
 }
 
 function pageRequestHook(

@@ -5,6 +5,28 @@ import type { Cluster, Redis } from 'ioredis'
 export type RedisClient = Redis | Cluster
 
 /**
+ * An ioredis client as an app hands it over: ioredis 5 or 6, standalone or
+ * Cluster. The two majors' classes can't be assigned to each other (their
+ * connectors have protected members), so options take this structural type;
+ * what cutover calls is the same in both (checked at run time by the
+ * options, tested against both).
+ */
+export interface IoredisLike {
+  readonly status: string
+  sendCommand(...args: never[]): unknown
+  evalsha(...args: never[]): unknown
+  duplicate(...args: never[]): unknown
+}
+
+/** Any ioredis client an option accepts. */
+export type RedisInput = RedisClient | IoredisLike
+
+/** The client as cutover's code uses it (the API it calls is the same in ioredis 5 and 6). */
+export function asRedisClient(client: RedisInput): RedisClient {
+  return client as RedisClient
+}
+
+/**
  * A Lua script run by EVALSHA, falling back to EVAL when the server (or, on
  * Cluster, the node owning the key) has not seen it yet. Unlike
  * `defineCommand` this leaves the caller's client untouched. Every script of

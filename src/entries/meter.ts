@@ -3,6 +3,7 @@ export { Meter, COUNTERS, type MeterOptions, type RequestSample } from '../meter
 export { cutoverMeter, meterCountsOf, meterRouteOf, type MeterPluginOptions } from '../meter/plugin.js'
 export { currentMeterContext, runWithMeterContext, runOutsideMeterContext, BACKGROUND_ROUTE, type MeterContext, type MeterCounts } from '../meter/context.js'
 export { meterPool } from '../meter/wrap-pool.js'
+export { meterMysql2 } from '../meter/mysql2-channels.js'
 export { meterRedis } from '../meter/wrap-redis.js'
 export { meterQueue, type MeteredRefreshQueue } from '../meter/wrap-queue.js'
 export { readMeter, type MeterReading, type ReadMeterOptions, type RouteTotals, type QueueGauges } from '../meter/read.js'

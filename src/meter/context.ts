@@ -61,3 +61,22 @@ export function runOutsideMeterContext<T>(fn: () => T): T {
   if (storage.getStore() === undefined) return fn()
   return storage.run(undefined, fn)
 }
+
+/**
+ * Makes the callbacks a diagnostics channel's traced call runs later (its
+ * `asyncStart`) run in the meter context its caller had at `start`: a pool
+ * that hands a connection to a waiting caller calls back from whoever
+ * released it, and the queries made in that callback belong to the caller.
+ */
+export function carryMeterContext(channel: { start: { subscribe(fn: (message: unknown) => void): void; unsubscribe(fn: (message: unknown) => void): unknown }; asyncStart: { bindStore(store: AsyncLocalStorage<MeterContext | undefined>, transform: (message: unknown) => MeterContext | undefined): void; unbindStore(store: AsyncLocalStorage<MeterContext | undefined>): unknown } }): () => void {
+  const kept = new WeakMap<object, MeterContext | undefined>()
+  const remember = (message: unknown): void => {
+    if (typeof message === 'object' && message !== null) kept.set(message, storage.getStore())
+  }
+  channel.start.subscribe(remember)
+  channel.asyncStart.bindStore(storage, (message) => (typeof message === 'object' && message !== null ? kept.get(message) : undefined))
+  return () => {
+    channel.start.unsubscribe(remember)
+    channel.asyncStart.unbindStore(storage)
+  }
+}

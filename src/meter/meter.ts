@@ -1,6 +1,9 @@
+import { createRequire } from 'node:module'
+import type * as IORedis from 'ioredis'
 import type { Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
+import { asRedisClient, type RedisInput } from '../redis-script.js'
 import { BACKGROUND_ROUTE, currentMeterContext, runWithMeterContext, type MeterContext } from './context.js'
 import { COUNTERS, CountBuffer, type Counts } from './counts.js'
 import { sendPending } from './flush.js'
@@ -12,8 +15,12 @@ import { describeValue } from '../describe-value.js'
 export { COUNTERS } from './counts.js'
 
 export interface MeterOptions {
-  /** Redis the counters are written to. Pass a client that is not itself metered. */
-  redis: Redis
+  /**
+   * Redis the counters are written to: a client (yours: the meter never
+   * closes it; pass one that is not itself metered), or a `redis://` URL, for
+   * which the meter opens a client of its own and `close()` quits it.
+   */
+  redis: RedisInput | string
   /**
    * Key prefix: counters live under `<prefix>:v1:meter:`.
    * @default 'cutover'
@@ -56,6 +63,12 @@ export interface RequestSample {
   refreshJobs?: number | undefined
 }
 
+/** A client of the meter's own; ioredis is loaded only when a URL is given (it is an optional peer dependency). */
+function openRedis(url: string): Redis {
+  const { Redis: Client } = createRequire(import.meta.url)('ioredis') as typeof IORedis
+  return new Client(url, { maxRetriesPerRequest: 1 })
+}
+
 function positiveInteger(name: string, value: unknown, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || (value === 0 && !allowZero)) {
@@ -77,6 +90,8 @@ export class Meter {
   /** The prom-client registry given in the options, if any. */
   readonly registry: Registry | undefined
   private readonly redis: Redis
+  /** True when the meter opened its Redis client (from a URL) and so closes it. */
+  private readonly ownsRedis: boolean
   private readonly retentionSeconds: number
   private readonly now: () => number
   private readonly prom: PromExport | undefined
@@ -87,13 +102,15 @@ export class Meter {
   private flushing: Promise<void> | undefined
 
   constructor(options: MeterOptions) {
-    if (options === null || typeof options !== 'object' || typeof options.redis?.evalsha !== 'function') {
-      throw new CUTOVER_ERR_METER_OPTIONS_INVALID('redis to be an ioredis client', typeof options?.redis)
+    const given = options?.redis as unknown
+    if (options === null || typeof options !== 'object' || !(typeof given === 'string' ? /^rediss?:\/\//.test(given) : typeof (given as Redis | undefined)?.evalsha === 'function')) {
+      throw new CUTOVER_ERR_METER_OPTIONS_INVALID('redis to be an ioredis client or a redis:// URL', typeof options?.redis === 'string' ? JSON.stringify(options.redis) : typeof options?.redis)
     }
     if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix === '')) {
       throw new CUTOVER_ERR_METER_OPTIONS_INVALID('prefix to be a non-empty string', describeValue(options.prefix))
     }
-    this.redis = options.redis
+    this.ownsRedis = typeof options.redis === 'string'
+    this.redis = typeof options.redis === 'string' ? openRedis(options.redis) : (asRedisClient(options.redis) as Redis)
     this.prefix = options.prefix ?? 'cutover'
     this.bucketSeconds = positiveInteger('bucketSeconds', options.bucketSeconds, 60)
     this.retentionSeconds = positiveInteger('retentionSeconds', options.retentionSeconds, 172_800)
@@ -278,10 +295,20 @@ export class Meter {
     return totals
   }
 
-  /** Stops the timer and sends what is left. */
+  /**
+   * Stops the timer, sends what is left and closes what the meter opened (its
+   * Redis client when it was given a URL; a client you gave stays open). The
+   * client is closed even when the last flush fails, and the failure is thrown.
+   */
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = undefined
-    await this.flush()
+    try {
+      await this.flush()
+    } finally {
+      // QUIT waits for the replies still due; a client that is not connected would wait for a reconnect.
+      if (this.ownsRedis && this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect())
+      else if (this.ownsRedis) this.redis.disconnect()
+    }
   }
 }

@@ -10,6 +10,9 @@ import type { PathStats } from './path-stats.js'
 export interface RouteRef {
   readonly id: string
   readonly mode: 'on' | 'off'
+  /** True when the route's pages are per user; `user` then says whose. */
+  readonly keysOnUser?: boolean
+  readonly user?: ((request: FastifyRequest) => string | undefined) | undefined
 }
 
 /** A shadow to run: its handler, route and request, the response the user got, and where to count. */
@@ -83,9 +86,11 @@ export class ShadowLauncher {
     // The slot frees at the timeout even when a handler ignores its signal.
     const bound = boundSignal(entry.controller.signal, this.limits.timeoutMs)
     try {
+      // The user whose page the cache holds for this request: the cached side of a per-user route is theirs.
+      const user = route.keysOnUser ? route.user?.(request) : undefined
       const context: ShadowContext = {
         app: this.app,
-        request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers } },
+        request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers }, ...(user === undefined ? {} : { user }) },
         control: { ...job.control, body: typeof job.control.body === 'string' ? Buffer.from(job.control.body) : job.control.body },
         signal: bound.signal,
       }

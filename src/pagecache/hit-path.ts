@@ -62,6 +62,6 @@ export class HitPath {
   }
 
   private send(at: PageRequest, page: StoredPage, outcome: CacheOutcome, now: number): void {
-    sendPage(at.request, at.reply, { page, outcome, now, personal: at.route.user !== undefined })
+    sendPage(at.request, at.reply, { page, outcome, now, personal: at.route.audience !== 'public' })
   }
 }

@@ -12,9 +12,11 @@ export interface InvalidateInput {
   /** Delete these pages now: `{ route, hash }` or `"<route>:<hash>"` as logged. */
   keys?: ReadonlyArray<PageKey | string>
   /**
-   * Hard purge: purged pages are gone at once. Soft (the default): they may be
-   * served stale, within their route's stale window, while one request refreshes.
-   * @default false
+   * Hard purge: purged pages are gone at once. Soft: they may be served
+   * stale, within their route's stale window, while one request refreshes.
+   * @default true when called while handling a request that is not GET,
+   * HEAD or OPTIONS (a write route: its client reads its own write next),
+   * false elsewhere (a job, a script, the CLI)
    */
   hard?: boolean
 }
@@ -37,7 +39,7 @@ function parseKey(k: PageKey | string): PageKey {
 }
 
 /** Validates an invalidation request and turns it into tag purges and key deletes. */
-export function planInvalidation(input: unknown): { tags: string[]; keys: PageKey[]; hard: boolean } {
+export function planInvalidation(input: unknown, hardByDefault = false): { tags: string[]; keys: PageKey[]; hard: boolean } {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw new CUTOVER_ERR_INVALIDATE_INVALID('an object with tags, route or keys', describeValue(input))
   }
@@ -58,12 +60,13 @@ export function planInvalidation(input: unknown): { tags: string[]; keys: PageKe
   return {
     tags: [...((tags as string[] | undefined) ?? []), ...(route === undefined ? [] : [routeTag(route)])],
     keys: ((keys as Array<PageKey | string> | undefined) ?? []).map(parseKey),
-    hard: hard === true,
+    hard: hard === undefined ? hardByDefault : hard,
   }
 }
 
-export async function invalidate(store: PageStore, input: InvalidateInput): Promise<InvalidateResult> {
-  const plan = planInvalidation(input)
+/** Purges what `input` names; `hardByDefault` is the purge's kind when the input does not say (see InvalidateInput.hard). */
+export async function invalidate(store: PageStore, input: InvalidateInput, hardByDefault = false): Promise<InvalidateResult> {
+  const plan = planInvalidation(input, hardByDefault)
   const [tags, deleted] = await Promise.all([
     plan.tags.length > 0 ? store.purgeTags(plan.tags, plan.hard) : Promise.resolve({}),
     plan.keys.length > 0 ? store.delete(plan.keys) : Promise.resolve(0),

@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from 'ioredis'
+import type { RedisClient, RedisInput } from '../redis-script.js'
 import { CUTOVER_ERR_OPTIONS_INVALID, CUTOVER_ERR_OPTIONS_UNKNOWN } from '../errors.js'
 import type { PageStore } from './store.js'
 import { describeValue } from '../describe-value.js'
@@ -7,7 +7,7 @@ import { MAX_LIFETIME_SECONDS, MAX_TIMER_MS } from './limits.js'
 /** The page cache's options of `app.register(cutover, options)` (route modes add theirs). */
 export interface PageCacheOptions {
   /** ioredis client (standalone or Cluster) for the shared page store. Without it pages live in process memory. */
-  redis?: Redis | Cluster
+  redis?: RedisInput
   /** A store of your own (implements PageStore); takes precedence over `redis`. */
   store?: PageStore
   /** Prefix of every Redis key (`<prefix>:v1:...`). @default 'cutover' */
@@ -33,10 +33,19 @@ export interface PageCacheOptions {
   passTtl?: number
   /** XFetch beta: > 1 refreshes earlier, 0 turns early refresh off. @default 1 */
   xfetchBeta?: number
+  /**
+   * Names of the app's session cookies (`sessionId` for @fastify/session):
+   * cookies no cached page depends on. A request carrying only these is not
+   * personal to a route (its audience says who the page is for), and a
+   * response whose only Set-Cookie fields set these is stored without them;
+   * any other Set-Cookie keeps the response out of the cache. Names are
+   * case-sensitive. @default [] (every cookie makes a request personal)
+   */
+  sessionCookies?: readonly string[]
 }
 
 export interface ResolvedOptions {
-  readonly redis: Redis | Cluster | undefined
+  readonly redis: RedisClient | undefined
   readonly store: PageStore | undefined
   readonly prefix: string
   readonly memory: { readonly maxBytes: number; readonly maxTtlMs: number } | undefined
@@ -45,6 +54,7 @@ export interface ResolvedOptions {
   readonly lease: { readonly ttlMs: number; readonly waitMs: number; readonly pollMs: number }
   readonly passTtlMs: number
   readonly xfetchBeta: number
+  readonly sessionCookies: ReadonlySet<string>
 }
 
 export const DEFAULTS = Object.freeze({
@@ -59,7 +69,7 @@ export const DEFAULTS = Object.freeze({
 })
 
 /** The plugin option names the page cache owns. */
-export const PAGE_CACHE_OPTION_KEYS: readonly string[] = Object.freeze(['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta'])
+export const PAGE_CACHE_OPTION_KEYS: readonly string[] = Object.freeze(['redis', 'store', 'prefix', 'memory', 'timeout', 'breaker', 'lease', 'passTtl', 'xfetchBeta', 'sessionCookies'])
 
 /** A numeric option's unit and range. */
 interface NumberRule {
@@ -102,7 +112,7 @@ function isStore(value: unknown): value is PageStore {
   return typeof s === 'object' && s !== null && typeof s.get === 'function' && typeof s.set === 'function' && typeof s.purgeTags === 'function'
 }
 
-function isRedis(value: unknown): value is Redis | Cluster {
+function isRedis(value: unknown): value is RedisClient {
   const r = value as { sendCommand?: unknown; get?: unknown } | null
   return typeof r === 'object' && r !== null && typeof r.sendCommand === 'function' && typeof r.get === 'function'
 }
@@ -118,6 +128,17 @@ function resolveMemory(raw: unknown, shared: boolean): ResolvedOptions['memory']
     maxBytes: number('memory.maxBytes', m.maxBytes, DEFAULTS.memoryMaxBytes, { ...COUNT, min: 1024 }),
     maxTtlMs: number('memory.maxTtl', m.maxTtl, DEFAULTS.memoryMaxTtl, { ...SECONDS, min: 0 }) * 1000,
   })
+}
+
+/** A cookie-name token (RFC 6265 §4.1.1, RFC 9110 §5.6.2). */
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
+
+function resolveSessionCookies(raw: unknown): ReadonlySet<string> {
+  if (raw === undefined) return new Set()
+  if (!Array.isArray(raw) || !raw.every((n) => typeof n === 'string' && COOKIE_NAME.test(n))) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID('sessionCookies to be an array of cookie names (RFC 6265 tokens, such as "sessionId")', describeValue(raw))
+  }
+  return new Set(raw as string[])
 }
 
 /**
@@ -152,5 +173,6 @@ export function resolveOptions(raw: unknown, otherKeys: readonly string[] = []):
     }),
     passTtlMs: number('passTtl', o.passTtl, DEFAULTS.passTtl, { ...SECONDS, min: 0 }) * 1000,
     xfetchBeta: number('xfetchBeta', o.xfetchBeta, DEFAULTS.xfetchBeta, { min: 0, max: Number.MAX_SAFE_INTEGER, unit: '' }),
+    sessionCookies: resolveSessionCookies(o.sessionCookies),
   })
 }

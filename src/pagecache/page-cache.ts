@@ -25,6 +25,8 @@ export interface PeekRequest {
   /** The parsed query, as the route's handler would see it. */
   query: unknown
   headers: Record<string, string | string[] | undefined>
+  /** Whose page, on a route whose pages are per user; without it such a route has nothing to peek at. */
+  user?: string | undefined
 }
 
 /**
@@ -35,8 +37,9 @@ export class PageCache {
   /** Random per process: marks cutover's own renders so no client can forge one. */
   readonly token = randomUUID()
   readonly guard: GuardedStore
-  private readonly stats = new RouteStatsTable()
-  private readonly states = new PageStates(this.stats)
+  private readonly stats: RouteStatsTable
+  private readonly states: PageStates
+  private readonly sessionCookies: ReadonlySet<string>
   private readonly hits: HitPath
   private readonly misses: MissPath
   private readonly stores: StorePath
@@ -50,6 +53,9 @@ export class PageCache {
     private readonly rules: PathRules,
     log: FastifyBaseLogger,
   ) {
+    this.stats = new RouteStatsTable(log)
+    this.states = new PageStates(this.stats)
+    this.sessionCookies = options.sessionCookies
     this.guard = new GuardedStore(store, {
       timeoutMs: options.timeoutMs,
       failures: options.breaker.failures,
@@ -69,7 +75,7 @@ export class PageCache {
     this.twinRules = Object.freeze({ ...rules, ignoreTrailingSlash: true })
     const rulesOf = (routeId: string): PathRules => this.rulesOf(routeId)
     this.misses = new MissPath({ guard, stats, states, flights, hits: this.hits, lease: options.lease, rulesOf })
-    this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log, rulesOf })
+    this.stores = new StorePath({ guard, stats, states, passTtlMs: options.passTtlMs, log, rulesOf, sessionCookies: options.sessionCookies })
   }
 
   /**
@@ -119,14 +125,16 @@ export class PageCache {
     reply.header(PATH_HEADER, 'page')
     const { states } = this
     if (this.isOwnMarker(request.headers[SHADOW_HEADER])) return states.bypass(route, request, 'shadow', false)
-    const allowed = requestPolicy(route, request)
+    const allowed = requestPolicy(route, request, this.sessionCookies)
     if (!allowed.ok) return states.bypass(route, request, allowed.reason)
     let user: string | undefined
     if (route.user) {
+      // Who asks: the key for audience "user"; for "authenticated" only the
+      // gate, so no one signed out is served (or stores) the shared page.
       user = route.user(request)
       if (user === undefined) return states.bypass(route, request, 'no-user')
     }
-    let key = this.keyOf(route, request, user)
+    let key = this.keyOf(route, request, route.keysOnUser ? user : undefined)
     if (this.isOwnMarker(request.headers[REFRESH_HEADER])) {
       // The handler never sees the token, so a page that echoes headers can't store it for everyone.
       delete request.raw.headers[REFRESH_HEADER]
@@ -182,11 +190,12 @@ export class PageCache {
   /**
    * The page the cache would serve for a request now, and its age, read
    * without storing, refreshing or counting anything (shadow comparisons use
-   * it). Routes keyed on the user are not read: their key needs the live request.
+   * it). On a route whose pages are per user, the page of `request.user`;
+   * none without it.
    */
   async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
-    if (route.user) return undefined
-    const key = this.keyOf(route, request, undefined)
+    if (route.keysOnUser && request.user === undefined) return undefined
+    const key = this.keyOf(route, request, route.keysOnUser ? request.user : undefined)
     const entry = await this.guard.get(key).catch((err: unknown) => {
       // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
       if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') return undefined

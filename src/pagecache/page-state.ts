@@ -48,7 +48,7 @@ const kState = Symbol('cutover.pageState')
 type WithState = FastifyRequest & { [kState]?: PageState | null }
 
 /**
- * Bypasses of a route keyed on the user whose response is not marked private:
+ * Bypasses of a route with an audience other than public whose response is not marked private:
  * cutover's own shadow render (it never reaches a client, and is compared
  * header by header with the handler's legacy response, so marking it would
  * report cutover's own doing as a mismatch), and a request the route's `user`
@@ -73,8 +73,11 @@ export class PageStates {
 
   /** Leaves the request to its handler, labelled with why (and counted, unless `count` is false). */
   bypass(route: RouteCacheConfig, request: FastifyRequest, detail: string, count = true): false {
-    if (count) this.stats.of(route.id).bypass++
-    const personal = route.user !== undefined && !NOT_PERSONAL.has(detail)
+    if (count) {
+      this.stats.of(route.id).bypass++
+      this.stats.notStored(route.id, detail)
+    }
+    const personal = route.audience !== 'public' && !NOT_PERSONAL.has(detail)
     ;(request as WithState)[kState] = { phase: 'bypass', detail, personal }
     return false
   }

@@ -3,6 +3,9 @@ import { isOriginForm, ORIGIN_HEADERS } from './key.js'
 import { originPolicy } from './origin-policy.js'
 import { fieldMembers } from './personal.js'
 import type { RouteCacheConfig } from './route-config.js'
+import { onlySessionCookies, setsOnlySessionCookies, type SessionCookies } from './session-cookies.js'
+
+const NO_SESSION_COOKIES: SessionCookies = new Set()
 
 type Headers = Record<string, string | string[] | number | undefined>
 
@@ -35,13 +38,18 @@ export const OVERRIDE_HEADERS = Object.freeze([
  * a page personal (RFC 9111 §3.5): such requests pass unless the route keys on
  * the user explicitly. So do requests carrying a request-rewriting header the
  * route does not key on, and request-targets that are not in origin-form
- * (see isOriginForm).
+ * (see isOriginForm). A Cookie header holding only declared session cookies
+ * (`sessionCookies`) does not make the request personal: the app declared
+ * that no cached page depends on them (the routes that do depend on the
+ * session say so with their audience).
  */
-export function requestPolicy(route: RouteCacheConfig, req: RequestFacts): Decision<object> {
+export function requestPolicy(route: RouteCacheConfig, req: RequestFacts, sessionCookies: SessionCookies = NO_SESSION_COOKIES): Decision<object> {
   if (req.method !== 'GET' && req.method !== 'HEAD') return { ok: false, reason: 'method' }
   if (!isOriginForm(req.url)) return { ok: false, reason: 'request-target' }
   if (req.headers.authorization !== undefined && !route.keysOnAuthorization) return { ok: false, reason: 'authorization' }
-  if (req.headers.cookie !== undefined && !route.keysOnCookie) return { ok: false, reason: 'cookie' }
+  if (req.headers.cookie !== undefined && !route.keysOnCookie && !onlySessionCookies(req.headers.cookie, sessionCookies)) {
+    return { ok: false, reason: 'cookie' }
+  }
   const override = OVERRIDE_HEADERS.find((h) => req.headers[h] !== undefined && !route.vary.includes(h))
   if (override !== undefined) return { ok: false, reason: `override-header-${override}` }
   return { ok: true }
@@ -57,6 +65,8 @@ export interface ResponseFacts {
   /** Request headers, for the Cache-Control library's view of the exchange. */
   requestHeaders: Headers
   url: string
+  /** Declared session cookies: a Set-Cookie setting only these is left out of the stored copy instead of refusing it. */
+  sessionCookies?: SessionCookies
 }
 
 /** How long to keep a storable page. */
@@ -111,7 +121,9 @@ export function foldedCacheControl(value: string): string {
 function libraryHeaders(h: Headers): Record<string, string> {
   const out: Record<string, string> = {}
   for (const [k, v] of Object.entries(h)) {
-    if (v === undefined) continue
+    // Set-Cookie was judged already (responsePolicy) and is never stored: a
+    // session cookie's field left out must not zero a followOrigin lifetime.
+    if (v === undefined || k === 'set-cookie') continue
     const value = Array.isArray(v) ? v.join(', ') : String(v)
     out[k] = k === 'cache-control' ? foldedCacheControl(value) : value
   }
@@ -122,7 +134,9 @@ function libraryHeaders(h: Headers): Record<string, string> {
  * May this response be stored, and for how long? Cache-Control is read by
  * http-cache-semantics as a shared cache with heuristics off; the route's own
  * status list decides statuses, so the library is shown a 200. Set-Cookie is
- * never stored, not even with `public`; a `Vary` naming a header the key does
+ * never stored, not even with `public`: a response setting a cookie other than
+ * a declared session cookie is not stored at all, one setting only session
+ * cookies is stored without the field (see setsOnlySessionCookies); a `Vary` naming a header the key does
  * not include is refused, since one variant would be served to everyone.
  * A `followOrigin` route follows originPolicy instead.
  */
@@ -134,7 +148,8 @@ export function responsePolicy(route: RouteCacheConfig, res: ResponseFacts): Dec
     return d.ttlMs > 0 ? { ok: true, ttlMs: d.ttlMs, staleMs: route.staleMs } : { ok: false, reason: 'origin-ttl' }
   }
   if (!route.statuses.has(res.status)) return { ok: false, reason: `status-${res.status}` }
-  if (res.headers['set-cookie'] !== undefined) return { ok: false, reason: 'set-cookie' }
+  const setCookie = res.headers['set-cookie']
+  if (setCookie !== undefined && !setsOnlySessionCookies(setCookie, res.sessionCookies ?? NO_SESSION_COOKIES)) return { ok: false, reason: 'set-cookie' }
   if (res.bodyBytes > route.maxBytes) return { ok: false, reason: 'too-large' }
   const vary = headerList(res.headers.vary)
   if (vary.includes('*')) return { ok: false, reason: 'vary-star' }

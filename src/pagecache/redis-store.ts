@@ -8,13 +8,13 @@ import { DecodedEntries } from './decoded-entries.js'
 import { checkEntryArgument } from './entry-shape.js'
 import { MAX_REDIS_BODY_BYTES, readBudgetBytes } from './limits.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
-import { RedisScript, type RedisClient } from '../redis-script.js'
+import { asRedisClient, RedisScript, type RedisClient, type RedisInput } from '../redis-script.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { describeValue } from '../describe-value.js'
 
 export interface RedisPageStoreOptions {
-  /** The ioredis client (standalone or Cluster). The store never closes it. */
-  redis: RedisClient
+  /** The ioredis client (5 or 6, standalone or Cluster). The store never closes it. */
+  redis: RedisInput
   /**
    * First part of every key name (`<prefix>:v1:...`); must not hold `{` or `}`.
    * @default 'cutover'
@@ -102,7 +102,7 @@ export class RedisPageStore implements PageStore {
     if (!Number.isSafeInteger(compressAbove) || compressAbove < 0) {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('RedisPageStore', 'compressAbove to be a whole number of bytes >= 0', describeValue(compressAbove))
     }
-    this.#redis = options.redis
+    this.#redis = asRedisClient(options.redis)
     this.keys = pageCacheKeys(options.prefix ?? REDIS_STORE_DEFAULTS.prefix)
     this.compressAbove = compressAbove
     this.maxBodyBytes = checkMaxBodyBytes('RedisPageStore', options.maxBodyBytes)

@@ -11,6 +11,20 @@ export type StaticMode = 'off' | 'on'
 /** Tags a page is built under: a list, or computed from the request and the rendered body. */
 export type TagsOption = readonly string[] | ((request: FastifyRequest, body: unknown) => readonly string[])
 
+/**
+ * Who a route's pages are for:
+ * - `public`: one page for everyone; requests with credentials pass (cookies
+ *   named in the plugin's `sessionCookies` excepted).
+ * - `authenticated`: one page shared by every signed-in user, keyed on nothing
+ *   user-specific; served only to requests the route's `user` (or the plugin's
+ *   `identify`) names someone for, and sent `private` downstream.
+ * - `user`: one page per user, keyed on `user`/`identify`, sent `private`.
+ */
+export type Audience = 'public' | 'authenticated' | 'user'
+
+/** Who a request is for a route: a user id (a number is read as its decimal string), or undefined for no one. */
+export type IdentityFn = (request: FastifyRequest) => string | number | undefined
+
 /** What a route writes in `config.cutover`. */
 export interface RouteCacheOptions {
   /** Route id, unique per app: names the route in keys, tags, flags and reports. */
@@ -49,7 +63,13 @@ export interface RouteCacheOptions {
    * with `user` (or `vary` naming authorization/cookie) cache requests that
    * carry Authorization or Cookie. Returning undefined bypasses the cache.
    */
-  user?: (request: FastifyRequest) => string | undefined
+  user?: IdentityFn
+  /**
+   * Who the route's pages are for (see Audience). With `authenticated` or
+   * `user`, the route's `user` or else the plugin's `identify` says who asks.
+   * @default 'user' when `user` is given, else 'public'
+   */
+  audience?: Audience
   /** Mode when no flag source is configured. @default 'on' */
   mode?: StaticMode
   /**
@@ -78,7 +98,11 @@ export interface RouteCacheConfig {
   readonly followOrigin: boolean
   /** Targeted cache-control fields, lower case (RFC 9213). */
   readonly targets: readonly string[]
+  /** Who the request is for (the route's `user`, else the plugin's `identify`, for audiences other than public). */
   readonly user: ((request: FastifyRequest) => string | undefined) | undefined
+  readonly audience: Audience
+  /** True when the key holds the user (audience `user`). */
+  readonly keysOnUser: boolean
   readonly mode: StaticMode
   /** The page path's handler; undefined: the route's own handler serves both paths. */
   readonly handler: RouteHandlerMethod | undefined
@@ -99,7 +123,17 @@ export const ROUTE_DEFAULTS = Object.freeze({
   mode: 'on' as StaticMode,
 })
 
-const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'targets', 'user', 'mode', 'handler']
+const KNOWN = ['id', 'ttl', 'stale', 'tags', 'vary', 'query', 'statuses', 'maxBytes', 'followOrigin', 'targets', 'user', 'audience', 'mode', 'handler']
+const AUDIENCES: readonly Audience[] = ['public', 'authenticated', 'user']
+
+/** An identity function whose numeric answers are read as decimal strings; anything but a string or a finite number is no one. */
+export function identityText(identify: IdentityFn): (request: FastifyRequest) => string | undefined {
+  return (request) => {
+    const id = identify(request)
+    if (typeof id === 'string') return id
+    return typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined
+  }
+}
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 
 function stringList(label: string, name: string, value: unknown, pattern?: RegExp): readonly string[] {
@@ -139,6 +173,31 @@ export interface RouteLimits {
   maxBodyBytesSource?: string
 }
 
+/** What a route's options are resolved against: the store's bounds and the plugin's identity function. */
+export interface RouteContext extends RouteLimits {
+  /** The plugin's `identify`, used by routes with an audience other than public and no `user` of their own. */
+  identify?: IdentityFn | undefined
+}
+
+function audienceOf(label: string, o: Record<string, unknown>, context: RouteContext): Pick<RouteCacheConfig, 'audience' | 'user' | 'keysOnUser'> {
+  if (o.user !== undefined && typeof o.user !== 'function') {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'user to be a function of the request', describeValue(o.user))
+  }
+  const audience = o.audience ?? (o.user === undefined ? 'public' : 'user')
+  if (!AUDIENCES.includes(audience as Audience)) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'audience to be "public", "authenticated" or "user"', describeValue(o.audience))
+  }
+  if (audience === 'public') {
+    if (o.user !== undefined) throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'no user function on a route whose audience is "public"', 'a function')
+    return { audience: 'public', user: undefined, keysOnUser: false }
+  }
+  const identify = (o.user as IdentityFn | undefined) ?? context.identify
+  if (identify === undefined) {
+    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, `a user function (or the plugin's identify option) for audience "${String(audience)}"`, 'neither')
+  }
+  return { audience: audience as Audience, user: identityText(identify), keysOnUser: audience === 'user' }
+}
+
 /** The route's maxBytes: its own (never above the store's bound) or the default, lowered to the store's bound. */
 function maxBytesOf(label: string, value: unknown, limits: RouteLimits): number {
   const limit = limits.maxBodyBytes ?? Number.MAX_SAFE_INTEGER
@@ -158,7 +217,7 @@ function maxBytesOf(label: string, value: unknown, limits: RouteLimits): number 
  * `label` names the route in errors (`"products.list" (GET /api/products)`);
  * `limits` are the page store's bounds.
  */
-export function resolveRouteConfig(label: string, raw: unknown, limits: RouteLimits = {}): RouteCacheConfig {
+export function resolveRouteConfig(label: string, raw: unknown, context: RouteContext = {}): RouteCacheConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'config.cutover to be an object or false', describeValue(raw))
   }
@@ -181,9 +240,7 @@ export function resolveRouteConfig(label: string, raw: unknown, limits: RouteLim
   if (!Array.isArray(o.statuses) || o.statuses.length === 0 || !o.statuses.every((s) => Number.isInteger(s) && s >= 200 && s <= 599)) {
     throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'statuses to be a non-empty array of HTTP statuses (200-599)', describeValue(o.statuses))
   }
-  if (o.user !== undefined && typeof o.user !== 'function') {
-    throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'user to be a function of the request', describeValue(o.user))
-  }
+  const who = audienceOf(label, o, context)
   if (o.mode !== 'on' && o.mode !== 'off') throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'mode to be "on" or "off"', describeValue(o.mode))
   if (o.handler !== undefined && typeof o.handler !== 'function') {
     throw new CUTOVER_ERR_ROUTE_CONFIG_INVALID(label, 'handler to be a function (the page path\'s route handler)', describeValue(o.handler))
@@ -196,13 +253,15 @@ export function resolveRouteConfig(label: string, raw: unknown, limits: RouteLim
     vary: Object.freeze(vary),
     query,
     statuses: new Set(o.statuses as number[]),
-    maxBytes: maxBytesOf(label, input.maxBytes, limits),
+    maxBytes: maxBytesOf(label, input.maxBytes, context),
     followOrigin: o.followOrigin,
     targets: Object.freeze(stringList(label, 'targets', o.targets, HEADER_NAME).map((h) => h.toLowerCase())),
-    user: o.user as RouteCacheConfig['user'],
+    ...who,
     mode: o.mode,
     handler: o.handler as RouteCacheConfig['handler'],
-    keysOnAuthorization: o.user !== undefined || vary.includes('authorization'),
-    keysOnCookie: o.user !== undefined || vary.includes('cookie'),
+    // A shared page for signed-in users is, by the route's declaration, the
+    // same whoever signed in: the credentials only gate it (see requestPolicy).
+    keysOnAuthorization: who.audience !== 'public' || vary.includes('authorization'),
+    keysOnCookie: who.keysOnUser || vary.includes('cookie'),
   })
 }

@@ -25,6 +25,8 @@ export interface StorePathOptions {
   log: FastifyBaseLogger
   /** How paths of a route are folded (unsafe requests invalidate by path). @default no folding */
   rulesOf?: (routeId: string) => PathRules
+  /** Declared session cookies: their Set-Cookie is left out of the stored copy (see responsePolicy). */
+  sessionCookies: ReadonlySet<string>
 }
 
 /** A rendered response on its way out: what the handler sent, and the render it came from. */
@@ -72,7 +74,8 @@ export class StorePath {
       outcome = { kind: 'miss', stored: false, detail: 'store-error' }
     }
     // After the store decision: the stored page keeps the handler's headers, the client gets private ones.
-    if (route.user) markPersonal(reply)
+    if (route.audience !== 'public') markPersonal(reply)
+    if (outcome.kind === 'miss' && !outcome.stored) this.options.stats.notStored(route.id, outcome.detail ?? 'unknown')
     reply.header(CACHE_STATUS_HEADER, cacheStatus(outcome))
     return rendered.payload
   }
@@ -159,7 +162,14 @@ export class StorePath {
     const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : undefined
     const headers = reply.getHeaders()
     const decision = body
-      ? responsePolicy(route, { status: reply.statusCode, headers, bodyBytes: body.length, requestHeaders: request.headers, url: request.url })
+      ? responsePolicy(route, {
+          status: reply.statusCode,
+          headers,
+          bodyBytes: body.length,
+          requestHeaders: request.headers,
+          url: request.url,
+          sessionCookies: this.options.sessionCookies,
+        })
       : ({ ok: false, reason: 'stream' } as const)
     if (!decision.ok || !body) return this.pass(rendered, decision.ok ? 'stream' : decision.reason)
     const tagVersions = await withBodyTags(this.options.guard, this.options.log, { route, request, body, headers, versions: state.tagVersions })

@@ -2,14 +2,14 @@ import { CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_OPTIONS_INVALID }
 import { MAX_LIFETIME_SECONDS } from './limits.js'
 import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
-import type { RedisClient } from '../redis-script.js'
+import { asRedisClient, type RedisClient, type RedisInput } from '../redis-script.js'
 import { checkStoreOptions, distinctTags, RedisPageStore, type InvalidationMessage } from './redis-store.js'
 import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { describeValue } from '../describe-value.js'
 
 export interface TieredPageStoreOptions {
-  /** The ioredis client (standalone or Cluster) of the shared store. The store never closes it. */
-  redis: RedisClient
+  /** The ioredis client (5 or 6, standalone or Cluster) of the shared store. The store never closes it. */
+  redis: RedisInput
   /** @default 'cutover' (see RedisPageStoreOptions.prefix) */
   prefix?: string
   /** @default 8192 (see RedisPageStoreOptions.compressAbove) */
@@ -21,7 +21,7 @@ export interface TieredPageStoreOptions {
    * given one open (it only unsubscribes on close).
    * @default redis.duplicate(), closed on close()
    */
-  subscriber?: RedisClient
+  subscriber?: RedisInput
   memory?: {
     /** Bytes the memory layer may hold. @default 67108864 (64 MiB) */
     maxBytes?: number
@@ -91,7 +91,7 @@ export class TieredPageStore implements PageStore {
       this.#ready = Promise.resolve()
       return
     }
-    const sub = options.subscriber ?? (redis.duplicate() as RedisClient)
+    const sub = options.subscriber ? asRedisClient(options.subscriber) : (asRedisClient(redis).duplicate() as RedisClient)
     this.#subscriber = sub
     sub.on('message', this.#onMessage)
     sub.on('close', this.#onDown)

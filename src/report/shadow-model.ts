@@ -235,7 +235,18 @@ export function buildRouteReport(route: string, data: ReportData, options: Omit<
     refreshJobsPerRequest: { control: mean(compared.map((s) => s.controlRefreshJobs ?? null)), candidate: mean(compared.map((s) => s.candidateRefreshJobs ?? null)) },
     stalePageAge: { p50: percentile(stale, 0.5), max: stale.at(-1) ?? null },
     verdict: shadowVerdict(
-      { samples: compared.length, mismatches: real, logic: mismatches.logic, leak: mismatches.leak, controlP95: latency.control.p95, candidateP95: latency.candidate.p95 },
+      {
+        samples: compared.length,
+        mismatches: real,
+        logic: mismatches.logic,
+        leak: mismatches.leak,
+        controlP95: latency.control.p95,
+        candidateP95: latency.candidate.p95,
+        // A sample read a cached page exactly when it has the page's age.
+        cachedSamples: compared.filter((s) => s.pageAgeMs !== null).length,
+        controlLatencies: compared.filter((s) => s.candidateMs !== null).map((s) => s.controlMs),
+        candidateLatencies: compared.map((s) => s.candidateMs).filter((v): v is number => v !== null),
+      },
       policy,
     ),
   }

@@ -27,6 +27,12 @@ export interface ShadowContext {
     /** The raw URL as received (path and query). */
     url: string
     headers: Record<string, string | string[] | undefined>
+    /**
+     * Who the page belongs to, on a route whose pages are per user (its
+     * `user`, or the plugin's `identify`, read while the request was live):
+     * the cached side is that user's page. Absent elsewhere.
+     */
+    user?: string
   }
   /** The response the user got (the legacy path in shadow mode). */
   control: RenderedResponse

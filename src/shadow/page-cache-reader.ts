@@ -17,9 +17,9 @@ function parseQuery(url: string): Record<string, string | string[]> {
 /**
  * Reads the page the cache would serve for a shadowed request through
  * `app.cutover.peek()`, without storing, refreshing or counting anything:
- * the plugin's own key and rules for purged and expired pages. Routes
- * keyed per user are not read (their key needs the live request): they are
- * compared against a fresh render instead.
+ * the plugin's own key and rules for purged and expired pages. On a route
+ * whose pages are per user it reads the page of the user who made the
+ * request (`context.request.user`), what that user would have been served.
  */
 export function pageCacheReader(): (context: ShadowContext) => Promise<CachedPage | undefined> {
   return async (ctx) => {
@@ -28,6 +28,7 @@ export function pageCacheReader(): (context: ShadowContext) => Promise<CachedPag
       url: ctx.request.url,
       query: parseQuery(ctx.request.url),
       headers: ctx.request.headers,
+      user: ctx.request.user,
     })
     if (!found) return undefined
     const { page, ageMs } = found

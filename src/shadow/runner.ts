@@ -4,6 +4,7 @@ import { ShadowBreaker, type BreakerOptions } from './breaker.js'
 import { abortable, boundSignal } from './bound-signal.js'
 import type { CandidateSource, RenderedResponse } from './candidate-source.js'
 import { classify, type ClassifiedDiff } from './classify.js'
+import { setsOnlySessionCookies } from '../pagecache/session-cookies.js'
 import { compareResponses, parseBody, type ResponseSide } from './compare.js'
 import type { ShadowContext, ShadowHandler } from './hook.js'
 import { loopbackCandidateSource } from './loopback-source.js'
@@ -153,6 +154,25 @@ const stats = (r: RenderedResponse | ShadowContext['control']): SideStats => ({
   refreshJobs: r.refreshJobs ?? null,
 })
 
+/** The app's declared session cookies (`sessionCookies`), when cutover is registered. */
+function sessionCookiesOf(ctx: ShadowContext): ReadonlySet<string> {
+  const declared = (ctx.app as { cutover?: { sessionCookies?: ReadonlySet<string> } } | undefined)?.cutover?.sessionCookies
+  return declared ?? new Set()
+}
+
+/**
+ * The control without a Set-Cookie that sets only declared session cookies:
+ * the session plugin adds that to every response, hits included, and a
+ * stored page never holds one, so its absence on the cached side is not a
+ * difference users would see. Any other Set-Cookie is still compared.
+ */
+function withoutSessionCookie<T extends ResponseSide>(side: T, declared: ReadonlySet<string>): T {
+  if (!setsOnlySessionCookies(side.headers['set-cookie'], declared)) return side
+  const headers = { ...side.headers }
+  delete headers['set-cookie']
+  return { ...side, headers }
+}
+
 export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
   const source = options.source ?? loopbackCandidateSource()
   const freshRate = rate('freshRate', options.freshRate, 0.1)
@@ -222,13 +242,15 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
 
   async function run(ctx: ShadowContext, route: RouteCompiled, signal: AbortSignal, at: number): Promise<ShadowRecord> {
     const id = ctx.request.routeId
-    const control: ResponseSide = ctx.control
+    const declared = sessionCookiesOf(ctx)
+    const control: ResponseSide = withoutSessionCookie(ctx.control, declared)
     const r = route.redactor
     // Paths and shapes are scrubbed as soon as they exist: the noise model keeps shapes, and stores them.
-    const requestSecrets = r.secrets(ctx.request, control.headers)
+    // The secrets come from the control as sent, session cookie included.
+    const requestSecrets = r.secrets(ctx.request, ctx.control.headers)
     const early = createScrubber(requestSecrets)
     const compare = (side: ResponseSide): ReturnType<typeof compareResponses> => {
-      const result = compareResponses(control, side, route.rules)
+      const result = compareResponses(control, withoutSessionCookie(side, declared), route.rules)
       if (early.empty) return result
       return { ...result, diffs: result.diffs.map((d) => ({ ...d, path: early.text(d.path), shape: early.text(d.shape) })) }
     }

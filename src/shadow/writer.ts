@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import mysql from 'mysql2/promise'
-import { CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT, CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
+import { CUTOVER_ERR_SHADOW_CLOSE_TIMEOUT, CUTOVER_ERR_SHADOW_DATABASE_URL, CUTOVER_ERR_SHADOW_OPTIONS_INVALID } from '../errors.js'
 import { CAUSES, type ClassifiedDiff } from './classify.js'
 import type { NoiseModel } from './noise-model.js'
-import { saveNoise } from './noise-store.js'
+import { saveNoise, SHADOW_DATABASE_OPTION } from './noise-store.js'
 import type { ShadowRecord } from './record.js'
 import { consecutiveInsertIds, insertSamples } from './sample-rows.js'
 import type { ShadowSink } from './runner.js'
@@ -93,8 +93,23 @@ export interface ShadowWriter extends ShadowSink {
   stats(): ShadowWriterStats
 }
 
-/** A pool for the writer that fails fast when MySQL is away. */
+/**
+ * A pool for the writer that fails fast when MySQL is away. The URL is
+ * checked at once: an unset variable (`undefined`) or a URL without a user
+ * or database would otherwise surface later as "Access denied for user ''"
+ * from deep inside the first query.
+ */
 export function createShadowPool(url: string): mysql.Pool {
+  let parsed: URL | undefined
+  try {
+    parsed = typeof url === 'string' ? new URL(url) : undefined
+  } catch {
+    parsed = undefined
+  }
+  if (!parsed || !/^(mysql|mariadb):$/.test(parsed.protocol) || parsed.username === '' || parsed.pathname.length <= 1) {
+    const shown = typeof url === 'string' ? JSON.stringify(url.replace(/\/\/([^:@/]*):[^@/]*@/, '//$1:***@')) : String(url)
+    throw new CUTOVER_ERR_SHADOW_DATABASE_URL(SHADOW_DATABASE_OPTION, shown)
+  }
   return mysql.createPool({ uri: url, connectionLimit: 2, connectTimeout: 2000, enableKeepAlive: true })
 }
 

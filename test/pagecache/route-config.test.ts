@@ -141,3 +141,31 @@ describe('resolveOptions', () => {
     expect(o.passTtlMs).toBe(2 ** 31 * 1000)
   })
 })
+
+describe('route audience', () => {
+  const who = (): number => 7
+  it('defaults to public, or user when the route has a user function; keys on the user only for audience user', () => {
+    expect(resolveRouteConfig('(GET /a)', { id: 'a', ttl: 1 })).toMatchObject({ audience: 'public', keysOnUser: false, user: undefined })
+    const user = resolveRouteConfig('(GET /a)', { id: 'a', ttl: 1, user: who })
+    expect(user).toMatchObject({ audience: 'user', keysOnUser: true, keysOnCookie: true })
+    expect(user.user?.({} as never)).toBe('7')
+    const shared = resolveRouteConfig('(GET /a)', { id: 'a', ttl: 1, audience: 'authenticated' }, { identify: who })
+    expect(shared).toMatchObject({ audience: 'authenticated', keysOnUser: false, keysOnCookie: false, keysOnAuthorization: true })
+    expect(shared.user?.({} as never)).toBe('7')
+  })
+
+  it('refuses an unknown audience, a user function on a public route, and a signed-in audience nobody can name', () => {
+    const bad = (raw: unknown, identify?: () => number): string => {
+      try {
+        resolveRouteConfig('(GET /a)', raw, identify ? { identify } : {})
+      } catch (err) {
+        return (err as Error).message
+      }
+      return 'accepted'
+    }
+    expect(bad({ id: 'a', ttl: 1, audience: 'everyone' })).toMatch(/audience to be "public", "authenticated" or "user"/)
+    expect(bad({ id: 'a', ttl: 1, audience: 'public', user: who })).toMatch(/no user function on a route whose audience is "public"/)
+    expect(bad({ id: 'a', ttl: 1, audience: 'authenticated' })).toMatch(/a user function \(or the plugin's identify option\) for audience "authenticated"/)
+    expect(bad({ id: 'a', ttl: 1, audience: 'user' }, who)).toBe('accepted')
+  })
+})

@@ -15,7 +15,7 @@ describe('StorePath', () => {
     const states = new PageStates(stats)
     const releaseLease = vi.fn(async () => {})
     const guard = { releaseLease, set: vi.fn(async () => {}), tagStates: vi.fn(async () => ({})) } as unknown as GuardedStore
-    const path = new StorePath({ guard, stats, states, passTtlMs: 10_000, log })
+    const path = new StorePath({ guard, stats, states, passTtlMs: 10_000, log, sessionCookies: new Set() })
     const route = resolveRouteConfig('(GET /p)', { id: 'p', ttl: 60 })
     const request = { headers: {}, url: '/p' } as unknown as FastifyRequest
     const headers: Record<string, unknown> = {}

@@ -9,6 +9,14 @@ const sample = (over: Partial<SampleRow> = {}): SampleRow => ({
 })
 
 describe('readiness verdict', () => {
+  it('is not ready when the cached side was not verified (every candidate a fresh render), though everything matched', () => {
+    const fresh = { samples: 1000, mismatches: 0, logic: 0, leak: 0, controlP95: 30, candidateP95: 5 }
+    expect(shadowVerdict({ ...fresh, cachedSamples: 0 })).toMatchObject({ ready: false })
+    expect(shadowVerdict({ ...fresh, cachedSamples: 0 }).checks.find((c) => c.name === 'cached')?.detail).toMatch(/cached side not verified/)
+    expect(shadowVerdict({ ...fresh, cachedSamples: 20 }).ready).toBe(true)
+    expect(shadowVerdict({ ...fresh, cachedSamples: 5 }, { minCachedSamples: 5 }).ready).toBe(true)
+  })
+
   const good = { samples: 1000, mismatches: 0, logic: 0, leak: 0, controlP95: 30, candidateP95: 5 }
   it('is ready only when every check passes', () => {
     expect(shadowVerdict(good)).toMatchObject({ ready: true })
@@ -102,7 +110,10 @@ describe('report model', () => {
     expect(r.stalePageAge).toEqual({ p50: 30_000, max: 30_000 })
     expect(r.examples.map((e) => e.cause)).toEqual(['logic', 'noise'])
     expect(r.verdict.ready).toBe(false)
-    expect(r.verdict.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['mismatch', 'logic'])
+    // One sample read a cached page: the cached side is not verified either.
+    // minSamples 5 lowers the latency minimum to 5: the 8 samples with both latencies are compared.
+    expect(r.verdict.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['mismatch', 'logic', 'cached'])
+    expect(r.verdict.checks.find((c) => c.name === 'cached')?.detail).toMatch(/^cached side not verified: 1 samples compared a cached page, 20 needed/)
   })
 
   it('renders self-contained HTML, Markdown and stable JSON', () => {
