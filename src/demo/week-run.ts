@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis'
 import type { Pool, RowDataPacket } from 'mysql2/promise'
 import { migrate } from '../db/migrate.js'
 import { readMeter } from '../meter/read.js'
+import { createQueueControl } from '../queue/control.js'
 import { describeEvent } from '../playbook/describe.js'
 import type { JournalEvent } from '../playbook/events.js'
 import type { Playbook } from '../playbook/model.js'
@@ -18,7 +19,7 @@ import { summarize } from '../report/amplification.js'
 import type { SummaryPhase, TimelineData } from '../report/timeline-model.js'
 import { driveLoad, type LoadResult } from './load.js'
 import { DEMO_PRODUCTS, seedDemoData } from './schema.js'
-import { databaseUrl, deleteKeys, redactUrl, withDemoServices } from './services.js'
+import { databaseUrl, deleteKeys, openDemoDatabase, redactUrl, withDemoServices } from './services.js'
 import { progressLine } from './week-progress.js'
 import { writeWeekReport, type WeekReportFiles } from './week-report.js'
 import { comSelect, startSampler } from './week-sampler.js'
@@ -168,59 +169,76 @@ export async function runWeekDemo(o: WeekDemoOptions): Promise<WeekDemoResult> {
   return withDemoServices(o, async ({ pool, redis }) => {
     o.log(`MySQL ${redactUrl(databaseUrl(o.mysqlUrl, o.database))}, Redis ${redactUrl(o.redisUrl)}`)
     await prepare(pool, redis, o, playbook)
-    const clockStart = weekStart(playbook, Date.now())
-    const scale = o.timeScale ?? fitScale(playbook, clockStart, o.durationSeconds)
-    const edge = edgeSeconds(o.durationSeconds)
-    const faulty = o.faults ? FAULTY_ROUTE : undefined
-    const stack = await startWeekStack({ pool, redis, prefix: o.prefix, instances: o.instances, faults: o.faults, workerRate: o.workerRate, bucketSeconds: BUCKET_SECONDS })
-    const stopLoad = new AbortController()
-    let loads: Promise<LoadResult[]> = Promise.resolve([])
-    let sampler: ReturnType<typeof startSampler> | undefined
-    let runner: PlaybookRunner | undefined
-    let drained = 0
-    let before: () => Promise<SummaryPhase>
-    let after: () => Promise<SummaryPhase>
-    const loadFrom = Date.now()
+    // The runner and the sampler on connections of their own: behind the app's queued queries a tick would wait for seconds.
+    const ops = { pool: await openDemoDatabase(o.mysqlUrl, o.database, 6), redis: redis.duplicate() }
     try {
-      o.log(`${o.instances} app instance(s) at ${stack.urls.join(', ')}; steady load ${o.rate} req/s (a third on each read route, 1% writes); legacy worker fleet ${o.workerRate} jobs/s`)
-      o.log(`${faulty ? `fault on: ${faulty}'s page handler rounds prices (the shadow gate should catch it)` : 'no faults: every route should reach on'}`)
-      const deadlineSeconds = o.durationSeconds * 3 + 60
-      // No writes: a price change reorders the legacy path's cached id lists for a minute, which the shadow would rightly call a difference.
-      loads = Promise.all(stack.urls.map((url, i) => driveLoad({ url, durationSeconds: deadlineSeconds, rate: o.rate / o.instances, mix: 'even', writeShare: 0, connections: 16, seed: i + 1, signal: stopLoad.signal })))
-      sampler = startSampler({ pool, redis, meterPrefix: stack.meterPrefix, bucketSeconds: BUCKET_SECONDS, control: stack.control, routes: WEEK_ROUTES }, 1000, (err) => o.log(`sample failed: ${(err as Error).message}`))
-      await sleep(WARMUP_MS)
-      o.log(`baseline: ${edge} s of the legacy app as it is (queue gate pass, no page cache)`)
-      before = await measuredWindow(pool, redis, stack, 'before: legacy', edge)
-      runner = new PlaybookRunner({
-        playbook, pool, writer: stack.writer, queue: stack.control, timeScale: scale, clockStart, actor: 'demo',
-        meter: { redis, prefix: stack.meterPrefix, bucketSeconds: BUCKET_SECONDS },
-      })
-      o.log(`playbook ${playbook.name} (${o.playbookFile}) at time scale ${Math.round(scale)}: a playbook day is ${(DAY_MS / scale / 1000).toFixed(1)} s; its clock starts ${day(clockStart)} ${new Date(clockStart).toISOString().slice(0, 10)}`)
-      for (const e of await runner.start()) o.log(`  ${day(e.scaled)} ${describeEvent(e.body)}`)
-      await drive({ runner, playbook, stack, deadline: started + deadlineSeconds * 1000, log: o.log, faulty })
-      o.log(`after: ${edge} s of load on the routes as the playbook left them`)
-      after = await measuredWindow(pool, redis, stack, 'after: cut over', edge)
+      return await runWeek(o, playbook, { pool, redis }, ops, started)
     } finally {
-      stopLoad.abort()
-      await loads.catch(() => [])
-      await sampler?.stop()
-      await runner?.stop()
-      drained = (await stack.drainer.stop()).totals.refreshed
-      await stack.close()
+      await ops.pool.end().catch(() => undefined)
+      ops.redis.disconnect()
     }
-    const events: JournalEvent[] = await runner.journal.load()
-    const story = checkStory({ events, routes: WEEK_ROUTES, faulty, drained })
-    const data: TimelineData = {
-      title: `cutover: the week of the demo's read routes${faulty ? ', with a faulty route' : ''}`,
-      generatedAt: new Date().toISOString(),
-      playbook: playbook.name, faults: o.faults, timeScale: scale, startedAt: loadFrom, endedAt: Date.now(),
-      routes: [...WEEK_ROUTES], samples: sampler.samples, events, holds: await holdSpans(pool, playbook.name),
-      findings: [], before: await before(), after: await after(), story, drained,
-    }
-    const files = await writeWeekReport(pool, data, o.outDir)
-    const ok = story.every((c) => c.ok)
-    for (const c of story) o.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.text}`)
-    o.log(`report: ${files.html} (also ${files.md}, ${files.json}); took ${((Date.now() - started) / 1000).toFixed(0)} s`)
-    return { ok, story, files, data }
   })
+}
+
+interface Clients {
+  pool: Pool
+  redis: Redis
+}
+
+async function runWeek(o: WeekDemoOptions, playbook: Playbook, { pool, redis }: Clients, ops: Clients, started: number): Promise<WeekDemoResult> {
+  const clockStart = weekStart(playbook, Date.now())
+  const scale = o.timeScale ?? fitScale(playbook, clockStart, o.durationSeconds)
+  const edge = edgeSeconds(o.durationSeconds)
+  const faulty = o.faults ? FAULTY_ROUTE : undefined
+  const stack = await startWeekStack({ pool, redis, prefix: o.prefix, instances: o.instances, faults: o.faults, workerRate: o.workerRate, bucketSeconds: BUCKET_SECONDS })
+  const stopLoad = new AbortController()
+  let loads: Promise<LoadResult[]> = Promise.resolve([])
+  let sampler: ReturnType<typeof startSampler> | undefined
+  let runner: PlaybookRunner | undefined
+  let drained = 0
+  let before: () => Promise<SummaryPhase>
+  let after: () => Promise<SummaryPhase>
+  const loadFrom = Date.now()
+  try {
+    o.log(`${o.instances} app instance(s) at ${stack.urls.join(', ')}; steady load ${o.rate} req/s (a third on each read route, 1% writes); legacy worker fleet ${o.workerRate} jobs/s`)
+    o.log(`${faulty ? `fault on: ${faulty}'s page handler rounds prices (the shadow gate should catch it)` : 'no faults: every route should reach on'}`)
+    const deadlineSeconds = o.durationSeconds * 3 + 60
+    // No writes: a price change reorders the legacy path's cached id lists for a minute, which the shadow would rightly call a difference.
+    loads = Promise.all(stack.urls.map((url, i) => driveLoad({ url, durationSeconds: deadlineSeconds, rate: o.rate / o.instances, mix: 'even', writeShare: 0, connections: 16, seed: i + 1, signal: stopLoad.signal })))
+    const control = createQueueControl({ redis: ops.redis, prefix: o.prefix })
+    sampler = startSampler({ ...ops, meterPrefix: stack.meterPrefix, bucketSeconds: BUCKET_SECONDS, control, routes: WEEK_ROUTES }, 1000, (err) => o.log(`sample failed: ${(err as Error).message}`))
+    await sleep(WARMUP_MS)
+    o.log(`baseline: ${edge} s of the legacy app as it is (queue gate pass, no page cache)`)
+    before = await measuredWindow(ops.pool, ops.redis, stack, 'before: legacy', edge)
+    runner = new PlaybookRunner({
+      playbook, pool: ops.pool, writer: stack.writer, queue: control, timeScale: scale, clockStart, actor: 'demo',
+      meter: { redis: ops.redis, prefix: stack.meterPrefix, bucketSeconds: BUCKET_SECONDS },
+    })
+    o.log(`playbook ${playbook.name} (${o.playbookFile}) at time scale ${Math.round(scale)}: a playbook day is ${(DAY_MS / scale / 1000).toFixed(1)} s; its clock starts ${day(clockStart)} ${new Date(clockStart).toISOString().slice(0, 10)}`)
+    for (const e of await runner.start()) o.log(`  ${day(e.scaled)} ${describeEvent(e.body)}`)
+    await drive({ runner, playbook, stack, deadline: started + deadlineSeconds * 1000, log: o.log, faulty })
+    o.log(`after: ${edge} s of load on the routes as the playbook left them`)
+    after = await measuredWindow(ops.pool, ops.redis, stack, 'after: cut over', edge)
+  } finally {
+    stopLoad.abort()
+    await loads.catch(() => [])
+    await sampler?.stop()
+    await runner?.stop()
+    drained = (await stack.drainer.stop()).totals.refreshed
+    await stack.close()
+  }
+  const events: JournalEvent[] = await runner.journal.load()
+  const story = checkStory({ events, routes: WEEK_ROUTES, faulty, drained })
+  const data: TimelineData = {
+    title: `cutover: the week of the demo's read routes${faulty ? ', with a faulty route' : ''}`,
+    generatedAt: new Date().toISOString(),
+    playbook: playbook.name, faults: o.faults, timeScale: scale, startedAt: loadFrom, endedAt: Date.now(),
+    routes: [...WEEK_ROUTES], samples: sampler.samples, events, holds: await holdSpans(ops.pool, playbook.name),
+    findings: [], before: await before(), after: await after(), story, drained,
+  }
+  const files = await writeWeekReport(ops.pool, data, o.outDir)
+  const ok = story.every((c) => c.ok)
+  for (const c of story) o.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.text}`)
+  o.log(`report: ${files.html} (also ${files.md}, ${files.json}); took ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  return { ok, story, files, data }
 }

@@ -32,6 +32,7 @@ export const WEEK_ROUTES = ['products.list', 'categories.products', 'products.ge
 export const FAULTY_ROUTE = 'products.list'
 /** The drainer's rate until the playbook sets one (it starts paused). */
 const DRAINER_RATE = 200
+const SHADOW_TIMEOUT_MS = 10_000
 
 export interface WeekStackOptions {
   pool: Pool
@@ -76,6 +77,9 @@ export async function startWeekStack(o: WeekStackOptions): Promise<WeekStack> {
     source: loopbackCandidateSource({ readCached: pageCacheReader() }),
     maxConcurrent: 8,
     maxPatchesPerMinute: 600,
+    // Generous: on a busy machine a shadow that times out is an error, not a comparison, and gates wait for comparisons.
+    timeoutMs: SHADOW_TIMEOUT_MS,
+    slowMs: SHADOW_TIMEOUT_MS,
   })
   const sources: FileFlagSource[] = []
   const stacks: DemoStack[] = []
@@ -98,7 +102,7 @@ export async function startWeekStack(o: WeekStackOptions): Promise<WeekStack> {
       await flags.start()
       const stack = await startDemoStack({
         pool: o.pool, redis: o.redis, prefix: o.prefix, meterPrefix, bucketSeconds: o.bucketSeconds, queue: 'list', pageCache: true,
-        cutover: { flags, shadow: runner.handler, shadowLimits: { maxConcurrent: 8 } },
+        cutover: { flags, shadow: runner.handler, shadowLimits: { maxConcurrent: 8, timeout: SHADOW_TIMEOUT_MS } },
         faults: o.faults ? { roundPrices: true } : {},
         workerRate: o.workerRate / o.instances, workerConcurrency: 4,
         gate: { flags, control },

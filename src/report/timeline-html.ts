@@ -53,7 +53,7 @@ function routeSection(d: TimelineData, a: Axis, route: string): string {
   const marks = decisions(d.events).filter((m) => m.route === route)
   const pts = (f: (p: NonNullable<TimelineData['samples'][number]['routes'][string]>) => number | null): Array<[number, number | null]> =>
     d.samples.map((s) => { const p = s.routes[route]; return [s.at, p ? f(p) : null] })
-  const db: Series[] = [{ name: 'DB calls/request', color: '#b3261e', points: pts((p) => p.dbCallsPerRequest) }]
+  const db: Series[] = [{ name: 'inline + refresh reads', color: '#b3261e', points: pts((p) => p.dbCallsPerRequest) }]
   const latency: Series[] = [
     { name: 'p50', color: '#1f5fa8', points: pts((p) => p.p50Ms) },
     { name: 'p99', color: '#e07b00', points: pts((p) => p.p99Ms) },
@@ -63,7 +63,7 @@ function routeSection(d: TimelineData, a: Axis, route: string): string {
   const last = spans.at(-1)?.stage ?? 'not started'
   return `<section class="route" id="route-${h(route)}"><h2>${h(route)} <small>ends ${h(last)}</small></h2>
 ${stageStrip(a, spans, marks, findingLink(d))}
-${lineChart(a, 'DB calls per request (inline + refresh reads, owed included)', db, { marks })}
+${lineChart(a, 'DB calls per request', db, { marks })}
 ${lineChart(a, 'latency, ms', latency, { marks, unit: ' ms' })}
 ${lineChart(a, 'page cache hit ratio', hit, { yMax: 1, marks })}
 ${lineChart(a, 'shadow match rate', match, { yMax: 1, marks })}

@@ -86,7 +86,7 @@ export function lineChart(a: Axis, title: string, series: readonly Series[], opt
   const values = series.flatMap((s) => s.points.flatMap(([, v]) => (v === null || !Number.isFinite(v) ? [] : [v])))
   const max = options.yMax ?? Math.max(1e-9, ...values) * 1.1
   const y = (v: number): number => top + height - (Math.min(v, max) / max) * height
-  const legend = series.map((s, i) => `<text x="${LEFT + 150 + i * 110}" y="12" class="legend" fill="${s.color}">&#9632; ${h(s.name)}</text>`).join('')
+  const legend = series.map((s, i) => `<text x="${WIDTH - RIGHT - (series.length - 1 - i) * 70}" y="12" class="legend" text-anchor="end" fill="${s.color}">&#9632; ${h(s.name)}</text>`).join('')
   const marks = (options.marks ?? []).map((d) => `<line x1="${x(a, d.at).toFixed(1)}" x2="${x(a, d.at).toFixed(1)}" y1="${top}" y2="${top + height}" stroke="${MARK_COLORS[d.kind]}" stroke-dasharray="3 2"/>`).join('')
   const scale = `<text x="${LEFT - 4}" y="${top + 8}" class="ylab">${fmt(max)}${h(options.unit ?? '')}</text><text x="${LEFT - 4}" y="${top + height}" class="ylab">0</text>`
   return `<svg class="chart" viewBox="0 0 ${WIDTH} ${top + height + 18}" role="img" aria-label="${h(title)}" data-points="${values.length}">
