@@ -40,6 +40,8 @@ export interface DemoStackOptions {
   worker?: boolean
   /** Jobs the worker runs at once. @default 16 */
   workerConcurrency?: number
+  /** The worker's own MySQL pool (a worker fleet is other processes, with connections of their own). @default pool */
+  workerPool?: Pool
   /** Jobs per second the worker runs at most (a legacy fleet's capacity). @default unlimited */
   workerRate?: number
   /** Put the producer gate between the routes and the queue (each route's jobs passed, deduped or dropped). @default none */
@@ -80,7 +82,7 @@ async function startParts(options: DemoStackOptions, meter: Meter, queue: Metere
   parts.app = app
   if (options.worker ?? true) {
     parts.worker = startLegacyWorker({
-      queue, pool, redis, prefix: options.prefix, concurrency: options.workerConcurrency ?? 16,
+      queue, pool: options.workerPool ? meterPool(options.workerPool, meter) : pool, redis, prefix: options.prefix, concurrency: options.workerConcurrency ?? 16,
       ...(options.workerRate !== undefined ? { rate: options.workerRate } : {}),
       onError: (err) => app.log.error(err),
     })

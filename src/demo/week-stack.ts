@@ -36,6 +36,8 @@ const SHADOW_TIMEOUT_MS = 10_000
 
 export interface WeekStackOptions {
   pool: Pool
+  /** Connections of the legacy worker and the drainer: not the app's, so neither queues the page path's queries. */
+  workerPool: Pool
   redis: Redis
   prefix: string
   /** App instances sharing Redis, MySQL and the flags file. */
@@ -104,20 +106,20 @@ export async function startWeekStack(o: WeekStackOptions): Promise<WeekStack> {
         pool: o.pool, redis: o.redis, prefix: o.prefix, meterPrefix, bucketSeconds: o.bucketSeconds, queue: 'list', pageCache: true,
         cutover: { flags, shadow: runner.handler, shadowLimits: { maxConcurrent: 8, timeout: SHADOW_TIMEOUT_MS } },
         faults: o.faults ? { roundPrices: true } : {},
-        workerRate: o.workerRate / o.instances, workerConcurrency: 4,
+        workerRate: o.workerRate / o.instances, workerConcurrency: 4, workerPool: o.workerPool,
         gate: { flags, control },
       })
       stacks.push(stack)
       urls.push(await stack.app.listen({ port: 0, host: '127.0.0.1' }))
     }
     const meter = (stacks[0] as DemoStack).meter
-    const catalog = new LegacyCatalog(meterPool(o.pool, meter), meterRedis(o.redis, meter), o.prefix)
+    const catalog = new LegacyCatalog(meterPool(o.workerPool, meter), meterRedis(o.redis, meter), o.prefix)
     drainer = createDrainer({
       queue: new ListRefreshQueue({ redis: o.redis, prefix: o.prefix }),
       redis: o.redis,
       refreshMany: (_table, ids) => catalog.refreshMany(ids),
       rate: DRAINER_RATE,
-      pressure: { probe: mysqlThreadsRunning(o.pool) },
+      pressure: { probe: mysqlThreadsRunning(o.workerPool) },
       ...meterDrainer(meter),
     })
     drained = drainer.start()
