@@ -156,7 +156,7 @@ export function day(scaled: number): string {
 async function holdSpans(pool: Pool, playbook: string): Promise<TimelineData['holds']> {
   const [rows] = await pool.query<RowDataPacket[]>(
     `SELECT route, stage, gate, MIN(wall_ms) AS f, MAX(wall_ms) AS t, MAX(detail) AS detail
-       FROM playbook_gate_readings WHERE playbook = ? AND verdict = 'hold' AND detail LIKE '%sample%' GROUP BY route, stage, gate ORDER BY f`,
+       FROM playbook_gate_readings WHERE playbook = ? AND verdict = 'hold' AND detail LIKE '% of % needed' GROUP BY route, stage, gate ORDER BY f`,
     [playbook],
   )
   return rows.map((r) => ({ route: r.route === null ? null : String(r.route), stage: String(r.stage), gate: String(r.gate), from: Number(r.f), to: Number(r.t), detail: String(r.detail) }))

@@ -62,7 +62,7 @@ function routeSection(d: TimelineData, a: Axis, route: string): string {
   const match: Series[] = [{ name: 'shadow match rate', color: '#6b21a8', points: pts((p) => (p.compared > 0 ? p.matchRate : null)) }]
   const last = spans.at(-1)?.stage ?? 'not started'
   return `<section class="route" id="route-${h(route)}"><h2>${h(route)} <small>ends ${h(last)}</small></h2>
-${stageStrip(a, spans, marks, findingLink(d))}
+${stageStrip(a, spans, marks, findingLink(d), d.holds.filter((x) => x.route === route))}
 ${lineChart(a, 'DB calls per request', db, { marks })}
 ${lineChart(a, 'latency, ms', latency, { marks, unit: ' ms' })}
 ${lineChart(a, 'page cache hit ratio', hit, { yMax: 1, marks })}
@@ -78,7 +78,7 @@ function queueSection(d: TimelineData, a: Axis): string {
   const retired = marks.find((m) => m.kind === 'retired')
   return `<section id="queue"><h2>Refresh queue</h2>
 <p>${d.drained.toLocaleString('en-US')} jobs refreshed by the drainer (batched <code>WHERE id IN (...)</code> reads, none dropped). ${retired ? `Retired at ${h(duration(retired.at - d.startedAt))} into the run.` : 'Not retired in this run.'}</p>
-${stageStrip(a, spans, marks, () => undefined)}
+${stageStrip(a, spans, marks, () => undefined, d.holds.filter((x) => x.route === null))}
 ${lineChart(a, 'queue depth', depth, { marks })}
 ${lineChart(a, 'drain rate, jobs/s', rate, { marks })}
 </section>`
@@ -98,7 +98,7 @@ function table(head: string[], rows: string[][], id?: string): string {
 export function renderTimelineHtml(d: TimelineData): string {
   const a = axisOf(d)
   const dora = delivery(d.events, d.routes)
-  const keys = Object.entries(STAGE_COLORS).map(([s, c]) => `<span><i style="background:${c}"></i>${h(s)}</span>`).join('')
+  const keys = [...Object.entries(STAGE_COLORS), ['held for samples', '#6b7280'] as const].map(([s, c]) => `<span><i style="background:${c}"></i>${h(s)}</span>`).join('')
   const story = d.story.map((c) => `<li class="${c.ok ? 'ok' : 'fail'}">${c.ok ? '&#10003;' : '&#10007;'} ${h(c.text)}</li>`).join('')
   const marks = decisions(d.events).map((m) => [duration(m.at - d.startedAt), DAYS[new Date(m.scaled).getUTCDay()] + ' ' + new Date(m.scaled).toISOString().slice(11, 16), m.route ?? 'queue', m.kind, m.detail])
   return `<!doctype html>

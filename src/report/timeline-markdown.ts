@@ -36,6 +36,10 @@ export function renderTimelineMarkdown(d: TimelineData): string {
     '',
     ...table(['into the run', 'route', 'decision', 'detail'], decisions(d.events).map((m) => [duration(m.at - d.startedAt), m.route ?? 'queue', m.kind, m.detail])),
     '',
+    '## Gates that held for samples',
+    '',
+    ...table(['route', 'stage', 'gate', 'from', 'to', 'last reading'], d.holds.map((x) => [x.route ?? 'queue', x.stage, x.gate, duration(x.from - d.startedAt), duration(x.to - d.startedAt), x.detail])),
+    '',
     '## Shadow findings by cause',
     '',
   ]

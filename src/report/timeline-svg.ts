@@ -2,7 +2,7 @@
 // of a run, stage bands, decision marks and line series. No script, no
 // external asset: the page draws the same anywhere, offline.
 import { escapeHtml as h } from './escape-html.js'
-import type { Decision, StageSpan } from './timeline-model.js'
+import type { Decision, HoldSpan, StageSpan } from './timeline-model.js'
 
 export const WIDTH = 640
 const LEFT = 56
@@ -42,8 +42,12 @@ function axisLines(a: Axis, top: number, height: number): string {
 }
 
 /** Stage bands and decision marks of one route (or the queue) along the axis. */
-export function stageStrip(a: Axis, spans: readonly StageSpan[], marks: readonly Decision[], link: (d: Decision) => string | undefined): string {
+export function stageStrip(a: Axis, spans: readonly StageSpan[], marks: readonly Decision[], link: (d: Decision) => string | undefined, holds: readonly HoldSpan[] = []): string {
   const height = 34
+  // Gates that held for samples: a grey bar under the stage, from the first such reading to the last.
+  const held = holds
+    .map((s) => `<g class="mark" data-kind="held for samples"><title>held for samples in ${h(s.stage)}: ${h(s.gate)} ${h(s.detail)}</title><rect x="${x(a, s.from).toFixed(1)}" y="${height - 6}" width="${Math.max(2, x(a, s.to) - x(a, s.from)).toFixed(1)}" height="4" fill="#6b7280"/></g>`)
+    .join('')
   const bands = spans
     .map((s) => {
       const x0 = x(a, s.from)
@@ -61,7 +65,7 @@ export function stageStrip(a: Axis, spans: readonly StageSpan[], marks: readonly
       return href ? `<a href="${h(href)}">${body}</a>` : body
     })
     .join('')
-  return `<svg class="strip" viewBox="0 0 ${WIDTH} ${height + 16}" role="img" aria-label="stages and gate decisions" data-points="${spans.length}">${axisLines(a, 0, height)}${bands}${ticks}</svg>`
+  return `<svg class="strip" viewBox="0 0 ${WIDTH} ${height + 16}" role="img" aria-label="stages and gate decisions" data-points="${spans.length}">${axisLines(a, 0, height)}${bands}${held}${ticks}</svg>`
 }
 
 function polylines(a: Axis, s: Series, y: (v: number) => number): string {
