@@ -122,7 +122,7 @@ interface Drive {
 /** Ticks the runner until the story has played out or the deadline passes. */
 async function drive(d: Drive): Promise<void> {
   const intervalMs = Math.max(200, Math.min(2000, Math.round(30_000 / d.runner.timeScale)))
-  const drainStage = d.playbook.stages.find((s) => s.name === 'drain')
+  const firstQueueStage = d.playbook.stages[d.playbook.firstQueueStage]
   let lastProgress = 0
   while (Date.now() < d.deadline) {
     const tick = await d.runner.tick().catch((err: unknown) => {
@@ -138,7 +138,7 @@ async function drive(d: Drive): Promise<void> {
       }
       const q = tick.state.queue
       const scaledNow = d.runner.state.clock ? d.runner.state.clock.scaledAt + (Date.now() - d.runner.state.clock.wallAt) * d.runner.timeScale : 0
-      const drainHeld = q.stage === 'drain' && scaledNow - q.enteredScaled >= (drainStage?.holdMs ?? 0)
+      const drainHeld = firstQueueStage !== undefined && q.stage === firstQueueStage.name && scaledNow - q.enteredScaled >= firstQueueStage.holdMs
       const events = await d.runner.journal.load()
       if (storySettled({ events, routes: WEEK_ROUTES, faulty: d.faulty, drained: 0 }, drainHeld)) return
     }
@@ -229,18 +229,38 @@ async function runWeek(o: WeekDemoOptions, playbook: Playbook, { pool, redis }: 
     drained = (await stack.drainer.stop()).totals.refreshed
     await stack.close()
   }
-  const events: JournalEvent[] = await runner.journal.load()
-  const story = checkStory({ events, routes: WEEK_ROUTES, faulty, drained })
+  return finish({ o, runner, ops, faulty, drained, samples: sampler.samples, scale, loadFrom, before, after, started })
+}
+
+interface Finish {
+  o: WeekDemoOptions
+  runner: PlaybookRunner
+  ops: Clients
+  faulty: string | undefined
+  drained: number
+  samples: TimelineData['samples']
+  scale: number
+  loadFrom: number
+  before: () => Promise<SummaryPhase>
+  after: () => Promise<SummaryPhase>
+  started: number
+}
+
+/** Reads the journal, checks the story, writes the report and prints the checks. */
+async function finish(f: Finish): Promise<WeekDemoResult> {
+  const { o, faulty } = f
+  const events: JournalEvent[] = await f.runner.journal.load()
+  const story = checkStory({ events, routes: WEEK_ROUTES, faulty, drained: f.drained })
   const data: TimelineData = {
     title: `cutover: the week of the demo's read routes${faulty ? ', with a faulty route' : ''}`,
     generatedAt: new Date().toISOString(),
-    playbook: playbook.name, faults: o.faults, timeScale: scale, startedAt: loadFrom, endedAt: Date.now(),
-    routes: [...WEEK_ROUTES], samples: sampler.samples, events, holds: await holdSpans(ops.pool, playbook.name),
-    findings: [], before: await before(), after: await after(), story, drained,
+    playbook: f.runner.playbook.name, faults: o.faults, timeScale: f.scale, startedAt: f.loadFrom, endedAt: Date.now(),
+    routes: [...WEEK_ROUTES], samples: f.samples, events, holds: await holdSpans(f.ops.pool, f.runner.playbook.name),
+    findings: [], before: await f.before(), after: await f.after(), story, drained: f.drained,
   }
-  const files = await writeWeekReport(ops.pool, data, o.outDir)
+  const files = await writeWeekReport(f.ops.pool, data, o.outDir)
   const ok = story.every((c) => c.ok)
   for (const c of story) o.log(`${c.ok ? 'ok  ' : 'FAIL'} ${c.text}`)
-  o.log(`report: ${files.html} (also ${files.md}, ${files.json}); took ${((Date.now() - started) / 1000).toFixed(0)} s`)
+  o.log(`report: ${files.html} (also ${files.md}, ${files.json}); took ${((Date.now() - f.started) / 1000).toFixed(0)} s`)
   return { ok, story, files, data }
 }

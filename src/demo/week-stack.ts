@@ -106,7 +106,8 @@ export async function startWeekStack(o: WeekStackOptions): Promise<WeekStack> {
         pool: o.pool, redis: o.redis, prefix: o.prefix, meterPrefix, bucketSeconds: o.bucketSeconds, queue: 'list', pageCache: true,
         cutover: { flags, shadow: runner.handler, shadowLimits: { maxConcurrent: 8, timeout: SHADOW_TIMEOUT_MS } },
         faults: o.faults ? { roundPrices: true } : {},
-        workerRate: o.workerRate / o.instances, workerConcurrency: 4, workerPool: o.workerPool,
+        // A batch of 32 jobs per round of the worker's loop: fewer jobs per round left it far under its rate on a busy event loop.
+        workerRate: o.workerRate / o.instances, workerConcurrency: 32, workerPool: o.workerPool,
         gate: { flags, control },
       })
       stacks.push(stack)
