@@ -1,8 +1,11 @@
+import { fileURLToPath } from 'node:url'
 import { defineCommand, opt } from '../define.js'
 import { existingFile, integer, outputDirectory, positiveNumber } from '../option-values.js'
 import { demoServiceOptions } from '../shared-options.js'
 
 const positive = integer({ min: 1 })
+/** The shipped playbook, found from this file (src/ or dist/), wherever the command is run from. */
+const WEEK_PLAYBOOK = fileURLToPath(new URL('../../../playbooks/week.yaml', import.meta.url))
 
 export const demoWeekCommand = defineCommand({
   name: ['demo', 'week'],
@@ -24,7 +27,7 @@ and checks that the story happened as scripted.`,
     duration: opt.withDefault(positive, 180, 'wall seconds the week should take when every gate passes at the end of its hold', { placeholder: 'S' }),
     'time-scale': opt.value(positiveNumber, 'playbook clock speed instead of the one --duration gives', { placeholder: 'N', defaultText: 'the playbook plan divided by --duration' }),
     'no-faults': opt.flag("no deliberate fault: every route should reach on"),
-    playbook: opt.withDefault(existingFile, 'playbooks/week.yaml', 'the playbook to apply', { placeholder: 'FILE' }),
+    playbook: opt.value(existingFile, 'the playbook to apply', { placeholder: 'FILE', defaultText: "the package's playbooks/week.yaml" }),
     rate: opt.withDefault(positive, 300, 'requests per second of steady load, all instances together', { placeholder: 'N' }),
     instances: opt.withDefault(integer({ min: 1, max: 8 }), 2, 'app instances sharing the flags file, Redis and MySQL', { placeholder: 'N' }),
     'worker-rate': opt.withDefault(positive, 400, 'refresh jobs per second the legacy worker fleet runs', { placeholder: 'N' }),
@@ -36,7 +39,7 @@ and checks that the story happened as scripted.`,
   async run({ options: o }, io) {
     const { runWeekDemo } = await import('../../demo/week-run.js')
     const result = await runWeekDemo({
-      mysqlUrl: o['mysql-url'], redisUrl: o['redis-url'], database: o.database, prefix: o.prefix, playbookFile: o.playbook,
+      mysqlUrl: o['mysql-url'], redisUrl: o['redis-url'], database: o.database, prefix: o.prefix, playbookFile: o.playbook ?? WEEK_PLAYBOOK,
       durationSeconds: o.duration, timeScale: o['time-scale'], faults: !o['no-faults'], rate: o.rate, instances: o.instances,
       workerRate: o['worker-rate'], outDir: o.out, log: io.out,
     })
