@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { DEMO_CATEGORIES, DEMO_PRODUCTS, PAGE_SIZE } from './schema.js'
 
@@ -127,4 +129,35 @@ export function driveLoad(options: LoadOptions): Promise<LoadResult> {
     instance.on('tick', () => options.onTick?.(++elapsed, sent))
     options.signal?.addEventListener('abort', () => instance.stop(), { once: true })
   })
+}
+
+/**
+ * driveLoad in a child process (load-child.ts), off the app's event loop:
+ * `ready` resolves once the process has started its load, `done` with its
+ * result once it has stopped (at the end of its duration, or when `signal` aborts).
+ */
+export function driveLoadApart(options: Omit<LoadOptions, 'onTick'>): { ready: Promise<void>; done: Promise<LoadResult> } {
+  const self = fileURLToPath(import.meta.url)
+  const file = self.replace(/load\.(ts|js)$/, 'load-child.$1')
+  // Run from the sources (tsx), the child needs tsx too.
+  const child = fork(file, [JSON.stringify({ ...options, signal: undefined })], { execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const stop = (): void => void (child.connected && child.send('stop'))
+  options.signal?.addEventListener('abort', stop, { once: true })
+  let started: () => void = () => undefined
+  const ready = new Promise<void>((resolve) => (started = resolve))
+  const done = new Promise<LoadResult>((resolve, reject) => {
+    let result: LoadResult | undefined
+    child.on('message', (message) => {
+      if (message === 'ready') started()
+      else result = message as LoadResult
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      options.signal?.removeEventListener('abort', stop)
+      started()
+      if (result) resolve(result)
+      else reject(new Error(`the load process exited with code ${code} before it reported`))
+    })
+  })
+  return { ready, done }
 }

@@ -17,7 +17,7 @@ import { PlaybookRunner } from '../playbook/runner.js'
 import { nextOpen } from '../playbook/window.js'
 import { summarize } from '../report/amplification.js'
 import type { SummaryPhase, TimelineData } from '../report/timeline-model.js'
-import { driveLoad, type LoadResult } from './load.js'
+import { driveLoadApart, type LoadResult } from './load.js'
 import { DEMO_PRODUCTS, seedDemoData } from './schema.js'
 import { databaseUrl, deleteKeys, openDemoDatabase, redactUrl, withDemoServices } from './services.js'
 import { progressLine } from './week-progress.js'
@@ -202,11 +202,13 @@ async function runWeek(o: WeekDemoOptions, playbook: Playbook, { pool, redis }: 
   let after: () => Promise<SummaryPhase>
   const loadFrom = Date.now()
   try {
-    o.log(`${o.instances} app instance(s) at ${stack.urls.join(', ')}; steady load ${o.rate} req/s (a third on each read route, no writes); legacy worker fleet ${o.workerRate} jobs/s`)
+    o.log(`${o.instances} app instance(s) at ${stack.urls.join(', ')}; steady load ${o.rate} req/s from a process of its own per instance (a third on each read route, no writes); legacy worker fleet ${o.workerRate} jobs/s`)
     o.log(`${faulty ? `fault on: ${faulty}'s page handler rounds prices (the shadow gate should catch it)` : 'no faults: every route should reach on'}`)
     const deadlineSeconds = o.durationSeconds * 3 + 60
     // No writes: a price change reorders the legacy path's cached id lists for a minute, which the shadow would rightly call a difference.
-    loads = Promise.all(stack.urls.map((url, i) => driveLoad({ url, durationSeconds: deadlineSeconds, rate: o.rate / o.instances, mix: 'even', writeShare: 0, connections: 16, seed: i + 1, signal: stopLoad.signal })))
+    const generators = stack.urls.map((url, i) => driveLoadApart({ url, durationSeconds: deadlineSeconds, rate: o.rate / o.instances, mix: 'even', writeShare: 0, connections: 16, seed: i + 1, signal: stopLoad.signal }))
+    loads = Promise.all(generators.map((g) => g.done))
+    await Promise.all(generators.map((g) => g.ready))
     const control = createQueueControl({ redis: ops.redis, prefix: o.prefix })
     sampler = startSampler({ ...ops, meterPrefix: stack.meterPrefix, bucketSeconds: BUCKET_SECONDS, control, routes: WEEK_ROUTES }, 1000, (err) => o.log(`sample failed: ${(err as Error).message}`))
     await sleep(WARMUP_MS)
