@@ -8,6 +8,7 @@ import { chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parseDocument } from 'yaml'
 import { runCli } from '../../src/cli/run.js'
+import { deleteKeys, openDemoRedis } from '../../src/demo/services.js'
 import { MYSQL_URL, REDIS_URL, uniqueSuffix } from '../helpers/services.js'
 
 const CHROMIUM = '/usr/bin/chromium'
@@ -62,6 +63,7 @@ async function inBrowser<T>(width: number, work: (page: Page, seen: { requests: 
 
 describe('npm run demo, shortened: the week with a faulty route, and its timeline page in a browser', () => {
   const database = `cutover_test_week_${uniqueSuffix()}`
+  const prefix = `cw-${uniqueSuffix()}`
   let out: string
   // In this process (not a child), so the coverage counts the demo.
   const run = { code: -1, stdout: '', stderr: '' }
@@ -71,7 +73,7 @@ describe('npm run demo, shortened: the week with a faulty route, and its timelin
     ensureChromium()
     out = mkdtempSync(join(tmpdir(), 'demo-week-'))
     run.code = await runCli(
-      ['demo', 'week', '--playbook', shortWeek(out), '--duration', '30', '--rate', '120', '--instances', '2', '--database', database, '--prefix', `cw-${uniqueSuffix()}`, '--out', out,
+      ['demo', 'week', '--playbook', shortWeek(out), '--duration', '30', '--rate', '120', '--instances', '2', '--database', database, '--prefix', prefix, '--out', out,
         '--mysql-url', MYSQL_URL.replace(/\/[^/]*$/, ''), '--redis-url', REDIS_URL],
       { out: (l) => (run.stdout += l + '\n'), err: (l) => (run.stderr += l + '\n'), isTTY: false, env: {} },
     )
@@ -81,6 +83,14 @@ describe('npm run demo, shortened: the week with a faulty route, and its timelin
 
   afterAll(async () => {
     rmSync(out, { recursive: true, force: true })
+    // The run's queue (a rolled-back route keeps enqueueing), pages, object cache and meter.
+    const redis = await openDemoRedis(REDIS_URL)
+    try {
+      await deleteKeys(redis, `${prefix}:v1:*`)
+      await deleteKeys(redis, `${prefix}-meter:v1:*`)
+    } finally {
+      redis.disconnect()
+    }
     const admin = await mysql.createConnection({ uri: MYSQL_URL })
     await admin.query(`DROP DATABASE IF EXISTS \`${database}\``)
     await admin.end()
