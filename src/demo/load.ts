@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import { DEMO_CATEGORIES, DEMO_PRODUCTS, PAGE_SIZE } from './schema.js'
 
@@ -14,6 +16,12 @@ export interface LoadOptions {
   seed?: number
   /** Only this kind of request (the benchmark drives one route). @default the mix */
   only?: 'list'
+  /** Requests per second across all connections (steady load); unset: as fast as the app answers. */
+  rate?: number
+  /** `even`: a third of the reads on each read route (lists, category pages, single products). @default the skewed mix */
+  mix?: 'even'
+  /** Stops the load early (the result covers what was sent). */
+  signal?: AbortSignal
   /** Called about once a second with seconds elapsed and requests so far. */
   onTick?: (elapsedSeconds: number, requests: number) => void
 }
@@ -58,7 +66,7 @@ const SORTS = ['id', 'id', 'id', 'price', '-price', 'name']
  * The next request of the mix: product lists (45%), category lists (20%),
  * single products (the rest), and `writeShare` price changes.
  */
-export function planRequest(random: () => number, writeShare: number, only?: 'list'): PlannedRequest {
+export function planRequest(random: () => number, writeShare: number, only?: 'list', mix?: 'even'): PlannedRequest {
   const pages = DEMO_PRODUCTS / PAGE_SIZE
   const sort = SORTS[Math.floor(random() * SORTS.length)] ?? 'id'
   if (only === 'list') return { method: 'GET', path: `/api/products?page=${skewed(random, pages) + 1}&sort=${sort}` }
@@ -67,8 +75,9 @@ export function planRequest(random: () => number, writeShare: number, only?: 'li
     const id = skewed(random, DEMO_PRODUCTS) + 1
     return { method: 'PUT', path: `/api/products/${id}`, body: JSON.stringify({ priceCents: 199 + Math.floor(random() * 49_800) }) }
   }
-  if (r < writeShare + 0.45) return { method: 'GET', path: `/api/products?page=${skewed(random, pages) + 1}&sort=${sort}` }
-  if (r < writeShare + 0.65) {
+  const [lists, categories] = mix === 'even' ? [1 / 3, 2 / 3] : [0.45, 0.65]
+  if (r < writeShare + lists) return { method: 'GET', path: `/api/products?page=${skewed(random, pages) + 1}&sort=${sort}` }
+  if (r < writeShare + categories) {
     const category = skewed(random, DEMO_CATEGORIES) + 1
     const catPages = Math.ceil(DEMO_PRODUCTS / DEMO_CATEGORIES / PAGE_SIZE)
     return { method: 'GET', path: `/api/categories/${category}/products?page=${skewed(random, catPages) + 1}&sort=${sort}` }
@@ -88,10 +97,11 @@ export function driveLoad(options: LoadOptions): Promise<LoadResult> {
         url: options.url,
         connections: options.connections ?? 8,
         duration: options.durationSeconds,
+        ...(options.rate !== undefined ? { overallRate: options.rate } : {}),
         requests: [
           {
             setupRequest: (request) => {
-              const planned = planRequest(random, writeShare, options.only)
+              const planned = planRequest(random, writeShare, options.only, options.mix)
               sent++
               return {
                 ...request,
@@ -117,5 +127,37 @@ export function driveLoad(options: LoadOptions): Promise<LoadResult> {
       },
     )
     instance.on('tick', () => options.onTick?.(++elapsed, sent))
+    options.signal?.addEventListener('abort', () => instance.stop(), { once: true })
   })
+}
+
+/**
+ * driveLoad in a child process (load-child.ts), off the app's event loop:
+ * `ready` resolves once the process has started its load, `done` with its
+ * result once it has stopped (at the end of its duration, or when `signal` aborts).
+ */
+export function driveLoadApart(options: Omit<LoadOptions, 'onTick'>): { ready: Promise<void>; done: Promise<LoadResult> } {
+  const self = fileURLToPath(import.meta.url)
+  const file = self.replace(/load\.(ts|js)$/, 'load-child.$1')
+  // Run from the sources (tsx), the child needs tsx too.
+  const child = fork(file, [JSON.stringify({ ...options, signal: undefined })], { execArgv: file.endsWith('.ts') ? ['--import', 'tsx'] : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const stop = (): void => void (child.connected && child.send('stop'))
+  options.signal?.addEventListener('abort', stop, { once: true })
+  let started: () => void = () => undefined
+  const ready = new Promise<void>((resolve) => (started = resolve))
+  const done = new Promise<LoadResult>((resolve, reject) => {
+    let result: LoadResult | undefined
+    child.on('message', (message) => {
+      if (message === 'ready') started()
+      else result = message as LoadResult
+    })
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      options.signal?.removeEventListener('abort', stop)
+      started()
+      if (result) resolve(result)
+      else reject(new Error(`the load process exited with code ${code} before it reported`))
+    })
+  })
+  return { ready, done }
 }

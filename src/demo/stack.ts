@@ -4,11 +4,13 @@ import type { Pool } from 'mysql2/promise'
 import { Registry } from 'prom-client'
 import { Meter } from '../meter/meter.js'
 import { meterPool } from '../meter/wrap-pool.js'
+import { meterGatedQueue } from '../meter/wrap-drain.js'
 import { meterQueue, type MeteredRefreshQueue } from '../meter/wrap-queue.js'
 import { meterRedis } from '../meter/wrap-redis.js'
 import { BullmqRefreshQueue } from '../queue/bullmq-queue.js'
 import { ListRefreshQueue } from '../queue/list-queue.js'
-import type { RefreshConsumer, RefreshQueue } from '../queue/refresh-queue.js'
+import type { GateOptions } from '../queue/gate-policy.js'
+import type { DrainableQueue, RefreshConsumer, RefreshQueue } from '../queue/refresh-queue.js'
 import { buildDemoApp, type DemoFaults } from './app.js'
 import { closeAll } from './close-all.js'
 import { demoPageCache, type DemoPluginOptions } from './page-cache.js'
@@ -38,6 +40,12 @@ export interface DemoStackOptions {
   worker?: boolean
   /** Jobs the worker runs at once. @default 16 */
   workerConcurrency?: number
+  /** The worker's own MySQL pool (a worker fleet is other processes, with connections of their own). @default pool */
+  workerPool?: Pool
+  /** Jobs per second the worker runs at most (a legacy fleet's capacity). @default unlimited */
+  workerRate?: number
+  /** Put the producer gate between the routes and the queue (each route's jobs passed, deduped or dropped). @default none */
+  gate?: Omit<GateOptions, 'observe'>
 }
 
 export interface DemoStack {
@@ -51,7 +59,7 @@ export interface DemoStack {
   close(): Promise<void>
 }
 
-export function createQueue(driver: QueueDriverName, redis: Redis, prefix: string): RefreshQueue {
+export function createQueue(driver: QueueDriverName, redis: Redis, prefix: string): RefreshQueue & DrainableQueue {
   return driver === 'bullmq' ? new BullmqRefreshQueue({ redis, prefix }) : new ListRefreshQueue({ redis, prefix })
 }
 
@@ -74,7 +82,8 @@ async function startParts(options: DemoStackOptions, meter: Meter, queue: Metere
   parts.app = app
   if (options.worker ?? true) {
     parts.worker = startLegacyWorker({
-      queue, pool, redis, prefix: options.prefix, concurrency: options.workerConcurrency ?? 16,
+      queue, pool: options.workerPool ? meterPool(options.workerPool, meter) : pool, redis, prefix: options.prefix, concurrency: options.workerConcurrency ?? 16,
+      ...(options.workerRate !== undefined ? { rate: options.workerRate } : {}),
       onError: (err) => app.log.error(err),
     })
   }
@@ -95,7 +104,8 @@ export async function startDemoStack(options: DemoStackOptions): Promise<DemoSta
     bucketSeconds: options.bucketSeconds ?? 60,
     ...(options.metrics ? { registry: new Registry() } : {}),
   })
-  const queue = meterQueue(createQueue(options.queue, options.redis, options.prefix), meter)
+  const raw = createQueue(options.queue, options.redis, options.prefix)
+  const queue = options.gate ? meterGatedQueue(raw, meter, options.gate) : meterQueue(raw, meter)
   const parts: StartedParts = {}
   // No new requests first, then no new jobs; the meter flushes last. A part never started is skipped.
   const close = (): Promise<void> =>

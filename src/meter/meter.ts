@@ -306,9 +306,24 @@ export class Meter {
     try {
       await this.flush()
     } finally {
-      // QUIT waits for the replies still due; a client that is not connected would wait for a reconnect.
-      if (this.ownsRedis && this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect())
-      else if (this.ownsRedis) this.redis.disconnect()
+      if (this.ownsRedis) await closeOwnClient(this.redis)
     }
   }
+}
+
+/**
+ * Closes a client the meter opened and resolves once its connection is gone
+ * (status `end`), so nothing of the meter's keeps the process alive after
+ * close(). QUIT waits for the replies still due; a client that is not
+ * connected would wait for a reconnect, so it is disconnected instead.
+ */
+async function closeOwnClient(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return
+  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()))
+  if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect())
+  else redis.disconnect()
+  // Bounded: a client in a state that never reports its end must not hold close() up.
+  let timer: NodeJS.Timeout | undefined
+  await Promise.race([ended, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))])
+  clearTimeout(timer)
 }

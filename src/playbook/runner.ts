@@ -31,6 +31,12 @@ export interface PlaybookRunnerOptions {
   timeScale?: number
   /** Clock, epoch ms. @default Date.now */
   now?: () => number
+  /**
+   * Where the playbook clock starts (epoch ms) when the journal is new: a demo
+   * starts its week on a Monday at 09:00 rather than whenever it is run. A
+   * journal that has a clock keeps it. @default the machine's clock at start
+   */
+  clockStart?: number
   /** Who the journal says acted. @default `runner@<host>:<pid>` */
   actor?: string
   /** Seconds to wait for the journal lock (a person's command may hold it). @default 30 */
@@ -56,6 +62,9 @@ function checkOptions(o: PlaybookRunnerOptions): number {
   }
   if (o.playbook.usesQueue && !o.queue) {
     throw new CUTOVER_ERR_PLAYBOOK_QUEUE_UNAVAILABLE(o.playbook.name, 'actions or gates', 'pass a queue control (the drain side\'s createQueueControl)')
+  }
+  if (o.clockStart !== undefined && !Number.isFinite(o.clockStart)) {
+    throw new CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID('clockStart to be epoch ms', JSON.stringify(o.clockStart))
   }
   if (!o.meter && o.playbook.stages.some((s) => s.gates.some((g) => TRAFFIC.has(g.kind)))) {
     throw new CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID('meter (the Redis the app\'s meter writes to) for the errorRate, p99 and dbCallsPerRequest gates', 'none')
@@ -102,6 +111,9 @@ export class PlaybookRunner {
       // The history before this start is the journal's; what the start adds is returned.
       return await this.#locked(async () => {
         const bodies: EventBody[] = []
+        const start = this.#o.clockStart
+        // A new journal's clock: the started event below is stamped with it and folds it in.
+        if (!this.#state.clock && start !== undefined) this.#state.clock = { wallAt: this.#now(), scaledAt: start, scale: this.timeScale }
         if (this.#state.hash !== undefined && this.#state.hash !== this.playbook.hash) bodies.push({ kind: 'playbook_changed', from: this.#state.hash, to: this.playbook.hash })
         bodies.push({ kind: 'started', scale: this.timeScale, hash: this.playbook.hash, by: this.#actor })
         return this.journal.append(this.#state, bodies, this.#now())

@@ -1,7 +1,7 @@
 import { comparisonRows, FIGURES_NOTE, formatNumber, ROUTE_COLUMNS, type AmplificationReport, type AmplificationSnapshot, type RouteFigures } from './amplification.js'
+import { escapeHtml } from './escape-html.js'
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c)
+export { escapeHtml }
 
 const STYLE = `
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2430;background:#fff}

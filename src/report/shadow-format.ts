@@ -23,6 +23,4 @@ export function countsText(counts: PathNode['counts']): string {
     .join(', ')
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;')
-}
+export { escapeHtml } from './escape-html.js'

@@ -20,7 +20,8 @@ code.curl{display:block;background:#f0f2f5;padding:6px;border-radius:4px;font:12
 .example{border-top:1px solid #eceef2;padding-top:8px;margin-top:8px}
 `
 
-function diffHtml(patch: string): string {
+/** A unified diff as coloured lines (add, del, hunk, meta). */
+export function diffHtml(patch: string): string {
   return patch
     .split('\n')
     .map((line) => {

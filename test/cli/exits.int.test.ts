@@ -79,6 +79,8 @@ describe('every command exits after an error once it has started opening things'
     [['flags', 'kill', '--unleash-url', 'http://127.0.0.1:1/api', '--token', 't'], 1, /CUTOVER_ERR_FLAGS_ADMIN_FAILED/],
     [['demo', '--duration', '1', '--out', '<dir>'], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: MySQL/, { MYSQL_URL: DOWN_MYSQL, REDIS_URL }],
     [['demo', 'shadow', '--duration', '1', '--out', '<dir>'], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: Redis/, { MYSQL_URL, REDIS_URL: DOWN_REDIS }],
+    [['demo', 'week', '--duration', '10', '--out', '<dir>'], 1, /CUTOVER_ERR_DEMO_SERVICE_UNREACHABLE: MySQL/, { MYSQL_URL: DOWN_MYSQL, REDIS_URL }],
+    [['demo', 'week', '--playbook', '/nonexistent.yaml'], 2, /CUTOVER_ERR_CLI_USAGE: expected --playbook/],
   ] as Array<[string[], number, RegExp, NodeJS.ProcessEnv?]>)('%j exits %i', async (args, code, message, env = {}) => {
     const run = await runCliProcess(args.map((a) => a.replace('<dir>', dir)), { env, timeoutMs: DEADLINE_MS })
     expect(run.timedOut, `still running after ${DEADLINE_MS} ms; stderr: ${run.stderr}`).toBe(false)

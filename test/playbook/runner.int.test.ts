@@ -291,4 +291,23 @@ describe('playbook runner against MySQL, the meter in Redis, a flags file and a 
     expect(() => new PlaybookRunner({ ...options, meter: undefined })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID' }))
     expect(() => new PlaybookRunner({ ...options, timeScale: 0 })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID' }))
   })
+
+  it('a new journal starts its playbook clock at clockStart and keeps it when the runner restarts', async () => {
+    const { options } = setup(60)
+    const monday = Date.UTC(2024, 5, 10, 9)
+    const first = new PlaybookRunner({ ...options, clockStart: monday })
+    const [started] = await first.start()
+    expect(started).toMatchObject({ wall: T0, scaled: monday, body: { kind: 'started', scale: 60 } })
+    now = T0 + MIN
+    await first.tick()
+    expect(first.state.routes.get('r1')).toMatchObject({ stage: 'measure', enteredScaled: monday + 60 * MIN })
+    await first.stop()
+    // A journal that has a clock keeps it: a second clockStart changes nothing.
+    now = T0 + 2 * MIN
+    const second = new PlaybookRunner({ ...options, clockStart: Date.UTC(2030, 0, 1) })
+    const [again] = await second.start()
+    expect(again?.scaled).toBe(monday + 2 * 60 * MIN)
+    await second.stop()
+    expect(() => new PlaybookRunner({ ...options, clockStart: Number.NaN })).toThrow(expect.objectContaining({ code: 'CUTOVER_ERR_PLAYBOOK_OPTIONS_INVALID' }))
+  })
 })

@@ -8,6 +8,7 @@ import { reportAmplificationCommand } from './report-amplification.js'
 import { demoCommand } from './demo.js'
 import { demoServeCommand } from './demo-serve.js'
 import { demoShadowCommand } from './demo-shadow.js'
+import { demoWeekCommand } from './demo-week.js'
 import { dbMigrate } from './db-migrate.js'
 import { drainCommand } from './drain.js'
 import { reportShadow } from './report-shadow.js'
@@ -22,6 +23,7 @@ import { playbookRollback } from './playbook-rollback.js'
 
 /** Every CLI command, in the order of the user's journey; each lives in its own file beside this one. */
 export const commands: readonly DefinedCommand[] = [
+  demoWeekCommand,
   demoCommand,
   demoServeCommand,
   demoShadowCommand,
