@@ -60,6 +60,8 @@ export function checkStory(input: StoryInput): StoryCheck[] {
 /** Whether the run can stop: the story has played out (or cannot go further). */
 export function storySettled(input: StoryInput, drainHeld: boolean): boolean {
   if (of(input.events, 'completed').length > 0) return true
+  // Every route rolled back to off: nothing can go further until a person resumes one.
+  if (input.routes.every((r) => of(input.events, 'rolled_back', r).length > 0)) return true
   // With a route rolled back the queue never gets quiet: the run ends once the drain stage has held its time.
   return input.faulty !== undefined && drainHeld
 }

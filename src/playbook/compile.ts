@@ -134,13 +134,14 @@ function trafficGate(kind: string, spec: Record<string, unknown>, c: GateContext
     if (path !== 'page') c.problems.push({ path: [...here, relative], message: `${relative} compares the page path with the legacy path; it needs path: page`, atKey: true })
     else if (c.mode === 'on' && !c.legacyBefore) c.problems.push({ path: [...here, relative], message: `${relative} in mode on compares with the legacy path of the stage before, and no earlier stage serves legacy traffic`, atKey: true })
   }
+  if (kind === 'p99' && spec.graceMs !== undefined && spec.maxRatio === undefined) c.problems.push({ path: [...here, 'graceMs'], message: 'graceMs widens maxRatio; it needs maxRatio', atKey: true })
   const absolute = kind === 'p99' ? 'maxMs' : 'max'
   if (spec[absolute] === undefined && spec[relative] === undefined) c.problems.push({ path: here, message: `${kind} needs ${absolute} or ${relative}` })
   const minSamples = (spec.minSamples as number | undefined) ?? c.minSamples
   const pick = (k: string): Record<string, number> => (typeof spec[k] === 'number' ? { [k]: spec[k] as number } : {})
   if (kind === 'dbCallsPerRequest') return { kind, path, minSamples, ...pick('max'), ...pick('maxRatio') }
   const onePath = path === 'all' ? 'page' : path
-  return kind === 'p99' ? { kind, path: onePath, minSamples, ...pick('maxMs'), ...pick('maxRatio') } : { kind: 'errorRate', path: onePath, minSamples, ...pick('max'), ...pick('maxIncrease') }
+  return kind === 'p99' ? { kind, path: onePath, minSamples, ...pick('maxMs'), ...pick('maxRatio'), ...pick('graceMs') } : { kind: 'errorRate', path: onePath, minSamples, ...pick('max'), ...pick('maxIncrease') }
 }
 
 function compileGate(kind: string, value: Record<string, unknown> | boolean | string, c: GateContext): Gate | undefined {

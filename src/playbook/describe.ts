@@ -24,7 +24,7 @@ export function describeGate(g: Gate): string {
     case 'errorRate':
       return `${g.path} error rate${g.max !== undefined ? ` <= ${pct(g.max)}` : ''}${g.maxIncrease !== undefined ? ` <= legacy + ${pct(g.maxIncrease)}` : ''}${samples}`
     case 'p99':
-      return `${g.path} p99${g.maxMs !== undefined ? ` <= ${g.maxMs}ms` : ''}${g.maxRatio !== undefined ? ` <= legacy x${g.maxRatio}` : ''}${samples}`
+      return `${g.path} p99${g.maxMs !== undefined ? ` <= ${g.maxMs}ms` : ''}${g.maxRatio !== undefined ? ` <= legacy x${g.maxRatio}${g.graceMs ? ` or +${g.graceMs}ms` : ''}` : ''}${samples}`
     case 'dbCallsPerRequest':
       return `${g.path} DB calls/request${g.max !== undefined ? ` <= ${g.max}` : ''}${g.maxRatio !== undefined ? ` <= legacy x${g.maxRatio}` : ''}${samples}`
     case 'queueDepth':

@@ -39,7 +39,7 @@ export type Gate =
   | { kind: 'logicMismatches'; max: number; minSamples: number }
   | { kind: 'leaks'; max: number; minSamples: number }
   | { kind: 'errorRate'; path: 'page' | 'legacy'; max?: number; maxIncrease?: number; minSamples: number }
-  | { kind: 'p99'; path: 'page' | 'legacy'; maxMs?: number; maxRatio?: number; minSamples: number }
+  | { kind: 'p99'; path: 'page' | 'legacy'; maxMs?: number; maxRatio?: number; graceMs?: number; minSamples: number }
   | { kind: 'dbCallsPerRequest'; path: TrafficPath; max?: number; maxRatio?: number; minSamples: number }
   | { kind: 'queueDepth'; max: number; minSamples: number }
   | { kind: 'manual'; prompt: string | undefined }

@@ -43,4 +43,11 @@ describe('the week demo checks its own story', () => {
     expect(storySettled({ events, routes: ROUTES, faulty: 'products.list', drained: 0 }, true)).toBe(true)
     expect(storySettled({ events, routes: ROUTES, faulty: undefined, drained: 0 }, true)).toBe(false)
   })
+
+  it('settles once every route is rolled back, since none can go further (was: ticked on to the deadline)', () => {
+    const all = journal([...faultyRoute('products.list'), ...faultyRoute('categories.products'), ...faultyRoute('products.get')])
+    expect(storySettled({ events: all, routes: ROUTES, faulty: 'products.list', drained: 0 }, false)).toBe(true)
+    const two = journal([...faultyRoute('products.list'), ...faultyRoute('categories.products'), ...cleanRoute('products.get')])
+    expect(storySettled({ events: two, routes: ROUTES, faulty: 'products.list', drained: 0 }, false)).toBe(false)
+  })
 })

@@ -38,6 +38,19 @@ describe('gates (pure)', () => {
     expect(verdict(evaluateGate(gate, input({ route: { page: path({ p99Ms: 30 }) }, allPage: true })))).toBe('hold: 0 of 100 legacy requests in the stage before needed')
   })
 
+  it('graceMs lets a page p99 within that many ms of the legacy p99 pass a ratio it exceeds, and no more', () => {
+    const route = (page: number, legacy: number) => ({ page: path({ p99Ms: page }), legacy: path({ p99Ms: legacy }) })
+    const strict = { kind: 'p99', path: 'page', maxRatio: 1.2, minSamples: 100 } as const
+    const graced = { ...strict, graceMs: 50 } as const
+    // Small latencies: 63 ms against 27 ms is x2.33 but only 36 ms more.
+    expect(verdict(evaluateGate(strict, input({ route: route(63, 27) })))).toMatch(/^fail: .*x2\.33 \(at most x1\.2\)/)
+    expect(verdict(evaluateGate(graced, input({ route: route(63, 27) })))).toMatch(/^pass: .*x2\.33 \(at most x1\.2 or \+50ms\)/)
+    expect(evaluateGate(graced, input({ route: route(78, 27) })).verdict).toBe('fail')
+    // Large latencies: the ratio allows more than the grace, and decides.
+    expect(evaluateGate(graced, input({ route: route(1150, 1000) })).verdict).toBe('pass')
+    expect(evaluateGate(graced, input({ route: route(1250, 1000) })).verdict).toBe('fail')
+  })
+
   it('DB calls per request count one read per refresh job enqueued', () => {
     const gate = { kind: 'dbCallsPerRequest', path: 'page', max: 2, maxRatio: 0.1, minSamples: 100 } as const
     const r = evaluateGate(gate, input({ route: { page: path({ dbCalls: 500, refreshJobs: 500 }), legacy: path({ dbCalls: 1000, refreshJobs: 100_000 }) } }))

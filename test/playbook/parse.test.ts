@@ -97,9 +97,14 @@ stages:
       '8:31 stages[0].actions.drain.rate: expected a number > 0, got 0',
       '8:44 stages[0].actions.retire: missing key "quiet"',
       '9:22 stages[0].gates.manual: expected true, or the text to show: waits for `cutover playbook approve`, got 3',
-      '9:30 stages[0].gates.p99: expected at least one of: maxMs, maxRatio, path, minSamples',
+      '9:30 stages[0].gates.p99: expected at least one of: maxMs, maxRatio, graceMs, path, minSamples',
       '9:53 stages[0].gates.queueDepth.max: expected a number >= 0, got -1',
     ])
+  })
+
+  it('graceMs without maxRatio is a problem at its key', () => {
+    const r = problemsOf(`${HEAD}  - name: one\n    actions: { mode: canary, percent: 10 }\n    gates: { p99: { maxMs: 100, graceMs: 20 } }\n`)
+    expect(r.problems.map(at)).toEqual(['8:33 stages[0].gates.p99.graceMs: graceMs widens maxRatio; it needs maxRatio'])
   })
 
   it('a YAML syntax error is a parse error with its position', () => {
