@@ -42,10 +42,10 @@ export default defineConfig({
       include: ['src/**/*.ts'],
       exclude: ['src/cli/main.ts'],
       reporter: ['text-summary', 'html'],
-      // Measured at 94.2 / 87.5 / 94.5 / 96.9 when set; a little slack for
+      // Measured at 95.3 / 88.1 / 95.2 / 97.8 when set; a little slack for
       // timing-dependent fault paths. These only go up. They hold for both
       // projects together (npm test); either project alone covers less.
-      thresholds: { statements: 93, branches: 86, functions: 93, lines: 96 },
+      thresholds: { statements: 94.5, branches: 87, functions: 94.5, lines: 97 },
     },
   },
 })

@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto'
 
-/** Bump when the key layout changes, so old entries are never read as new ones. */
-export const KEY_VERSION = 'k2'
+/**
+ * Version of how a request becomes a page key (the keyed parts and their
+ * normalization), hashed into every key: bump it when that changes, so old
+ * entries are never read as new ones. Not the Redis layout's version
+ * (`LAYOUT_VERSION` in keys.ts, the `v1` in key names).
+ */
+export const KEY_DERIVATION_VERSION = 'k2'
 
 /**
  * Request headers that name the origin the client asked for (scheme, host,
@@ -195,7 +200,7 @@ function originHeadersBeside(vary: readonly string[]): readonly string[] {
  */
 export function pageKeyText(input: KeyInput): string {
   const parts = [
-    KEY_VERSION,
+    KEY_DERIVATION_VERSION,
     input.routeId,
     normalizePath(input.url, input.rules),
     keyedQuery(input.query, input.queryAllow),

@@ -16,7 +16,8 @@ import { describeValue } from '../describe-value.js'
  * end the hash tag early or forge another key's name.
  */
 
-export const KEY_VERSION = 'v1'
+/** Version of the Redis key layout below (the `v1` in every name); bump it when names change. */
+export const LAYOUT_VERSION = 'v1'
 
 /** Field names inside the tags hash: `v:<tag>` holds the version, `h:<tag>` the last hard-purge version. */
 export const TAG_VERSION_FIELD = 'v:'
@@ -67,7 +68,7 @@ export function pageCacheKeys(prefix: string): PageCacheKeys {
   if (typeof prefix !== 'string' || prefix.length === 0 || /[{}]/.test(prefix)) {
     throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('prefix', 'a non-empty string without "{" or "}"', describeValue(prefix))
   }
-  const base = `${prefix}:${KEY_VERSION}`
+  const base = `${prefix}:${LAYOUT_VERSION}`
   const routeKey = (kind: string, key: PageKey): string => {
     if (typeof key !== 'object' || key === null) {
       throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('page key', 'an object { route, hash }', String(key))
