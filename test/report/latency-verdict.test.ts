@@ -1,18 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import { quantileInterval } from '../../src/report/latency-interval.js'
 import { shadowVerdict } from '../../src/report/shadow-verdict.js'
+import { seededRandom } from '../../src/demo/load.js'
 
-/** A seeded PRNG (mulberry32), so each run draws the same latencies. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// A seeded PRNG, so each run draws the same latencies.
+const prng = seededRandom
 
 /** Latencies of one handler: about 20 ms with a long tail (log-normal). */
 function latencies(random: () => number, n: number, scale = 1): number[] {
