@@ -14,7 +14,7 @@ import { pageCacheReader } from '../../src/shadow/page-cache-reader.js'
 import type { ShadowRecord } from '../../src/shadow/record.js'
 import { createShadowRunner } from '../../src/shadow/runner.js'
 import { createShadowWriter, type ShadowWriter } from '../../src/shadow/writer.js'
-import { eventually } from '../helpers/app.js'
+import { eventually, untilHit } from '../helpers/app.js'
 import { StaticFlagSource } from '../helpers/flags.js'
 import { mysqlForTest, type MysqlForTest } from '../helpers/mysql.js'
 import { redisForTest } from '../helpers/redis.js'
@@ -88,6 +88,8 @@ describe('shadow comparison on the legacy demo', () => {
     // Cache page 4 on the page path, then rename a product on it the legacy way.
     flags.set({ 'products.list': 'on' })
     expect((await app.inject('/api/products?page=4')).headers['cache-status']).toMatch(/stored/)
+    // Or the shadow below may find no page yet and compare a fresh render (seen once on a loaded machine).
+    await untilHit(app, '/api/products?page=4')
     flags.set({ 'products.list': { mode: 'shadow', shadowRate: 1 } })
     await db.pool.query("UPDATE products SET name = 'Renamed Kettle 301', updated_at = '2026-11-24 12:00:00.000' WHERE id = 301")
     await new LegacyCatalog(db.pool, env.redis, env.prefix).refresh(301)

@@ -8,7 +8,7 @@ import { pageCacheReader } from '../../src/shadow/page-cache-reader.js'
 import type { ShadowRecord } from '../../src/shadow/record.js'
 import { createShadowRunner } from '../../src/shadow/runner.js'
 import { createShadowWriter, type ShadowWriter } from '../../src/shadow/writer.js'
-import { appWith, eventually } from '../helpers/app.js'
+import { appWith, eventually, untilHit } from '../helpers/app.js'
 import { StaticFlagSource } from '../helpers/flags.js'
 import { mysqlForTest, type MysqlForTest } from '../helpers/mysql.js'
 
@@ -78,6 +78,7 @@ describe('shadow mode through the plugin', () => {
   it('reports a product renamed after its page was cached as staleness, with the page age', async () => {
     flags.set({ 'products.list': 'on' })
     expect((await app.inject('/api/products?page=2')).headers['cache-status']).toMatch(/stored/)
+    await untilHit(app, '/api/products?page=2')
     products[1]!.name = 'big mug'
     flags.set({ 'products.list': { mode: 'shadow', shadowRate: 1 } })
     const before = records.length

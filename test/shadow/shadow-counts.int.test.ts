@@ -19,7 +19,7 @@ import type { ShadowContext } from '../../src/shadow/hook.js'
 import type { ShadowRecord } from '../../src/shadow/record.js'
 import { createShadowRunner } from '../../src/shadow/runner.js'
 import { createShadowWriter, type ShadowWriter } from '../../src/shadow/writer.js'
-import { eventually } from '../helpers/app.js'
+import { eventually, untilHit } from '../helpers/app.js'
 import { StaticFlagSource } from '../helpers/flags.js'
 import { mysqlForTest, type MysqlForTest } from '../helpers/mysql.js'
 import { redisForTest } from '../helpers/redis.js'
@@ -118,6 +118,7 @@ describe('shadow records carry the DB and Redis calls of each side', () => {
   it('counts a cached candidate as its read (no DB query) and the fresh render beside it', async () => {
     flags.set({ 'items.list': 'on' })
     expect((await app.inject('/api/items?page=2')).headers['cache-status']).toMatch(/stored/)
+    await untilHit(app, '/api/items?page=2')
     flags.set({ 'items.list': { mode: 'shadow', shadowRate: 1 } })
     const before = records.length
     await app.inject('/api/items?page=2')
