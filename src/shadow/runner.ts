@@ -296,7 +296,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       leaks,
     })
     // The candidate's and fresh render's Set-Cookie values join the request's; usually there are none (one scrubber, built once).
-    const allSecrets = r.secrets(ctx.request, control.headers, candidate.headers, ...(fresh ? [fresh.headers] : []))
+    const allSecrets = r.secrets(ctx.request, ctx.control.headers, candidate.headers, ...(fresh ? [fresh.headers] : []))
     const scrubber = allSecrets.length === requestSecrets.length ? early : createScrubber(allSecrets)
     const diffs: ClassifiedDiff[] = judged.diffs.map((d) => {
       const out: ClassifiedDiff = { ...d }

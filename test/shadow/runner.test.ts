@@ -173,6 +173,20 @@ describe('shadow runner', () => {
     expect(records[2]!.diffs.find((d) => d.path === '/items/0/name')?.cause).toBe('staleness')
   })
 
+  it('scrubs the value of a declared session cookie the control set, even when the candidate sets cookies of its own', async () => {
+    const s = shop()
+    s.pageRoundsPrices = true
+    // The control sets the declared session cookie and echoes its value; the candidate sets two cookies of its own.
+    const control = json({ ...(s.legacy() as object), echo: 'SESSIONVALUE123' }, { 'set-cookie': 'sessionId=SESSIONVALUE123; Path=/' })
+    const candidate: RenderedResponse = { ...json(s.page()), headers: { 'content-type': 'application/json; charset=utf-8', 'set-cookie': ['sessionId=OTHERVALUE999; Path=/', 'theme=darkmode42'] } }
+    const { runner, records } = runnerFor(s, () => candidate, { secondaryRate: 0 })
+    const ctx = { ...context(control), app: { cutover: { sessionCookies: new Set(['sessionId']) } } as unknown as FastifyInstance }
+    await runner.handler(ctx)
+    expect(records).toHaveLength(1)
+    expect(records[0]!.outcome).toBe('mismatch')
+    expect(JSON.stringify(records[0])).not.toContain('SESSIONVALUE123')
+  })
+
   it('surfaces a cached page carrying Set-Cookie as a leak first', async () => {
     const s = shop()
     s.pageRoundsPrices = true
