@@ -22,6 +22,14 @@ export interface MissPathOptions {
   rulesOf: (routeId: string) => PathRules
 }
 
+/** A promise's outcome as a value: read later, or never, without an unhandled rejection in between. */
+type Settled<T> = { ok: true; value: T } | { ok: false }
+const settled = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    () => ({ ok: false as const }),
+  )
+
 const idOf = (key: PageKey): string => `${key.route}\n${key.hash}`
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -61,6 +69,9 @@ export class MissPath {
     const settle = flights.lead(id)
     if (!settle) return this.miss(at, key, seen, revalidating)
     if (!guard.remote) return this.render(at, { key, phase: 'miss', settle, revalidating })
+    // The tag versions a render needs are read beside the lease, not after it: one round trip's wait on a miss, not two.
+    // Read before the render starts either way, so a purge during the render still leaves its page stale.
+    const tagVersions = settled(this.tagVersionsOf(at))
     let lease: string | null
     try {
       lease = await guard.acquireLease(key, this.options.lease.ttlMs)
@@ -70,7 +81,15 @@ export class MissPath {
       return states.bypass(at.route, at.request, 'cache-error')
     }
     if (lease === null) return this.awaitOtherProcess(at, { key, settle, seen })
-    return this.render(at, { key, phase: 'miss', settle, lease, revalidating })
+    return this.render(at, { key, phase: 'miss', settle, lease, revalidating }, tagVersions)
+  }
+
+  /** The versions of the route's own tags (and of its URI tag, on a followOrigin route) that a render of this request is stored with. */
+  private tagVersionsOf(at: Omit<PageRequest, 'reply'>): Promise<Record<string, number>> {
+    const { route, request } = at
+    // The URI tag is the target URI's, taken before the render's URL is rewritten.
+    const uri = route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, this.options.rulesOf(route.id))) : undefined
+    return renderTagVersions(this.options.guard, route, uri)
   }
 
   /**
@@ -119,21 +138,23 @@ export class MissPath {
   }
 
   /** Sets the request up to be rendered by its handler and stored in onSend (a miss, or a background refresh). */
-  async render(at: Omit<PageRequest, 'reply'>, render: Pick<RenderState, 'key' | 'phase' | 'settle' | 'lease' | 'revalidating'>): Promise<false> {
+  async render(
+    at: Omit<PageRequest, 'reply'>,
+    render: Pick<RenderState, 'key' | 'phase' | 'settle' | 'lease' | 'revalidating'>,
+    readTags: Promise<Settled<Record<string, number>>> = settled(this.tagVersionsOf(at)),
+  ): Promise<false> {
     const { route, request } = at
     const { guard, states } = this.options
     const rules = this.options.rulesOf(route.id)
-    // The URI tag is the target URI's, taken before the render's URL is rewritten.
     const uri = route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, rules)) : undefined
     // The handler of a render that may be stored sees only what the key holds.
     const seen = renderedRequest(request.url, request.query, route.query, rules)
     request.raw.url = seen.url
     request.query = seen.query
     if (render.revalidating) askConditionally(request, render.revalidating)
-    let tagVersions: Record<string, number>
-    try {
-      tagVersions = await renderTagVersions(guard, route, uri)
-    } catch {
+    const read = await readTags
+    const tagVersions = read.ok ? read.value : undefined
+    if (tagVersions === undefined) {
       render.settle?.({ kind: 'none', reason: 'cache-error' })
       if (render.lease) guard.releaseLease(render.key, render.lease).catch(() => {})
       return states.bypass(route, request, 'cache-error')

@@ -1,0 +1,72 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import cutover from '../../src/plugin.js'
+import { RedisPageStore } from '../../src/pagecache/redis-store.js'
+import type { PageKey, TagState } from '../../src/pagecache/store.js'
+import { redisForTest, type RedisForTest } from '../helpers/redis.js'
+
+/** A Redis store that writes down when each call of a miss starts and ends. */
+class RecordingStore extends RedisPageStore {
+  readonly calls: string[] = []
+
+  override async acquireLease(key: PageKey, ttlMs: number, token?: string): Promise<string | null> {
+    this.calls.push('lease:start')
+    try {
+      return await super.acquireLease(key, ttlMs, token)
+    } finally {
+      this.calls.push('lease:end')
+    }
+  }
+
+  override async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    this.calls.push('tags:start')
+    try {
+      return await super.tagStates(tags)
+    } finally {
+      this.calls.push('tags:end')
+    }
+  }
+}
+
+describe('a miss on a shared store', () => {
+  let r: RedisForTest | undefined
+  let app: FastifyInstance | undefined
+  afterEach(async () => {
+    await app?.close()
+    await r?.cleanup()
+  })
+
+  it('reads the tag versions beside the render lease, not after it: one round trip of waiting before the render, not two', async () => {
+    r = redisForTest('miss-rt')
+    const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    app = Fastify({ logger: false })
+    await app.register(cutover, { store })
+    let renders = 0
+    app.get('/page', { config: { cutover: { id: 'page', ttl: 60 } } }, async () => ({ n: ++renders }))
+    await app.ready()
+
+    const res = await app.inject('/page')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['cache-status']).toContain('fwd=miss')
+    const render = store.calls.slice(0, 4)
+    // Both requests are on the wire before either answer is awaited.
+    expect(render.indexOf('tags:start')).toBeLessThan(render.indexOf('lease:end'))
+    expect(render.indexOf('lease:start')).toBeLessThan(render.indexOf('tags:end'))
+    expect(renders).toBe(1)
+  })
+
+  it('still answers from the handler, uncached, when the tag read fails', async () => {
+    r = redisForTest('miss-rt-fail')
+    const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    store.tagStates = () => Promise.reject(new Error('tag read failed'))
+    app = Fastify({ logger: false })
+    await app.register(cutover, { store })
+    app.get('/page', { config: { cutover: { id: 'page', ttl: 60 } } }, async () => ({ ok: true }))
+    await app.ready()
+
+    const res = await app.inject('/page')
+    expect(res.statusCode).toBe(200)
+    expect(res.json()).toEqual({ ok: true })
+    expect(res.headers['cache-status']).toContain('detail=cache-error')
+  })
+})
