@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis'
 import type mysql from 'mysql2/promise'
 import { quantileMs } from '../meter/histogram.js'
 import { readMeter, type PathTotals } from '../meter/read.js'
-import type { PathFigures, RouteReadings, ShadowFigures } from './gates.js'
+import { p99Quantiles, type PathFigures, type RouteReadings, type ShadowFigures } from './gates.js'
 import type { Readings } from './machine.js'
 import type { Playbook, Stage } from './model.js'
 import type { PlaybookQueueControl } from './queue-control.js'
@@ -90,7 +90,12 @@ export async function readShadowFigures(pool: mysql.Pool, route: string, from: n
 export function pathFigures(totals: PathTotals | undefined): PathFigures | undefined {
   if (!totals) return undefined
   const c = (k: string): number => totals.counters[k] ?? 0
-  return { requests: c('requests'), errors: c('errors'), dbCalls: c('queries'), refreshJobs: c('jobs'), p99Ms: quantileMs(totals.latency, 0.99) ?? null }
+  const requests = c('requests')
+  const q = p99Quantiles(requests)
+  return {
+    requests, errors: c('errors'), dbCalls: c('queries'), refreshJobs: c('jobs'), p99Ms: quantileMs(totals.latency, 0.99) ?? null,
+    p99Bounds: { lowMs: quantileMs(totals.latency, q.low) ?? null, highMs: quantileMs(totals.latency, q.high) ?? null },
+  }
 }
 
 async function meterPaths(meter: MeterSource, route: string, from: number, to: number): Promise<{ page?: PathFigures; legacy?: PathFigures }> {

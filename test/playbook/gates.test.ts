@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateGate, type GateInput, type PathFigures } from '../../src/playbook/gates.js'
+import { evaluateGate, p99Quantiles, type GateInput, type PathFigures } from '../../src/playbook/gates.js'
 
 const path = (over: Partial<PathFigures> = {}): PathFigures => ({ requests: 1000, errors: 0, dbCalls: 1000, refreshJobs: 0, p99Ms: 10, ...over })
 const input = (over: Partial<GateInput> = {}): GateInput => ({ approved: false, streak: 0, allPage: false, ...over })
@@ -49,6 +49,30 @@ describe('gates (pure)', () => {
     // Large latencies: the ratio allows more than the grace, and decides.
     expect(evaluateGate(graced, input({ route: route(1150, 1000) })).verdict).toBe('pass')
     expect(evaluateGate(graced, input({ route: route(1250, 1000) })).verdict).toBe('fail')
+  })
+
+  it('a p99 gate fails on what the samples establish: the page p99 lower bound over the limit from the legacy upper bound', () => {
+    const gate = { kind: 'p99', path: 'page', maxRatio: 1.2, graceMs: 50, minSamples: 100 } as const
+    const bounded = (p99Ms: number, lowMs: number, highMs: number, requests: number) => path({ requests, p99Ms, p99Bounds: { lowMs, highMs } })
+    // 200 page requests: a p99 of 124 ms is their 2nd slowest; the 95% lower bound (their ~97.8th percentile) is 85 ms.
+    const thin = { page: bounded(124, 85, 190, 200), legacy: bounded(43, 40, 47, 2000) }
+    expect(verdict(evaluateGate(gate, input({ route: thin })))).toBe(
+      'pass: page p99 124ms, at least 85ms at 95% confidence over 200 requests vs legacy 43ms (at most 47ms at 95%): x2.88 (at most x1.2 or +50ms)',
+    )
+    // The same p99 with a lower bound past legacy's upper bound + 50 ms: established, it fails.
+    expect(evaluateGate(gate, input({ route: { ...thin, page: bounded(124, 98, 190, 200) } })).verdict).toBe('fail')
+    // maxMs judges the lower bound as well.
+    expect(evaluateGate({ kind: 'p99', path: 'page', maxMs: 100, minSamples: 100 }, input({ route: thin })).verdict).toBe('pass')
+    expect(evaluateGate({ kind: 'p99', path: 'page', maxMs: 80, minSamples: 100 }, input({ route: thin })).verdict).toBe('fail')
+  })
+
+  it('p99 bounds narrow as the requests grow', () => {
+    const few = p99Quantiles(200)
+    const many = p99Quantiles(20_000)
+    expect(few.low).toBeCloseTo(0.9784, 3)
+    expect(few.high).toBeCloseTo(1, 3)
+    expect(many.low).toBeGreaterThan(0.988)
+    expect(many.high).toBeLessThan(0.992)
   })
 
   it('DB calls per request count one read per refresh job enqueued', () => {
