@@ -171,7 +171,8 @@ export async function runWeekDemo(o: WeekDemoOptions): Promise<WeekDemoResult> {
     await prepare(pool, redis, o, playbook)
     // The runner and the sampler on connections of their own: behind the app's queued queries a tick would wait for seconds.
     const ops = { pool: await openDemoDatabase(o.mysqlUrl, o.database, 6), redis: redis.duplicate() }
-    const workerPool = await openDemoDatabase(o.mysqlUrl, o.database, 12)
+    // The drainer's: the instances' apps and workers open connections of their own.
+    const workerPool = await openDemoDatabase(o.mysqlUrl, o.database, 6)
     try {
       return await runWeek(o, playbook, { pool, redis }, ops, workerPool, started)
     } finally {
@@ -187,12 +188,12 @@ interface Clients {
   redis: Redis
 }
 
-async function runWeek(o: WeekDemoOptions, playbook: Playbook, { pool, redis }: Clients, ops: Clients, workerPool: Pool, started: number): Promise<WeekDemoResult> {
+async function runWeek(o: WeekDemoOptions, playbook: Playbook, { redis }: Clients, ops: Clients, workerPool: Pool, started: number): Promise<WeekDemoResult> {
   const clockStart = weekStart(playbook, Date.now())
   const scale = o.timeScale ?? fitScale(playbook, clockStart, o.durationSeconds)
   const edge = edgeSeconds(o.durationSeconds)
   const faulty = o.faults ? FAULTY_ROUTE : undefined
-  const stack = await startWeekStack({ pool, workerPool, redis, prefix: o.prefix, instances: o.instances, faults: o.faults, workerRate: o.workerRate, bucketSeconds: BUCKET_SECONDS })
+  const stack = await startWeekStack({ mysqlUrl: o.mysqlUrl, database: o.database, redisUrl: o.redisUrl, workerPool, redis, prefix: o.prefix, instances: o.instances, faults: o.faults, workerRate: o.workerRate, bucketSeconds: BUCKET_SECONDS })
   const stopLoad = new AbortController()
   let loads: Promise<LoadResult[]> = Promise.resolve([])
   let sampler: ReturnType<typeof startSampler> | undefined
@@ -202,7 +203,7 @@ async function runWeek(o: WeekDemoOptions, playbook: Playbook, { pool, redis }: 
   let after: () => Promise<SummaryPhase>
   const loadFrom = Date.now()
   try {
-    o.log(`${o.instances} app instance(s) at ${stack.urls.join(', ')}; steady load ${o.rate} req/s from a process of its own per instance (a third on each read route, no writes); legacy worker fleet ${o.workerRate} jobs/s`)
+    o.log(`${o.instances} app instance(s) at ${stack.urls.join(', ')}; each a process; steady load ${o.rate} req/s from a process of its own per instance (a third on each read route, no writes); legacy worker fleet ${o.workerRate} jobs/s`)
     o.log(`${faulty ? `fault on: ${faulty}'s page handler rounds prices (the shadow gate should catch it)` : 'no faults: every route should reach on'}`)
     const deadlineSeconds = o.durationSeconds * 3 + 60
     // No writes: a price change reorders the legacy path's cached id lists for a minute, which the shadow would rightly call a difference.
