@@ -10,6 +10,7 @@ export type { Audience, IdentityFn, RouteCacheOptions, RouteCacheConfig, StaticM
 export type { InvalidateInput, InvalidateResult } from './pagecache/invalidate.js'
 export type { RouteStats } from './pagecache/page-cache.js'
 export type { PathStats } from './modes/path-stats.js'
+export type { ShadowBudgetReading } from './modes/shadow-budget.js'
 export type { RouteModeOptions } from './modes/options.js'
 export type { PageCacheOptions } from './pagecache/options.js'
 export { CACHE_STATUS_HEADER, PATH_HEADER, REFRESH_HEADER, RENDER_ID_HEADER, SHADOW_HEADER, SHADOW_PATH_HEADER } from './headers.js'

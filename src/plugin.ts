@@ -14,6 +14,7 @@ import { CUTOVER_ERR_ROUTE_DUPLICATE_ID } from './errors.js'
 import type { RouteState } from './flags/flag-source.js'
 import { MODE_OPTION_KEYS, type RouteModeOptions } from './modes/options.js'
 import type { PathStats } from './modes/path-stats.js'
+import type { ShadowBudgetReading } from './modes/shadow-budget.js'
 import { RouteModes, type PathDecision } from './modes/route-modes.js'
 import { declareShadowMark } from './modes/shadow-capture.js'
 import { declarePageState } from './pagecache/page-state.js'
@@ -65,6 +66,8 @@ export interface CutoverApi {
   modeOf(routeId: string): RouteState
   /** Per-route counters of the path that served (page, legacy) and of shadows. */
   paths(): Record<string, PathStats>
+  /** Where the shadows' CPU budget stands (`shadowLimits.maxLoopShare`): the share of the configured sample rates in effect, and the costs it is based on. */
+  shadowBudget(): ShadowBudgetReading
 }
 
 declare module 'fastify' {
@@ -169,6 +172,7 @@ async function cutoverPlugin(app: FastifyInstance, raw: CutoverOptions): Promise
     },
     modeOf: (routeId: string) => modes.stateOf(routes.get(routeId) ?? { id: routeId, mode: 'off' }),
     paths: () => modes.stats(),
+    shadowBudget: () => modes.shadowBudget(),
   } satisfies CutoverApi)
 
   app.addHook('onRoute', (routeOptions: RouteOptions) => {

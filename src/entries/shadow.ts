@@ -1,5 +1,5 @@
 // `cutover/shadow`: shadow comparisons, their storage in MySQL (peer dependency mysql2) and noise learning.
-export type { ShadowContext, ShadowHandler } from '../shadow/hook.js'
+export type { ShadowContext, ShadowHandler, ShadowSampling } from '../shadow/hook.js'
 export {
   createShadowRunner,
   type ShadowRouteOptions,

@@ -27,16 +27,19 @@ export interface RouteModeOptions {
   shadow?: ShadowHandler
   /**
    * Bounds on shadows: at most `maxConcurrent` run at once (more are dropped and
-   * counted), each is aborted after `timeout` ms.
-   * @default { maxConcurrent: 4, timeout: 5000 }
+   * counted), each is aborted after `timeout` ms; shadow work may add at most
+   * `maxLoopShare` to the event-loop time per request of cutover's routes (the
+   * effective sample rate is lowered to keep it there; `Infinity` turns the
+   * budget off).
+   * @default { maxConcurrent: 4, timeout: 5000, maxLoopShare: 0.05 }
    */
-  shadowLimits?: { maxConcurrent?: number; timeout?: number }
+  shadowLimits?: { maxConcurrent?: number; timeout?: number; maxLoopShare?: number }
 }
 
 /** The plugin option names route modes own (the page cache owns the others). */
 export const MODE_OPTION_KEYS: readonly string[] = Object.freeze(['flags', 'identify', 'unleashContext', 'shadow', 'shadowLimits'])
 
-export const SHADOW_LIMIT_DEFAULTS = Object.freeze({ maxConcurrent: 4, timeout: 5000 })
+export const SHADOW_LIMIT_DEFAULTS = Object.freeze({ maxConcurrent: 4, timeout: 5000, maxLoopShare: 0.05 })
 
 export interface ResolvedModeOptions {
   readonly flags: FlagSource | undefined
@@ -44,7 +47,7 @@ export interface ResolvedModeOptions {
   readonly identify: ((request: FastifyRequest) => string | undefined) | undefined
   readonly unleashContext: UnleashContextOption | undefined
   readonly shadow: ShadowHandler | undefined
-  readonly shadowLimits: { readonly maxConcurrent: number; readonly timeoutMs: number }
+  readonly shadowLimits: { readonly maxConcurrent: number; readonly timeoutMs: number; readonly maxLoopShare: number }
 }
 
 /** An identity function whose numeric answers are read as decimal strings; anything but a string or a finite number is no identity. */
@@ -68,7 +71,9 @@ export function resolveModeOptions(raw: RouteModeOptions): ResolvedModeOptions {
   const limits = raw.shadowLimits ?? {}
   if (typeof limits !== 'object' || limits === null) throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits to be an object', describeValue(limits))
   for (const key of Object.keys(limits)) {
-    if (key !== 'maxConcurrent' && key !== 'timeout') throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits keys to be maxConcurrent and timeout', describeValue(key))
+    if (key !== 'maxConcurrent' && key !== 'timeout' && key !== 'maxLoopShare') {
+      throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits keys to be maxConcurrent, timeout and maxLoopShare', describeValue(key))
+    }
   }
   const maxConcurrent = limits.maxConcurrent ?? SHADOW_LIMIT_DEFAULTS.maxConcurrent
   const timeout = limits.timeout ?? SHADOW_LIMIT_DEFAULTS.timeout
@@ -77,11 +82,15 @@ export function resolveModeOptions(raw: RouteModeOptions): ResolvedModeOptions {
   if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0 || timeout > MAX_TIMER_MS) {
     throw new CUTOVER_ERR_OPTIONS_INVALID(`shadowLimits.timeout to be a number of ms > 0 and at most ${MAX_TIMER_MS}`, describeValue(timeout))
   }
+  const maxLoopShare = limits.maxLoopShare ?? SHADOW_LIMIT_DEFAULTS.maxLoopShare
+  if (typeof maxLoopShare !== 'number' || Number.isNaN(maxLoopShare) || maxLoopShare <= 0) {
+    throw new CUTOVER_ERR_OPTIONS_INVALID('shadowLimits.maxLoopShare to be a number > 0 (a share of the loop time per request; Infinity: no budget)', describeValue(maxLoopShare))
+  }
   return Object.freeze({
     flags: raw.flags,
     identify: raw.identify ? asText(raw.identify) : undefined,
     unleashContext: raw.unleashContext,
     shadow: raw.shadow,
-    shadowLimits: Object.freeze({ maxConcurrent, timeoutMs: timeout }),
+    shadowLimits: Object.freeze({ maxConcurrent, timeoutMs: timeout, maxLoopShare }),
   })
 }

@@ -9,6 +9,7 @@ import { flagContextOf } from './flag-context.js'
 import { resolveModeOptions, type ResolvedModeOptions, type RouteModeOptions } from './options.js'
 import { PathStatsTable, type PathStats } from './path-stats.js'
 import { drawSample } from './sampling.js'
+import { ShadowBudget, type ShadowBudgetReading } from './shadow-budget.js'
 import { markForShadow, shadowCaptureHooks } from './shadow-capture.js'
 import { ShadowLauncher, type RouteRef } from './shadow-launcher.js'
 
@@ -33,6 +34,7 @@ const OFF: RouteState = Object.freeze({ mode: 'off', percent: 0, shadowRate: 0, 
 export class RouteModes {
   readonly #options: ResolvedModeOptions
   readonly #launcher: ShadowLauncher
+  readonly #budget: ShadowBudget
   readonly #stats = new PathStatsTable()
   #killed: boolean
 
@@ -43,7 +45,8 @@ export class RouteModes {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.#options = resolveModeOptions(options)
-    this.#launcher = new ShadowLauncher(app, this.#options.shadowLimits)
+    this.#budget = new ShadowBudget({ maxLoopShare: this.#options.shadowLimits.maxLoopShare })
+    this.#launcher = new ShadowLauncher(app, this.#options.shadowLimits, this.#budget)
     this.#killed = killedByEnv(env)
   }
 
@@ -73,6 +76,11 @@ export class RouteModes {
     return this.#stats.all()
   }
 
+  /** Where the shadows' CPU budget stands. */
+  shadowBudget(): ShadowBudgetReading {
+    return this.#budget.reading()
+  }
+
   /**
    * The per-request decision for one route; sets the legacy response's
    * headers. `pageIdentity` gives the page key of anonymous canary traffic.
@@ -81,6 +89,8 @@ export class RouteModes {
     // A GET route and its automatic HEAD route share one id and one set of counters.
     const stats = this.#stats.of(route.id)
     const { identify, unleashContext, shadow } = this.#options
+    const budget = this.#budget
+    const admit = (u: number, rate: number): number => budget.admit(u, rate)
     const legacy = (reply: FastifyReply, detail: string): PathDecision => {
       stats.legacy++
       reply.header(PATH_HEADER, 'legacy')
@@ -95,6 +105,7 @@ export class RouteModes {
         if (typeof renderId === 'string') timeRender(renderId, reply.raw)
         return request.headers[SHADOW_PATH_HEADER] === 'legacy' ? legacy(reply, 'shadow-legacy') : 'page'
       }
+      if (shadow) budget.request()
       const state = this.stateOf(route)
       // A flag with constraints: requests outside them stay on the legacy path, unsampled.
       if (state.audience && state.mode !== 'off' && !state.audience.admits(() => flagContextOf(request, identify, unleashContext))) {
@@ -117,7 +128,11 @@ export class RouteModes {
         case 'shadow':
           // A CSPRNG draw, not a hash of the request id: an app that takes ids from a header
           // (`requestIdHeader`) would let a client that fixes its id be always shadowed, or never.
-          if (shadow && drawSample(state.shadowRate)) markForShadow(request)
+          if (shadow) {
+            // The budget may lower the rate: the rate the request was drawn at goes with its shadow.
+            const effective = drawSample(state.shadowRate, admit)
+            if (effective > 0) markForShadow(request, { rate: state.shadowRate, effectiveRate: effective })
+          }
           return legacy(reply, 'mode-shadow')
       }
     }
@@ -131,6 +146,7 @@ export class RouteModes {
 
   /** Aborts running shadows and waits for them to settle (app close). */
   async close(): Promise<void> {
+    this.#budget.close()
     await this.#launcher.close()
   }
 }

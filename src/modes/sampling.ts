@@ -34,14 +34,17 @@ export function secureRandom(): number {
 }
 
 /**
- * Whether one request is shadowed: a fresh draw per request, true with
+ * Whether one request is shadowed: a fresh draw per request, in with
  * probability `rate` (0..1). Nothing about a shadow is sticky per user or
  * per request id (each request is compared on its own), so nothing a client
  * sends takes part: a client that fixes its `x-request-id` is sampled at the
- * rate like any other, never always or never.
+ * rate like any other, never always or never. `admit` may lower the rate (the
+ * shadows' CPU budget): it gets the draw and the rate and returns the rate in
+ * effect if the draw is in, else 0. Returns the rate the request was shadowed
+ * at, 0 when it is not.
  */
-export function drawSample(rate: number, random: () => number = secureRandom): boolean {
-  if (rate <= 0) return false
-  if (rate >= 1) return true
-  return random() < rate
+export function drawSample(rate: number, admit: (u: number, rate: number) => number = (_u, r) => r, random: () => number = secureRandom): number {
+  if (rate <= 0) return 0
+  const u = random()
+  return u < rate ? admit(u, Math.min(1, rate)) : 0
 }

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks'
 import type { FastifyInstance, FastifyRequest, onResponseHookHandler, onSendHookHandler } from 'fastify'
-import type { ShadowHandler } from '../shadow/hook.js'
+import type { ShadowHandler, ShadowSampling } from '../shadow/hook.js'
 import type { PathStats } from './path-stats.js'
 import { controlOf, type RouteRef, type ShadowLauncher } from './shadow-launcher.js'
 
@@ -9,6 +9,7 @@ interface ShadowMark {
   /** The response body as onSend had it: a string is kept as it is (immutable) and turned into bytes once the shadow runs. */
   body: Buffer | string | undefined
   streamed: boolean
+  sampling: ShadowSampling
 }
 const kShadow = Symbol('cutover.shadow')
 type Marked = FastifyRequest & { [kShadow]?: ShadowMark | null }
@@ -19,8 +20,8 @@ export function declareShadowMark(app: FastifyInstance): void {
 }
 
 /** Marks a legacy-served request for a shadow once its response is out. */
-export function markForShadow(request: FastifyRequest): void {
-  ;(request as Marked)[kShadow] = { started: performance.now(), body: undefined, streamed: false }
+export function markForShadow(request: FastifyRequest, sampling: ShadowSampling): void {
+  ;(request as Marked)[kShadow] = { started: performance.now(), body: undefined, streamed: false, sampling }
 }
 
 /**
@@ -46,7 +47,7 @@ export function shadowCaptureHooks(
     const mark = (request as Marked)[kShadow]
     if (mark) {
       if (mark.streamed || !mark.body) stats.shadowDropped++
-      else launcher.launch({ handler, route, request, stats, control: controlOf(request, reply, mark.body, mark.started) })
+      else launcher.launch({ handler, route, request, stats, sampling: mark.sampling, control: controlOf(request, reply, mark.body, mark.started) })
     }
     done()
   }

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { runOutsideMeterContext } from '../meter/context.js'
 import { meterCountsOf } from '../meter/plugin.js'
 import { abortable, boundSignal } from '../shadow/bound-signal.js'
-import type { ShadowContext, ShadowHandler } from '../shadow/hook.js'
+import type { ShadowContext, ShadowHandler, ShadowSampling } from '../shadow/hook.js'
+import type { ShadowBudget } from './shadow-budget.js'
 import type { PathStats } from './path-stats.js'
 
 /** A route as the mode layer knows it. */
@@ -23,6 +24,7 @@ export interface ShadowJob {
   /** The response the user got; its body as onSend had it (bytes are made of a string once the shadow runs). */
   control: Omit<ShadowContext['control'], 'body'> & { body: Buffer | string }
   stats: PathStats
+  sampling: ShadowSampling
 }
 
 /** A shadow holding a slot: its signal (aborted at close or at its timeout) and when it is done. */
@@ -50,6 +52,7 @@ export class ShadowLauncher {
   constructor(
     private readonly app: FastifyInstance,
     private readonly limits: { readonly maxConcurrent: number; readonly timeoutMs: number },
+    private readonly budget?: Pick<ShadowBudget, 'started'>,
   ) {}
 
   /**
@@ -64,6 +67,7 @@ export class ShadowLauncher {
       return
     }
     job.stats.shadowed++
+    this.budget?.started()
     const entry: RunningShadow = { controller: new AbortController(), done: Promise.resolve() }
     // Outside the user's meter context: the shadow's own work is not what the user's request cost.
     entry.done = new Promise<void>((resolve) => setImmediate(resolve)).then(() => runOutsideMeterContext(() => this.#run(entry, job)))
@@ -93,6 +97,7 @@ export class ShadowLauncher {
         request: { routeId: route.id, method: request.method, url: request.url, headers: { ...request.headers }, ...(user === undefined ? {} : { user }) },
         control: { ...job.control, body: typeof job.control.body === 'string' ? Buffer.from(job.control.body) : job.control.body },
         signal: bound.signal,
+        sampling: job.sampling,
       }
       await abortable(handler(context), bound.signal)
     } catch (err) {

@@ -1,5 +1,5 @@
 import { CAUSES } from '../shadow/classify.js'
-import { CAUSE_LABEL, countsText, escapeHtml as h, lat, num, pct } from './shadow-format.js'
+import { CAUSE_LABEL, countsText, escapeHtml as h, lat, num, pct, sampleRateText } from './shadow-format.js'
 import type { PathNode, RouteReport, ShadowExample, ShadowReport } from './shadow-model.js'
 
 const STYLE = `
@@ -64,6 +64,7 @@ function route(r: RouteReport): string {
 <h2>${h(r.route)}<span class="badge verdict ${r.verdict.ready ? 'ready' : 'not-ready'}">${r.verdict.ready ? 'ready' : 'not ready'}</span></h2>
 <table>
 <tr><th>compared samples</th><td>${r.samples}</td><th>errors</th><td>${r.errors}</td></tr>
+<tr><th>sample rate</th><td colspan="3">${h(sampleRateText(r.sampleRate))}</td></tr>
 <tr><th>match rate (noise excluded)</th><td colspan="3">${pct(r.matchRate.rate)} (interval ${pct(r.matchRate.lower)} – ${pct(r.matchRate.upper)}); exact matches ${r.matches}</td></tr>
 <tr><th>latency p50 / p95 / p99</th><td colspan="3">control ${lat(r.latency.control)}<br>candidate ${lat(r.latency.candidate)}</td></tr>
 <tr><th>DB calls per request<br><small>inline + queued refresh reads</small></th><td colspan="3">control ${num(r.dbCallsPerRequest.control)} · candidate ${num(r.dbCallsPerRequest.candidate)}</td></tr>

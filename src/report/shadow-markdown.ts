@@ -1,5 +1,5 @@
 import { CAUSES } from '../shadow/classify.js'
-import { CAUSE_LABEL, escapeHtml, lat, num, pct } from './shadow-format.js'
+import { CAUSE_LABEL, escapeHtml, lat, num, pct, sampleRateText } from './shadow-format.js'
 import type { PathNode, RouteReport, ShadowReport } from './shadow-model.js'
 
 function treeLines(nodes: PathNode[], depth: number, out: string[]): void {
@@ -36,6 +36,7 @@ function route(r: RouteReport): string {
       `(interval ${pct(r.matchRate.lower)} – ${pct(r.matchRate.upper)}), exact matches ${r.matches}.`,
     '',
   )
+  if (r.sampleRate) out.push(`Sample rate: ${sampleRateText(r.sampleRate)}.`, '')
   out.push(`| ${CAUSES.join(' | ')} |`, `| ${CAUSES.map(() => '---').join(' | ')} |`, `| ${CAUSES.map((c) => r.mismatches[c]).join(' | ')} |`, '')
   out.push('Readiness:', '')
   for (const c of r.verdict.checks) out.push(`- ${c.ok ? 'pass' : '**fail**'} ${c.name}: ${c.detail}`)

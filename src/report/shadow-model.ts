@@ -19,6 +19,9 @@ export interface SampleRow {
   /** Refresh jobs enqueued (each a DB read owed); null where not metered. Absent: none known. */
   controlRefreshJobs?: number | null
   candidateRefreshJobs?: number | null
+  /** The route's configured shadow rate and the rate in effect (lowered by the CPU budget) when the sample was drawn; null or absent: not known. */
+  sampleRate?: number | null
+  effectiveRate?: number | null
   /** Some path differed by staleness, whatever the sample's most serious cause. Absent: only `cause` is known. */
   stale?: boolean
 }
@@ -91,7 +94,28 @@ export interface RouteReport {
   refreshJobsPerRequest: { control: number | null; candidate: number | null }
   /** Cached page age of the samples with a staleness difference (even where a worse cause ranks first), ms. */
   stalePageAge: { p50: number | null; max: number | null }
+  /**
+   * The sample rate over the window, from the samples that carry theirs: as
+   * the flag set it, and achieved (lower while the shadows' CPU budget held
+   * it down). Each sample stands for 1/effective-rate requests. Null: no
+   * sample says.
+   */
+  sampleRate: { configured: number; achieved: number } | null
   verdict: Verdict
+}
+
+/** The configured and achieved sample rates of samples that carry theirs (see RouteReport.sampleRate). */
+export function sampleRateOf(rows: readonly SampleRow[]): RouteReport['sampleRate'] {
+  let samples = 0
+  let requests = 0
+  let configured = 0
+  for (const r of rows) {
+    if (!r.effectiveRate || r.effectiveRate <= 0 || r.sampleRate === null || r.sampleRate === undefined) continue
+    samples++
+    requests += 1 / r.effectiveRate
+    configured += r.sampleRate / r.effectiveRate
+  }
+  return samples === 0 ? null : { configured: configured / requests, achieved: samples / requests }
 }
 
 export interface ShadowReport {
@@ -234,6 +258,7 @@ export function buildRouteReport(route: string, data: ReportData, options: Omit<
     },
     refreshJobsPerRequest: { control: mean(compared.map((s) => s.controlRefreshJobs ?? null)), candidate: mean(compared.map((s) => s.candidateRefreshJobs ?? null)) },
     stalePageAge: { p50: percentile(stale, 0.5), max: stale.at(-1) ?? null },
+    sampleRate: sampleRateOf(rows),
     verdict: shadowVerdict(
       {
         samples: compared.length,

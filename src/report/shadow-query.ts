@@ -39,7 +39,7 @@ export async function loadShadowData(
   const w = where(filter)
   const [samples] = await pool.query<mysql.RowDataPacket[]>(
     `SELECT route, outcome, cause, page_age_ms, control_ms, candidate_ms, control_db_calls, candidate_db_calls,
-      control_refresh_jobs, candidate_refresh_jobs,
+      control_refresh_jobs, candidate_refresh_jobs, sample_rate, effective_rate,
       EXISTS (SELECT 1 FROM shadow_diffs d WHERE d.sample_id = shadow_samples.id AND d.cause = 'staleness') AS stale
       FROM shadow_samples ${w.sql}`,
     w.args,
@@ -65,6 +65,8 @@ export async function loadShadowData(
       candidateDbCalls: num(r.candidate_db_calls),
       controlRefreshJobs: num(r.control_refresh_jobs),
       candidateRefreshJobs: num(r.candidate_refresh_jobs),
+      sampleRate: num(r.sample_rate),
+      effectiveRate: num(r.effective_rate),
       stale: Number(r.stale) === 1,
     })),
     diffs: diffs.map((r) => ({

@@ -17,6 +17,14 @@ export interface RenderedResponse {
   refreshJobs?: number
 }
 
+/** The rate a shadow was sampled at. */
+export interface ShadowSampling {
+  /** The route's shadow rate, as its flag sets it (0..1). */
+  rate: number
+  /** The rate in effect when the request was drawn: lower than `rate` while the shadows' CPU budget (`shadowLimits.maxLoopShare`) holds it down. */
+  effectiveRate: number
+}
+
 /** What the plugin hands a shadow handler after the user's response was sent. */
 export interface ShadowContext {
   app: FastifyInstance
@@ -38,6 +46,8 @@ export interface ShadowContext {
   control: RenderedResponse
   /** Aborted when the plugin gives up on the shadow (shutdown, its own bound). */
   signal: AbortSignal
+  /** The rate this request was sampled at (absent where a handler is called by other code). */
+  sampling?: ShadowSampling
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Cause, ClassifiedDiff } from './classify.js'
+import type { ShadowSampling } from './hook.js'
 
 /** Measured facts about one side of a comparison. */
 export interface SideStats {
@@ -40,4 +41,6 @@ export interface ShadowRecord {
   diffs: ClassifiedDiff[]
   /** Unified diff of control vs candidate (pretty, canonical), redacted; null when equal. */
   patch: string | null
+  /** The rate the request was sampled at, configured and in effect; null when the caller did not say. */
+  sampling?: ShadowSampling | null
 }

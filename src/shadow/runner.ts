@@ -331,6 +331,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       fresh: fresh ? stats(fresh) : null,
       diffs,
       patch,
+      sampling: ctx.sampling ?? null,
     }, scrubber)
   }
 
@@ -366,7 +367,7 @@ export function createShadowRunner(options: ShadowRunnerOptions): ShadowRunner {
       record = scrubRecord({
         route: id, at: started, method, url: route.redactor.url(ctx.request.url), headers: route.redactor.headers(ctx.request.headers),
         outcome: 'error', cause: null, error: scrubber.text((err as Error).message).slice(0, 250),
-        candidateSource: 'fresh', pageAgeMs: null, control: stats(ctx.control), candidate: null, fresh: null, diffs: [], patch: null,
+        candidateSource: 'fresh', pageAgeMs: null, control: stats(ctx.control), candidate: null, fresh: null, diffs: [], patch: null, sampling: ctx.sampling ?? null,
       }, scrubber)
     } finally {
       bound.release()

@@ -4,7 +4,7 @@ import type { ShadowRecord } from './record.js'
 const SAMPLE_COLUMNS = `route, at_ms, method, url, outcome, cause, error, candidate_source, page_age_ms,
   control_status, control_ms, control_db_calls, control_redis_calls,
   candidate_status, candidate_ms, candidate_db_calls, candidate_redis_calls, fresh_ms, fresh_db_calls,
-  control_refresh_jobs, candidate_refresh_jobs`
+  control_refresh_jobs, candidate_refresh_jobs, sample_rate, effective_rate`
 
 /** One `shadow_samples` row's values, in SAMPLE_COLUMNS order. */
 function sampleValues(r: ShadowRecord): unknown[] {
@@ -15,6 +15,7 @@ function sampleValues(r: ShadowRecord): unknown[] {
     r.candidate?.status ?? null, r.candidate?.durationMs ?? null, r.candidate?.dbCalls ?? null, r.candidate?.redisCalls ?? null,
     r.fresh?.durationMs ?? null, r.fresh?.dbCalls ?? null,
     r.control.refreshJobs, r.candidate?.refreshJobs ?? null,
+    r.sampling?.rate ?? null, r.sampling?.effectiveRate ?? null,
   ]
 }
 

@@ -121,6 +121,9 @@ describe('route modes in the plugin', () => {
     expect(ctx.control.headers['cutover-path']).toBe('legacy')
     expect(ctx.control.durationMs).toBeGreaterThanOrEqual(0)
     expect(ctx.signal.aborted).toBe(false)
+    // The rate it was drawn at: the budget has measured nothing yet, so the configured one.
+    expect(ctx.sampling).toEqual({ rate: 1, effectiveRate: 1 })
+    expect(app.cutover.shadowBudget()).toMatchObject({ factor: 1, maxLoopShare: 0.05, requestMs: null, shadowMs: null })
     expect(renders).toEqual([{ path: 'page', status: 'cutover; fwd=bypass; detail=shadow' }])
     expect(calls.n).toBe(2)
     expect(seen).toHaveLength(1)
@@ -252,6 +255,8 @@ describe('route modes in the plugin', () => {
     [{ shadowLimits: { timeout: -1 } }, /shadowLimits.timeout/],
     [{ shadowLimits: { timeout: 2 ** 31 } }, /shadowLimits.timeout to be a number of ms > 0 and at most 2147483647/],
     [{ shadowLimits: { concurrency: 2 } }, /shadowLimits keys/],
+    [{ shadowLimits: { maxLoopShare: 0 } }, /shadowLimits.maxLoopShare to be a number > 0/],
+    [{ shadowLimits: { maxLoopShare: '5%' } }, /shadowLimits.maxLoopShare to be a number > 0/],
   ])('rejects %j at registration', async (options, message) => {
     await expect(appWith(options as CutoverOptions)).rejects.toThrow(message)
   })

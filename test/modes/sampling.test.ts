@@ -22,10 +22,18 @@ describe('drawSample', () => {
     const draws = Array.from({ length: 20_000 }, () => secureRandom())
     expect(draws.every((d) => d >= 0 && d < 1)).toBe(true)
     expect(new Set(draws).size).toBeGreaterThan(19_990)
-    const hits = Array.from({ length: 20_000 }, () => drawSample(0.1)).filter(Boolean).length
+    const hits = Array.from({ length: 20_000 }, () => drawSample(0.1)).filter((r) => r > 0).length
     expect(Math.abs(hits / 20_000 - 0.1)).toBeLessThan(0.01)
-    expect(drawSample(1, () => 0.999)).toBe(true)
-    expect(drawSample(0, () => 0)).toBe(false)
-    expect([drawSample(0.5, () => 0.49), drawSample(0.5, () => 0.5)]).toEqual([true, false])
+    const keep = (_u: number, r: number): number => r
+    expect(drawSample(1, keep, () => 0.999)).toBe(1)
+    expect(drawSample(0, keep, () => 0)).toBe(0)
+    expect([drawSample(0.5, keep, () => 0.49), drawSample(0.5, keep, () => 0.5)]).toEqual([0.5, 0])
+  })
+
+  it('lets the budget lower the rate: a draw in at the configured rate is out above the effective one', () => {
+    const half = (u: number, r: number): number => (u < r / 2 ? r / 2 : 0)
+    expect([drawSample(0.1, half, () => 0.04), drawSample(0.1, half, () => 0.06), drawSample(0.1, half, () => 0.2)]).toEqual([0.05, 0, 0])
+    const hits = Array.from({ length: 20_000 }, () => drawSample(0.2, half)).filter((r) => r > 0).length
+    expect(Math.abs(hits / 20_000 - 0.1)).toBeLessThan(0.01)
   })
 })

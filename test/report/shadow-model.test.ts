@@ -85,6 +85,23 @@ describe('report model', () => {
     expect(r.stalePageAge).toEqual({ p50: 4_000, max: 12_000 })
   })
 
+  it('gives the configured and the achieved sample rate, each sample standing for 1/effective-rate requests', () => {
+    // 10 samples drawn at the full 10% (100 requests), 4 while the budget held it at 2% (200 requests): 14 of 300.
+    const samples = [
+      ...Array.from({ length: 10 }, () => sample({ sampleRate: 0.1, effectiveRate: 0.1 })),
+      ...Array.from({ length: 4 }, () => sample({ sampleRate: 0.1, effectiveRate: 0.02 })),
+      sample({ sampleRate: null, effectiveRate: null }),
+    ]
+    const report = buildShadowReport({ samples, diffs: [], examples: [] }, { generatedAt: 0, window: { from: null, to: null } })
+    const r = report.routes[0]!
+    expect(r.sampleRate?.configured).toBeCloseTo(0.1, 10)
+    expect(r.sampleRate?.achieved).toBeCloseTo(14 / 300, 10)
+    expect(renderShadowMarkdown(report)).toContain("Sample rate: 10.00% configured, 4.67% achieved (the shadows' CPU budget, shadowLimits.maxLoopShare, lowered it).")
+    expect(renderShadowHtml(report)).toContain('10.00% configured, 4.67% achieved')
+    // Rows from before the rates were recorded: nothing said.
+    expect(buildShadowReport({ samples: [sample()], diffs: [], examples: [] }, { generatedAt: 0, window: { from: null, to: null } }).routes[0]!.sampleRate).toBeNull()
+  })
+
   it('counts samples, causes, match rate, latency and DB calls per route', () => {
     const samples = [
       ...Array.from({ length: 6 }, () => sample()),

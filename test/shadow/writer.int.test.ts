@@ -25,13 +25,20 @@ describe('shadow writer', () => {
 
   it('writes samples with their differing paths in batches', async () => {
     const w = createShadowWriter({ pool: db.pool, pruneEveryMs: 0, batchSize: 2 })
-    w.write(sampleRecord())
+    w.write(sampleRecord({ sampling: { rate: 0.1, effectiveRate: 0.025 } }))
     w.write(sampleRecord({ outcome: 'match', cause: null, diffs: [], patch: null }))
     w.write(sampleRecord({ route: 'other' }))
     await w.close()
     expect(w.stats()).toMatchObject({ written: 3, dropped: 0, capped: 0 })
-    const [rows] = await db.pool.query<RowDataPacket[]>('SELECT route, outcome, cause, page_age_ms, control_db_calls, control_refresh_jobs, candidate_refresh_jobs, candidate_ms FROM shadow_samples ORDER BY id')
-    expect(rows[0]).toMatchObject({ route: 'products.list', outcome: 'mismatch', cause: 'logic', page_age_ms: 1500, control_db_calls: 1, control_refresh_jobs: 100, candidate_refresh_jobs: 0, candidate_ms: 1 })
+    const [rows] = await db.pool.query<RowDataPacket[]>(
+      'SELECT route, outcome, cause, page_age_ms, control_db_calls, control_refresh_jobs, candidate_refresh_jobs, candidate_ms, sample_rate, effective_rate FROM shadow_samples ORDER BY id',
+    )
+    expect(rows[0]).toMatchObject({
+      route: 'products.list', outcome: 'mismatch', cause: 'logic', page_age_ms: 1500, control_db_calls: 1, control_refresh_jobs: 100, candidate_refresh_jobs: 0, candidate_ms: 1,
+      sample_rate: 0.1, effective_rate: 0.025,
+    })
+    // A record without its rate (a handler called by other code) stores none.
+    expect(rows[1]).toMatchObject({ sample_rate: null, effective_rate: null })
     expect(await count(db, 'SELECT COUNT(*) AS n FROM shadow_diffs')).toBe(6)
     const [ignored] = await db.pool.query<RowDataPacket[]>("SELECT ignored_reason FROM shadow_diffs WHERE path = '/meta' LIMIT 1")
     expect(ignored[0]?.ignored_reason).toBe('ignore: metadata')
