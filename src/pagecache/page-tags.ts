@@ -38,28 +38,36 @@ export interface BodyTagsInput {
   versions: Record<string, number>
 }
 
+/** The tags a page is stored under: `versions` as known, and `fresh`, computed from its body, whose versions are still to be read. */
+export interface BodyTags {
+  versions: Record<string, number>
+  fresh: string[]
+}
+
 /**
- * Adds the versions of tags computed from the rendered body (the route's tags
- * function); undefined when they can't be had, and then the page is not stored.
+ * The tags computed from the rendered body (the route's tags function), on
+ * top of those known before the render; undefined when they can't be
+ * computed, and then the page is not stored. No I/O: the versions of the
+ * fresh ones are read by readFreshTags.
  */
-export async function withBodyTags(
-  guard: TagStates,
-  log: FastifyBaseLogger,
-  input: BodyTagsInput,
-): Promise<Record<string, number> | undefined> {
+export function bodyTags(log: FastifyBaseLogger, input: BodyTagsInput): BodyTags | undefined {
   const { route, request, body, headers, versions } = input
-  if (!route.tagsFn) return versions
+  if (!route.tagsFn) return { versions, fresh: [] }
   try {
     const type = String(headers['content-type'] ?? '')
     const text = body.toString('utf8')
     const parsed: unknown = type.includes('json') ? JSON.parse(text) : text
     const tags = [...new Set(route.tagsFn(request, parsed))].filter((t) => typeof t === 'string' && t.length > 0 && !t.startsWith('@'))
-    const fresh = tags.filter((t) => versions[t] === undefined)
-    if (fresh.length === 0) return versions
-    const states = await guard.tagStates(fresh)
-    return { ...versions, ...Object.fromEntries(fresh.map((t) => [t, states[t]?.version ?? 0])) }
+    return { versions, fresh: tags.filter((t) => versions[t] === undefined) }
   } catch (err) {
     log.warn({ err, route: route.id }, 'cutover: tags could not be computed; page not stored')
     return undefined
   }
+}
+
+/** Every tag's version: the known ones, and the fresh ones as the store has them now. */
+export async function readFreshTags(guard: TagStates, tags: BodyTags): Promise<Record<string, number>> {
+  if (tags.fresh.length === 0) return tags.versions
+  const states = await guard.tagStates(tags.fresh)
+  return { ...tags.versions, ...Object.fromEntries(tags.fresh.map((t) => [t, states[t]?.version ?? 0])) }
 }

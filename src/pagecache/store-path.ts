@@ -4,7 +4,7 @@ import { entryProblem } from './entry-shape.js'
 import type { GuardedStore } from './guarded-store.js'
 import { MAX_PAGE_TAGS } from './limits.js'
 import type { PageRequest, PageStates, RenderState } from './page-state.js'
-import { withBodyTags } from './page-tags.js'
+import { bodyTags, readFreshTags, type BodyTags } from './page-tags.js'
 import { clientValidatorsOf } from './miss-path.js'
 import { markPersonal } from './personal.js'
 import { responsePolicy } from './policy.js'
@@ -37,6 +37,11 @@ interface Rendered {
   state: RenderState
   release: () => void
 }
+
+/** How many tags a page is stored under. */
+const tagCount = (tags: BodyTags): number => Object.keys(tags.versions).length + tags.fresh.length
+/** The tags with the versions known at the end of the render (the fresh ones at 0 until read): what the page's waiters are handed. */
+const knownTags = (tags: BodyTags): Record<string, number> => ({ ...tags.versions, ...Object.fromEntries(tags.fresh.map((t) => [t, 0])) })
 
 /**
  * onSend of the page path: labels the response, and after a render stores it
@@ -136,27 +141,23 @@ export class StorePath {
       originEtag,
     )
     if (!decision.ok) return this.pass(rendered, decision.reason)
-    const tagVersions = await withBodyTags(this.options.guard, this.options.log, { route, request, body: candidate.body, headers: candidate.headers, versions: state.tagVersions })
-    if (!tagVersions) {
-      state.settle?.({ kind: 'none', reason: 'tags-error' })
-      rendered.release()
-      return { kind: 'miss', stored: false, detail: 'tags-error' }
-    }
-    if (Object.keys(tagVersions).length > MAX_PAGE_TAGS) return this.pass(rendered, 'too-many-tags')
+    const tags = bodyTags(this.options.log, { route, request, body: candidate.body, headers: candidate.headers, versions: state.tagVersions })
+    if (!tags) return this.tagsError(rendered)
+    if (tagCount(tags) > MAX_PAGE_TAGS) return this.pass(rendered, 'too-many-tags')
+    const versions = this.readTags(tags)
     const etag = candidate.etag ?? strongEtag(candidate.body)
     if (candidate.etag === undefined) reply.header('etag', etag)
-    const base = { kind: 'page' as const, status: candidate.status, headers: candidate.kept, body: candidate.body, etag, tags: tagVersions, renderMs: performance.now() - state.started }
+    const base = { kind: 'page' as const, status: candidate.status, headers: candidate.kept, body: candidate.body, etag, tags: knownTags(tags), renderMs: performance.now() - state.started }
     const page = originPage(base, decision, now)
     if (entryProblem(page) !== undefined) return this.pass(rendered, 'unreplayable')
     if (notModified) rendered.payload = answerWithPage(reply, page, clientValidatorsOf(request), now)
     state.settle?.({ kind: 'page', page })
-    this.options.stats.of(route.id).stored++
-    this.options.guard.set(state.key, page).catch(() => this.options.stats.of(route.id).errors++).finally(rendered.release)
+    this.store(rendered, page, versions)
     return { kind: 'miss', stored: true, ...(stored ? { detail: notModified ? 'revalidated' : 'replaced' } : {}) }
   }
 
   private async storeRender(rendered: Rendered): Promise<CacheOutcome> {
-    const { at, payload, state, release } = rendered
+    const { at, payload, state } = rendered
     const { route, request, reply } = at
     const renderMs = performance.now() - state.started
     const body = typeof payload === 'string' ? Buffer.from(payload) : Buffer.isBuffer(payload) ? payload : undefined
@@ -172,14 +173,11 @@ export class StorePath {
         })
       : ({ ok: false, reason: 'stream' } as const)
     if (!decision.ok || !body) return this.pass(rendered, decision.ok ? 'stream' : decision.reason)
-    const tagVersions = await withBodyTags(this.options.guard, this.options.log, { route, request, body, headers, versions: state.tagVersions })
-    if (!tagVersions) {
-      state.settle?.({ kind: 'none', reason: 'tags-error' })
-      release()
-      return { kind: 'miss', stored: false, detail: 'tags-error' }
-    }
+    const tags = bodyTags(this.options.log, { route, request, body, headers, versions: state.tagVersions })
+    if (!tags) return this.tagsError(rendered)
     // Every hit reads the state of every tag: a page under too many is not stored.
-    if (Object.keys(tagVersions).length > MAX_PAGE_TAGS) return this.pass(rendered, 'too-many-tags')
+    if (tagCount(tags) > MAX_PAGE_TAGS) return this.pass(rendered, 'too-many-tags')
+    const versions = this.readTags(tags)
     // A handler's ETag is kept when it is one field value; anything else (an
     // array, a number) is replaced by cutover's own validator.
     let etag = typeof headers.etag === 'string' ? headers.etag : undefined
@@ -197,15 +195,47 @@ export class StorePath {
       storedAt: now,
       staleAt: now + decision.ttlMs,
       deleteAt: now + decision.ttlMs + decision.staleMs,
-      tags: tagVersions,
+      tags: knownTags(tags),
       renderMs,
     }
     // A page Node can't replay (a header value outside Latin-1, say) would make every hit a 500.
     if (entryProblem(page) !== undefined) return this.pass(rendered, 'unreplayable')
     state.settle?.({ kind: 'page', page })
-    this.options.stats.of(route.id).stored++
-    this.options.guard.set(state.key, page).catch(() => this.options.stats.of(route.id).errors++).finally(release)
+    this.store(rendered, page, versions)
     return { kind: 'miss', stored: true }
+  }
+
+  /**
+   * Starts reading the versions of the tags computed from the body now, as
+   * the render ends (a purge after this read leaves the page stale), but the
+   * user's response does not wait for it: the page is stored once it is in.
+   */
+  private readTags(tags: BodyTags): Promise<Record<string, number> | undefined> {
+    return readFreshTags(this.options.guard, tags).catch(() => undefined)
+  }
+
+  /** Stores the page under every tag's version once they are read (after the response); not stored when they can't be. */
+  private store(rendered: Rendered, page: StoredPage, versions: Promise<Record<string, number> | undefined>): void {
+    const { at, state, release } = rendered
+    const stats = this.options.stats.of(at.route.id)
+    stats.stored++
+    versions
+      .then(async (tags) => {
+        if (!tags) {
+          stats.errors++
+          this.options.stats.notStored(at.route.id, 'tags-error')
+          return
+        }
+        await this.options.guard.set(state.key, { ...page, tags })
+      })
+      .catch(() => stats.errors++)
+      .finally(release)
+  }
+
+  private tagsError(rendered: Rendered): CacheOutcome {
+    rendered.state.settle?.({ kind: 'none', reason: 'tags-error' })
+    rendered.release()
+    return { kind: 'miss', stored: false, detail: 'tags-error' }
   }
 
   /** A render that can't be stored: its waiters render for themselves, and later misses pass for a while. */

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import cutover from '../../src/plugin.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
 import type { PageKey, TagState } from '../../src/pagecache/store.js'
+import { eventually } from '../helpers/app.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
 
 /** A Redis store that writes down when each call of a miss starts and ends. */
@@ -53,6 +54,35 @@ describe('a miss on a shared store', () => {
     expect(render.indexOf('tags:start')).toBeLessThan(render.indexOf('lease:end'))
     expect(render.indexOf('lease:start')).toBeLessThan(render.indexOf('tags:end'))
     expect(renders).toBe(1)
+  })
+
+  it('answers a miss before the versions of the tags its body names are read, stores the page once they are, and a purge of such a tag still reaches it', async () => {
+    r = redisForTest('miss-rt-body')
+    const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    let release: () => void = () => undefined
+    const held = new Promise<void>((resolve) => (release = resolve))
+    const read = store.tagStates.bind(store)
+    // The read of the body's tag (product:7) waits until the test lets it go; the route's own tags do not.
+    store.tagStates = async (tags) => {
+      if (tags.includes('product:7')) await held
+      return read(tags)
+    }
+    app = Fastify({ logger: false })
+    await app.register(cutover, { store })
+    let renders = 0
+    app.get('/p/:id', { config: { cutover: { id: 'product', ttl: 60, tags: (_req: unknown, body: unknown) => [`product:${(body as { id: number }).id}`] } } }, async () => ({ id: 7, n: ++renders }))
+    await app.ready()
+
+    // Answered while the tag read is held: before, the response waited for it.
+    const first = await app.inject('/p/7')
+    expect(first.headers['cache-status']).toContain('fwd=miss; stored')
+    release()
+    await eventually(async () => (await app!.inject('/p/7')).headers['cache-status']?.toString().includes('hit') === true)
+    expect(renders).toBe(1)
+    await app.cutover.invalidate({ tags: ['product:7'] })
+    const after = await app.inject('/p/7')
+    expect(after.headers['cache-status']).not.toContain('hit')
+    expect(renders).toBe(2)
   })
 
   it('still answers from the handler, uncached, when the tag read fails', async () => {
