@@ -47,4 +47,14 @@ export class RedisScript {
       return client.eval(this.source, keys.length, ...keys, ...args)
     }
   }
+
+  /** As run(), with bulk replies as bytes (a script that returns binary values). */
+  async runBuffer(client: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    try {
+      return await client.callBuffer('EVALSHA', [this.sha, keys.length, ...keys, ...args])
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      return client.callBuffer('EVAL', [this.source, keys.length, ...keys, ...args])
+    }
+  }
 }

@@ -23,6 +23,11 @@ export class Flights {
     return this.flights.size
   }
 
+  /** Whether a flight for `id` is in the air. */
+  pending(id: string): boolean {
+    return this.flights.has(id)
+  }
+
   /** The pending result of the flight for `id`, if one is in the air. */
   follow(id: string): Promise<FlightResult> | undefined {
     return this.flights.get(id)?.promise

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_CACHE_TIMEOUT } from '../errors.js'
 import { entryProblem } from './entry-shape.js'
 import { RedisPageStore } from './redis-store.js'
-import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+import type { LookupOrLease, PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { TieredPageStore } from './tiered-store.js'
 
 export interface GuardOptions {
@@ -91,6 +91,35 @@ export class GuardedStore {
       throw err
     }
   }
+  /** Whether lookups can take the render lease in the same round trip (a shared store with getOrLease). */
+  get leasesOnLookup(): boolean {
+    return this.remote && typeof this.store.getOrLease === 'function'
+  }
+
+  /**
+   * get() that takes the render lease when there is no entry, in one round
+   * trip (only where leasesOnLookup). Its lease is abandoned as
+   * acquireLease's is when the call times out.
+   */
+  async getOrLease(key: PageKey, ttlMs: number): Promise<LookupOrLease> {
+    const token = randomBytes(16).toString('base64url')
+    const attempt = (this.store.getOrLease as NonNullable<PageStore['getOrLease']>).call(this.store, key, ttlMs, token)
+    try {
+      return await this.call('getOrLease', async () => {
+        const found = await attempt
+        const problem = this.checksEntries && found.entry !== undefined ? entryProblem(found.entry) : undefined
+        if (problem !== undefined) {
+          if (found.lease !== null) this.store.releaseLease(key, found.lease).catch(() => {})
+          throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`${key.route}:${key.hash}`, problem)
+        }
+        return found
+      })
+    } catch (err) {
+      if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_TIMEOUT') this.abandonLease(key, token, attempt.then((found) => found.lease))
+      throw err
+    }
+  }
+
   releaseLease(key: PageKey, token: string): Promise<void> {
     return this.call('releaseLease', () => this.store.releaseLease(key, token))
   }

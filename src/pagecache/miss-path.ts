@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify'
+import type { RouteCacheConfig } from './route-config.js'
 import type { Flights, FlightResult } from './coalesce.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { HitPath } from './hit-path.js'
@@ -9,7 +10,7 @@ import type { ResolvedOptions } from './options.js'
 import type { Answered, PageRequest, PageStates, RenderState } from './page-state.js'
 import { renderTagVersions, uriTag } from './page-tags.js'
 import type { RouteStatsTable } from './route-stats.js'
-import type { PageKey, StoredPage } from './store.js'
+import type { LookupOrLease, PageKey, StoredPage } from './store.js'
 
 export interface MissPathOptions {
   guard: GuardedStore
@@ -57,18 +58,42 @@ export class MissPath {
    * `seen` is the page the lookup found and judged gone (purged or expired), if any: never served while waiting.
    * `revalidating` is a stale page of a followOrigin route the render revalidates.
    */
-  async miss(at: PageRequest, key: PageKey, seen?: StoredPage, revalidating?: StoredPage): Promise<Answered> {
+  /**
+   * Whether this request's lookup should take the render lease in the same
+   * round trip: a GET of a route that is not followOrigin, on a shared store
+   * that can, with no render of its key already in the air in this process
+   * (its waiters follow that one).
+   */
+  leasesOnLookup(route: RouteCacheConfig, request: FastifyRequest, key: PageKey): boolean {
+    return this.options.guard.leasesOnLookup && request.method === 'GET' && !route.followOrigin && !this.options.flights.pending(idOf(key))
+  }
+
+  lookupOrLease(key: PageKey): Promise<LookupOrLease> {
+    return this.options.guard.getOrLease(key, this.options.lease.ttlMs)
+  }
+
+  /**
+   * `early`: what a lookup that found nothing learned of the render lease
+   * (taken, or held by another process): no second round trip for it.
+   */
+  async miss(at: PageRequest, key: PageKey, seen?: StoredPage, revalidating?: StoredPage, early?: LookupOrLease): Promise<Answered> {
     const { flights, guard, states } = this.options
     const id = idOf(key)
     const pending = flights.follow(id)
     if (pending) {
+      this.dropEarly(key, early)
       const result = await pending
       if (result.kind === 'page') return this.serveFollowed(at, result.page)
       return states.bypass(at.route, at.request, result.reason)
     }
     const settle = flights.lead(id)
-    if (!settle) return this.miss(at, key, seen, revalidating)
+    if (!settle) {
+      this.dropEarly(key, early)
+      return this.miss(at, key, seen, revalidating)
+    }
     if (!guard.remote) return this.render(at, { key, phase: 'miss', settle, revalidating })
+    if (early?.lease) return this.render(at, { key, phase: 'miss', settle, lease: early.lease, revalidating })
+    if (early?.held) return this.awaitOtherProcess(at, { key, settle, seen })
     // The tag versions a render needs are read beside the lease, not after it: one round trip's wait on a miss, not two.
     // Read before the render starts either way, so a purge during the render still leaves its page stale.
     const tagVersions = settled(this.tagVersionsOf(at))
@@ -90,6 +115,11 @@ export class MissPath {
     // The URI tag is the target URI's, taken before the render's URL is rewritten.
     const uri = route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, this.options.rulesOf(route.id))) : undefined
     return renderTagVersions(this.options.guard, route, uri)
+  }
+
+  /** Lets go of a lease a lookup took for a render another request of this process leads. */
+  private dropEarly(key: PageKey, early: LookupOrLease | undefined): void {
+    if (early?.lease) this.options.guard.releaseLease(key, early.lease).catch(() => {})
   }
 
   /**

@@ -14,7 +14,7 @@ import { pageStanding, requestPolicy } from './policy.js'
 import type { RouteCacheConfig } from './route-config.js'
 import { RouteStatsTable, type RouteStats } from './route-stats.js'
 import { StorePath } from './store-path.js'
-import type { PageKey, PageStore, StoredEntry, StoredPage } from './store.js'
+import type { PageKey, PageStore, StoredPage } from './store.js'
 
 export { routeTag } from './page-tags.js'
 export type { RouteStats }
@@ -142,13 +142,16 @@ export class PageCache {
       return this.misses.render({ route, request }, { key, phase: 'refresh', settle: undefined })
     }
     if (!this.guard.available) return states.bypass(route, request, 'cache-unavailable')
-    let entry = await this.lookup(route, request, key)
+    // A GET that may render takes the render lease in its lookup's round trip when the store can.
+    const early = this.misses.leasesOnLookup(route, request, key) ? await this.lookup(route, request, key, () => this.misses.lookupOrLease(key)) : undefined
+    if (early === 'bypassed') return false
+    let entry = early ? early.entry : await this.lookup(route, request, key, () => this.guard.get(key))
     if (entry === 'bypassed') return false
     // A followOrigin page for other values of the headers its Vary nominates: this request's variant has its own key.
     const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
     if (vary !== undefined && !variantMatches(vary, request.headers)) {
       key = variantKey(key, vary, request.headers)
-      entry = await this.lookup(route, request, key)
+      entry = await this.lookup(route, request, key, () => this.guard.get(key))
       if (entry === 'bypassed') return false
       if (entry?.kind === 'page' && !variantMatches(entry.origin?.vary ?? vary, request.headers)) entry = undefined
     }
@@ -162,7 +165,7 @@ export class PageCache {
     }
     // A HEAD render has no body to store for GET: answer it from the handler.
     if (request.method === 'HEAD') return states.bypass(route, request, 'head-miss')
-    return this.misses.miss(at, key, entry?.kind === 'page' ? entry : undefined, revalidating)
+    return this.misses.miss(at, key, entry?.kind === 'page' ? entry : undefined, revalidating, early?.entry === undefined ? early : undefined)
   }
 
   /** The key of the request's variant when the page stored under the primary key varies on other values (a refresh stores there). */
@@ -173,9 +176,9 @@ export class PageCache {
   }
 
   /** The stored entry of a key; a corrupt one is deleted and read as none, a failing store bypasses. */
-  private async lookup(route: RouteCacheConfig, request: FastifyRequest, key: PageKey): Promise<StoredEntry | undefined | 'bypassed'> {
+  private async lookup<T>(route: RouteCacheConfig, request: FastifyRequest, key: PageKey, read: () => Promise<T>): Promise<T | undefined | 'bypassed'> {
     try {
-      return await this.guard.get(key)
+      return await read()
     } catch (err) {
       this.stats.of(route.id).errors++
       if ((err as { code?: string }).code !== 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') {

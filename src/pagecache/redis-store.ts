@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID, CUTOVER_ERR_STORE_ENTRY_TOO_LARGE, CUTOVER_ERR_STORE_OPTIONS_INVALID } from '../errors.js'
 import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } from './keys.js'
 import { acquireLeaseLua } from './lua/acquire-lease.js'
+import { getOrLeaseLua } from './lua/get-or-lease.js'
 import { purgeTagsLua } from './lua/purge-tags.js'
 import { releaseLeaseLua } from './lua/release-lease.js'
 import { DecodedEntries } from './decoded-entries.js'
@@ -9,7 +10,7 @@ import { checkEntryArgument } from './entry-shape.js'
 import { MAX_REDIS_BODY_BYTES, readBudgetBytes } from './limits.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
 import { asRedisClient, RedisScript, type RedisClient, type RedisInput } from '../redis-script.js'
-import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+import type { LookupOrLease, PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { describeValue } from '../describe-value.js'
 
 export interface RedisPageStoreOptions {
@@ -42,6 +43,7 @@ export const REDIS_STORE_DEFAULTS = Object.freeze({ prefix: 'cutover', compressA
 
 const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'maxBodyBytes']
 const acquireLeaseScript = new RedisScript(acquireLeaseLua)
+const getOrLeaseScript = new RedisScript(getOrLeaseLua)
 const purgeTagsScript = new RedisScript(purgeTagsLua)
 const releaseLeaseScript = new RedisScript(releaseLeaseLua)
 
@@ -111,7 +113,18 @@ export class RedisPageStore implements PageStore {
   async get(key: PageKey): Promise<StoredEntry | undefined> {
     const name = this.keys.page(key)
     const raw = await this.#redis.getBuffer(name)
-    if (raw === null) return undefined
+    return raw === null ? undefined : this.#decode(name, raw)
+  }
+
+  async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
+    checkLease(ttlMs, token)
+    const name = this.keys.page(key)
+    const reply = await getOrLeaseScript.runBuffer(this.#redis, [name, this.keys.lease(key)], [token, ttlMs])
+    if (Buffer.isBuffer(reply)) return { entry: await this.#decode(name, reply), lease: null, held: false }
+    return reply === 1 ? { entry: undefined, lease: token, held: false } : { entry: undefined, lease: null, held: true }
+  }
+
+  async #decode(name: string, raw: Buffer): Promise<StoredEntry | undefined> {
     let entry = this.#decoded.get(name, raw)
     if (entry === undefined) {
       entry = await decodeEntry(raw, name, { maxBodyBytes: this.maxBodyBytes })
@@ -196,10 +209,7 @@ export class RedisPageStore implements PageStore {
 
   async acquireLease(key: PageKey, ttlMs: number, token: string = randomBytes(16).toString('base64url')): Promise<string | null> {
     const name = this.keys.lease(key)
-    if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
-      throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease ttlMs', 'a whole number of ms > 0', describeValue(ttlMs))
-    }
-    checkToken(token)
+    checkLease(ttlMs, token)
     const taken = await acquireLeaseScript.run(this.#redis, [name], [token, ttlMs])
     return taken === 1 ? token : null
   }
@@ -212,6 +222,13 @@ export class RedisPageStore implements PageStore {
 
   /** Nothing to close: the client belongs to the caller. */
   async close(): Promise<void> {}
+}
+
+function checkLease(ttlMs: number, token: unknown): void {
+  if (!Number.isSafeInteger(ttlMs) || ttlMs <= 0) {
+    throw new CUTOVER_ERR_STORE_ARGUMENT_INVALID('lease ttlMs', 'a whole number of ms > 0', describeValue(ttlMs))
+  }
+  checkToken(token)
 }
 
 function checkToken(token: unknown): void {

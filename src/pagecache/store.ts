@@ -85,6 +85,15 @@ export interface PassMarker {
 
 export type StoredEntry = StoredPage | PassMarker
 
+/** What getOrLease found: the entry, or the lease it took (or that another holder has it). */
+export interface LookupOrLease {
+  entry: StoredEntry | undefined
+  /** The token, when this call took the lease. */
+  lease: string | null
+  /** True when there was no entry and another holder has the lease. */
+  held: boolean
+}
+
 export interface PageStore {
   /** Driver name for logs and metrics: 'memory', 'redis', 'tiered'. */
   readonly name: string
@@ -112,6 +121,13 @@ export interface PageStore {
    * waiting for the answer can still release what the call took.
    */
   acquireLease(key: PageKey, ttlMs: number, token?: string): Promise<string | null>
+  /**
+   * Optional: get() that, when there is no entry, also tries to take the
+   * render lease, in one round trip (acquireLease's semantics). `lease` is the
+   * token when it was taken, null when not (an entry was found, or another
+   * holder has it: `held` tells which).
+   */
+  getOrLease?(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease>
   /** Releases a lease if (and only if) `token` still holds it. */
   releaseLease(key: PageKey, token: string): Promise<void>
   /** Closes connections the store opened itself (never the caller's client). */

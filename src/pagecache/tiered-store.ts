@@ -4,7 +4,7 @@ import { MemoryLayerIndex, TagStateCache } from './memory-layer-index.js'
 import { MemoryPageStore } from './memory-store.js'
 import { asRedisClient, type RedisClient, type RedisInput } from '../redis-script.js'
 import { checkStoreOptions, distinctTags, RedisPageStore, type InvalidationMessage } from './redis-store.js'
-import type { PageKey, PageStore, StoredEntry, TagState } from './store.js'
+import type { LookupOrLease, PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { describeValue } from '../describe-value.js'
 
 export interface TieredPageStoreOptions {
@@ -117,16 +117,31 @@ export class TieredPageStore implements PageStore {
 
   async get(key: PageKey): Promise<StoredEntry | undefined> {
     const id = this.redisStore.keys.page(key)
-    const record = this.#live ? this.#index.get(id) : undefined
-    if (record && record.expiresAt > Date.now()) {
-      const copy = await this.#front.get(key)
-      // A stale page goes back to Redis: another process may have stored its successor.
-      if (copy && (copy.kind === 'pass' || Date.now() < copy.staleAt)) return this.#withDeleteAt(copy, record.deleteAt)
-    }
+    const held = await this.#held(id, key)
+    if (held) return held
     const generation = this.#generation
     const entry = await this.redisStore.get(key)
     if (entry) await this.#remember(id, key, entry, generation)
     return entry
+  }
+
+  async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
+    const id = this.redisStore.keys.page(key)
+    const held = await this.#held(id, key)
+    if (held) return { entry: held, lease: null, held: false }
+    const generation = this.#generation
+    const found = await this.redisStore.getOrLease(key, ttlMs, token)
+    if (found.entry) await this.#remember(id, key, found.entry, generation)
+    return found
+  }
+
+  /** The memory copy of a key, while it may be served from memory. */
+  async #held(id: string, key: PageKey): Promise<StoredEntry | undefined> {
+    const record = this.#live ? this.#index.get(id) : undefined
+    if (!record || record.expiresAt <= Date.now()) return undefined
+    const copy = await this.#front.get(key)
+    // A stale page goes back to Redis: another process may have stored its successor.
+    return copy && (copy.kind === 'pass' || Date.now() < copy.staleAt) ? this.#withDeleteAt(copy, record.deleteAt) : undefined
   }
 
   async set(key: PageKey, entry: StoredEntry): Promise<void> {

@@ -297,6 +297,22 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
         expect(await store.acquireLease(key('l7'), 10_000)).not.toBeNull()
       })
 
+      it('a lookup that leases (where the store has getOrLease): the entry and no lease, else the lease, or that another holds it', async () => {
+        if (!store.getOrLease) return
+        const page = makePage()
+        await store.set(key('g1'), page)
+        const found = await store.getOrLease(key('g1'), 10_000, 'token-g1')
+        expect(found).toMatchObject({ lease: null, held: false })
+        expect(found.entry?.kind).toBe('page')
+        // Nothing was taken beside the entry it found.
+        expect(await store.acquireLease(key('g1'), 10_000)).not.toBeNull()
+        expect(await store.getOrLease(key('g2'), 10_000, 'token-g2')).toEqual({ entry: undefined, lease: 'token-g2', held: false })
+        expect(await store.getOrLease(key('g2'), 10_000, 'token-other')).toEqual({ entry: undefined, lease: null, held: true })
+        expect(await store.acquireLease(key('g2'), 10_000)).toBeNull()
+        await store.releaseLease(key('g2'), 'token-g2')
+        expect(await store.acquireLease(key('g2'), 10_000)).not.toBeNull()
+      })
+
       it('holds a lease under the caller\'s token when given one, so the caller can release it without the answer', async () => {
         const acquiring = store.acquireLease(key('l9'), 10_000, 'callers-token')
         await store.releaseLease(key('l9'), 'callers-token')

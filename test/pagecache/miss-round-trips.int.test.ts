@@ -2,13 +2,22 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import cutover from '../../src/plugin.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
-import type { PageKey, TagState } from '../../src/pagecache/store.js'
+import type { LookupOrLease, PageKey, TagState } from '../../src/pagecache/store.js'
 import { eventually } from '../helpers/app.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
 
 /** A Redis store that writes down when each call of a miss starts and ends. */
 class RecordingStore extends RedisPageStore {
   readonly calls: string[] = []
+
+  override async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
+    this.calls.push('lookup+lease:start')
+    try {
+      return await super.getOrLease(key, ttlMs, token)
+    } finally {
+      this.calls.push('lookup+lease:end')
+    }
+  }
 
   override async acquireLease(key: PageKey, ttlMs: number, token?: string): Promise<string | null> {
     this.calls.push('lease:start')
@@ -37,9 +46,30 @@ describe('a miss on a shared store', () => {
     await r?.cleanup()
   })
 
-  it('reads the tag versions beside the render lease, not after it: one round trip of waiting before the render, not two', async () => {
+  it('takes the render lease in the lookup: one script, no separate lease call', async () => {
+    r = redisForTest('miss-rt-lookup')
+    const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    app = Fastify({ logger: false })
+    await app.register(cutover, { store })
+    let renders = 0
+    app.get('/page', { config: { cutover: { id: 'page', ttl: 60 } } }, async () => ({ n: ++renders }))
+    await app.ready()
+
+    const res = await app.inject('/page')
+    expect(res.headers['cache-status']).toContain('fwd=miss; stored')
+    expect(store.calls.slice(0, 2)).toEqual(['lookup+lease:start', 'lookup+lease:end'])
+    expect(store.calls).not.toContain('lease:start')
+    // The lease is released once the page is stored, so another process renders nothing twice and waits for nothing.
+    await eventually(async () => (await r!.redis.keys(`${r!.prefix}:*:lease:*`)).length === 0)
+    const again = await app.inject('/page')
+    expect(again.headers['cache-status']).toContain('hit')
+    expect(renders).toBe(1)
+  })
+
+  it('on a store without a lookup that leases, reads the tag versions beside the render lease, not after it', async () => {
     r = redisForTest('miss-rt')
     const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    Object.assign(store, { getOrLease: undefined })
     app = Fastify({ logger: false })
     await app.register(cutover, { store })
     let renders = 0

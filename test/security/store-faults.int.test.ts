@@ -3,7 +3,7 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import cutover, { type CutoverOptions } from '../../src/plugin.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
-import type { PageKey, StoredEntry } from '../../src/pagecache/store.js'
+import type { LookupOrLease, PageKey, StoredEntry } from '../../src/pagecache/store.js'
 import { sleep } from '../helpers/app.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
 import { freePort, ScratchRedis } from '../helpers/redis-server.js'
@@ -18,10 +18,11 @@ import { statusOf } from './apps.js'
  */
 
 const PREFIX = 'stall'
+type StallOp = 'acquireLease' | 'getOrLease' | 'set'
 
 /** A Redis store whose next lease acquisition or page write runs into a stall of `stallNext` seconds. */
 class StallingStore extends RedisPageStore {
-  stallNext: { op: 'acquireLease' | 'set'; seconds: number } | undefined
+  stallNext: { op: StallOp; seconds: number } | undefined
   /** Resolves when the stall is over. */
   stalled: Promise<unknown> = Promise.resolve()
 
@@ -37,12 +38,17 @@ class StallingStore extends RedisPageStore {
     return super.acquireLease(key, ttlMs, token)
   }
 
+  override async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
+    await this.maybeStall('getOrLease')
+    return super.getOrLease(key, ttlMs, token)
+  }
+
   override async set(key: PageKey, entry: StoredEntry): Promise<void> {
     await this.maybeStall('set')
     return super.set(key, entry)
   }
 
-  private async maybeStall(op: 'acquireLease' | 'set'): Promise<void> {
+  private async maybeStall(op: StallOp): Promise<void> {
     if (this.stallNext?.op !== op) return
     const { seconds } = this.stallNext
     this.stallNext = undefined
@@ -86,15 +92,17 @@ describe('store-side faults: Redis stalls (private redis-server)', () => {
     return app
   }
 
-  it('a lease whose SET NX timed out in a stall and ran after it makes no request wait (was: every request waited lease.wait, lease-timeout)', async () => {
+  // The lease is taken by the lookup's script (getOrLease) where the store has one, else by acquireLease after the lookup.
+  it.each(['getOrLease', 'acquireLease'] as const)('a lease whose SET NX timed out in a stall and ran after it makes no request wait (was: every request waited lease.wait, lease-timeout): %s', async (op) => {
     const admin = connect()
     await admin.flushall() // the private server of this file only
     await admin.config('RESETSTAT')
     const stalling = new StallingStore(connect(), connect())
+    if (op === 'acquireLease') Object.assign(stalling, { getOrLease: undefined })
     const a = await appOn({ store: stalling })
     const b = await appOn({ redis: connect(), prefix: PREFIX })
 
-    stalling.stallNext = { op: 'acquireLease', seconds: 0.6 }
+    stalling.stallNext = { op, seconds: 0.6 }
     const first = await a.inject('/page')
     expect(first.statusCode).toBe(200)
     expect(statusOf(first)).toBe('cutover; fwd=bypass; detail=cache-error')
