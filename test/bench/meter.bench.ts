@@ -20,6 +20,8 @@ const server = new URL('./legacy-server.ts', import.meta.url)
 const CASES = [
   ['no meter', 'legacy-bare'],
   ['request context only', 'legacy-context'],
+  ['meter plugin only', 'legacy-plugin'],
+  ['plugin + metered Redis', 'legacy-plugin-redis'],
   ['fully metered', 'legacy-metered'],
 ] as const
 

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { runWithMeterContext, type MeterCounts } from '../../src/meter/context.js'
 import { Meter } from '../../src/meter/meter.js'
-import { meterRedis } from '../../src/meter/wrap-redis.js'
+import { carriedCommands, meterRedis } from '../../src/meter/wrap-redis.js'
 
 /** A stand-in client: records what sendCommand was called with and on what. */
 function fakeClient() {
@@ -43,12 +43,73 @@ describe('meterRedis', () => {
     const first = redis.sendCommand
     expect(redis.sendCommand).toBe(first)
     const replaced: unknown[] = []
-    client.sendCommand = (...args: unknown[]) => replaced.push(args)
+    client.sendCommand = (...args: unknown[]) => {
+      replaced.push(args)
+      return 'sent'
+    }
     const counts: MeterCounts = { dbCalls: 0, redisCalls: 0, refreshJobs: 0 }
     runWithMeterContext({ route: 'r', shadow: false, source: 'request', counts }, () => redis.sendCommand({ name: 'get' }))
     expect(redis.sendCommand).not.toBe(first)
     expect(replaced).toHaveLength(1)
     expect(calls).toHaveLength(0)
     expect(counts.redisCalls).toBe(1)
+  })
+
+  it('makes pipelines and MULTI on the client itself and counts what they carry, but the framing, once, in the context exec() is called in', async () => {
+    const made: unknown[] = []
+    const batch = (framed: boolean) => {
+      const queue: Array<{ name: string }> = framed ? [{ name: 'multi' }] : []
+      const b = {
+        _queue: queue,
+        get length() {
+          return queue.length
+        },
+        get(key: string) {
+          queue.push({ name: 'get' })
+          void key
+          return b
+        },
+        exec(this: unknown) {
+          if (framed) queue.push({ name: 'exec' })
+          return Promise.resolve(queue.length)
+        },
+      }
+      return b
+    }
+    const client = {
+      evalsha: () => undefined,
+      sendCommand: () => 'sent',
+      pipeline(this: unknown) {
+        made.push(this)
+        return batch(false)
+      },
+      multi(this: unknown, options?: { pipeline?: boolean }) {
+        made.push(this)
+        return options?.pipeline === false ? Promise.resolve('OK') : batch(true)
+      },
+    }
+    const meter = new Meter({ redis: client as unknown as Redis, flushIntervalMs: 0 })
+    const redis = meterRedis(client as unknown as Redis, meter) as unknown as typeof client
+    const counts: MeterCounts = { dbCalls: 0, redisCalls: 0, refreshJobs: 0 }
+    const pipeline = redis.pipeline().get('a').get('b').get('c')
+    const multi = (redis.multi() as ReturnType<typeof batch>).get('a').get('b')
+    await runWithMeterContext({ route: 'r', shadow: false, source: 'request', counts }, async () => {
+      expect(await pipeline.exec()).toBe(3)
+      await multi.exec()
+      // A retry (ioredis calls exec again on a cluster that was not ready) counts nothing more.
+      await pipeline.exec()
+      expect(await redis.multi({ pipeline: false })).toBe('OK')
+    })
+    expect(counts.redisCalls).toBe(5)
+    expect(made).toEqual([client, client, client])
+  })
+})
+
+describe('carriedCommands', () => {
+  it('counts the queued commands but MULTI and EXEC, and falls back to length without a queue', () => {
+    expect(carriedCommands({ _queue: [{ name: 'multi' }, { name: 'get' }, { name: 'incr' }, { name: 'exec' }], length: 4 })).toBe(2)
+    expect(carriedCommands({ _queue: [] })).toBe(0)
+    expect(carriedCommands({ length: 7 })).toBe(7)
+    expect(carriedCommands({})).toBe(0)
   })
 })
