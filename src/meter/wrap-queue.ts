@@ -36,8 +36,8 @@ export function meterQueue(queue: RefreshQueue, meter: Meter): MeteredRefreshQue
         return
       }
       const route = context?.route ?? BACKGROUND_ROUTE
-      // Object.assign, not a spread: on Node 20, jobs copied with `{ ...job, origin }` made the
-      // queue's JSON.stringify of them about twice as slow (some 80 us per 100 jobs).
+      // Object.assign, not a spread: on Node 20, enqueueing 100 jobs copied with `{ ...job, origin }`
+      // took about 195 us of CPU, 120 us with Object.assign, 100 us for the jobs uncopied.
       const stamped = jobs.map((job) => (job.origin === undefined ? Object.assign({}, job, { origin: route }) : job))
       await queue.enqueue(stamped)
       for (const [origin, n] of jobsPerOrigin(stamped, route)) meter.countEnqueued(origin, n)

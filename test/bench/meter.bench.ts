@@ -1,6 +1,8 @@
 // The meter's overhead on the legacy list route (target <= 3 % of throughput),
 // as server CPU time per request and req/s, on one or more Node binaries in one run.
-import { execFileSync } from 'node:child_process'
+import { execFile, execFileSync } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { promisify } from 'node:util'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { seedDemoData } from '../../src/demo/schema.js'
@@ -28,7 +30,7 @@ const CASES = [
 interface Round {
   rps: number
   p50: number
-  /** Server CPU microseconds per request. */
+  /** Server CPU microseconds per request, less what the server uses idle over the round. */
   cpuUs: number
 }
 
@@ -36,19 +38,43 @@ interface Measured {
   node: string
   name: string
   server: BenchServer
+  /** CPU seconds per second the server uses with no requests (its timers: the meter's flush, the queue-depth sampler). */
+  idle: number
   rounds: Round[]
+}
+
+const cpuOf = (m: Measured): number => threadCpuSeconds(m.server.pid) ?? Number.NaN
+
+/**
+ * Each server's CPU use per second with no load: the median of `seconds`
+ * one-second readings, so a one-off burst (a late GC or compile) in one of
+ * them does not count as the server's steady idle cost.
+ */
+async function measureIdle(measured: Measured[], seconds: number): Promise<void> {
+  const readings: number[][] = measured.map(() => [])
+  for (let s = 0; s < seconds; s++) {
+    const before = measured.map(cpuOf)
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    for (const [i, m] of measured.entries()) readings[i]!.push(cpuOf(m) - before[i]!)
+  }
+  for (const [i, m] of measured.entries()) m.idle = medianOf(readings[i]!)
 }
 
 /**
  * One round: every server loaded at `rate` in 50 ms turns for `seconds` each,
- * with the CPU time each one's threads used over the round.
+ * with the CPU time each one's threads used over the round. What a server
+ * uses idle (per second, not per request) is taken out: each server is
+ * loaded for only a share of the round, so its timers would otherwise weigh
+ * on its few requests many times more than at a steady rate.
  */
 async function measureRound(measured: Measured[], seconds: number, rate: number): Promise<void> {
-  const before = measured.map((m) => threadCpuSeconds(m.server.pid) ?? Number.NaN)
+  const before = measured.map(cpuOf)
+  const start = performance.now()
   const results = await slicedLoad({ urls: measured.map((m) => m.server.url + PATH), seconds, rate })
+  const wall = (performance.now() - start) / 1000
   for (const [i, m] of measured.entries()) {
     const r = results[i]!
-    const used = (threadCpuSeconds(m.server.pid) ?? Number.NaN) - before[i]!
+    const used = cpuOf(m) - before[i]! - m.idle * wall
     m.rounds.push({ rps: r.completed / seconds, p50: r.p50, cpuUs: (used / r.completed) * 1e6 })
   }
 }
@@ -78,12 +104,34 @@ function report(measured: Measured[], seconds: number, rate: number): void {
         'req/s': Math.round(medianOf(m.rounds.map((r) => r.rps))),
         'p50 ms': Number(medianOf(m.rounds.map((r) => r.p50)).toFixed(3)),
         'CPU us/request': Math.round(medianOf(m.rounds.map((r) => r.cpuUs))),
+        'idle CPU ms/s': Number((m.idle * 1000).toFixed(2)),
       }
       if (i === 0) return row
       const cpu = overhead(m.rounds.map((r, k) => r.cpuUs / base.rounds[k]!.cpuUs - 1))
       return { ...row, 'CPU/request vs no meter': cpu.median!, '95% interval': cpu['95% interval']!, 'rounds (min..max)': cpu['rounds (min..max)']! }
     }))
   }
+}
+
+/**
+ * meter-calls.ts with `node`, pinned to CPU 0: the route's Redis work alone,
+ * bare / in a context / metered, to the microsecond; printed as the medians
+ * of per-round ratios like the route's figures.
+ */
+async function measureCalls(node: { label: string; path: string }, env: NodeJS.ProcessEnv, rounds: number): Promise<void> {
+  const script = new URL('./meter-calls.ts', import.meta.url).pathname
+  const { stdout } = await promisify(execFile)('taskset', ['-c', '0', node.path, '--import', 'tsx', script], { env: { ...process.env, ...env, ROUNDS: String(rounds) } })
+  const perRound = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number[]>
+  const [baseName, ...others] = Object.keys(perRound)
+  const base = perRound[baseName!]!
+  console.log(`\nthe same route's Redis work alone (a GET, a 100-GET pipeline, 100 jobs enqueued), in one process, ${node.label}: ${rounds} rounds of 1200 requests`)
+  console.table([
+    { case: baseName!, 'CPU us/request': Number(medianOf(base).toFixed(1)) },
+    ...others.map((name) => {
+      const cpu = overhead(perRound[name]!.map((us, k) => us / base[k]! - 1))
+      return { case: name, 'CPU us/request': Number(medianOf(perRound[name]!).toFixed(1)), 'CPU/request vs no meter': cpu.median!, '95% interval': cpu['95% interval']!, 'rounds (min..max)': cpu['rounds (min..max)']! }
+    }),
+  ])
 }
 
 /** The node binaries to run the servers with: `BENCH_NODES` (comma-separated paths), else this one. */
@@ -103,10 +151,13 @@ function nodeBinaries(): Array<{ label: string; path: string }> {
  * `BENCH_SECONDS` per server, so what else the machine does falls on all of
  * them alike. The cost is server CPU time per request (every thread of the
  * process, from /proc at nanosecond resolution; time spent waiting for a
- * core is not in it): for a CPU-bound server, throughput lost is that share.
+ * core is not in it), less the CPU it uses idle (timers, shown apart per
+ * second): for a CPU-bound server, throughput lost is that share.
  * Figures are medians over rounds of each round's ratio to the unmetered
  * server on the same Node in the same round, with a 95 % interval for that
- * median and the spread of the rounds.
+ * median and the spread of the rounds. Then, per Node binary, the same
+ * route's Redis work alone in one process (meter-calls.ts): the wrappers'
+ * and counters' cost without HTTP and Fastify around it.
  */
 export async function run(
   seconds = Number(process.env.BENCH_SECONDS ?? 3),
@@ -128,14 +179,18 @@ export async function run(
     for (const node of nodeBinaries()) {
       for (const [name, mode] of CASES) {
         const s = await startServer(server, [mode], { ...env, METER_PREFIX: `${prefix}-${measured.length}` }, { execPath: node.path, cpu: pinned ? 0 : null })
-        measured.push({ node: node.label, name, server: s, rounds: [] })
+        measured.push({ node: node.label, name, server: s, idle: 0, rounds: [] })
       }
     }
     // Warm every server (JIT, the object cache, connections), then forget it.
     await measureRound(measured, 2, rate)
     for (const m of measured) m.rounds.length = 0
+    await measureIdle(measured, 7)
     for (let round = 0; round < rounds; round++) await measureRound(measured, seconds, rate)
     report(measured, seconds, rate)
+    for (const m of measured) await m.server.stop()
+    measured.length = 0
+    for (const node of nodeBinaries()) await measureCalls(node, { REDIS_URL, PREFIX: `${prefix}-calls` }, rounds)
   } finally {
     for (const m of measured) await m.server.stop()
     await deleteKeys(redis, `${prefix}*`)
