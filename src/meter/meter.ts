@@ -4,7 +4,8 @@ import type { Redis } from 'ioredis'
 import type { Registry } from 'prom-client'
 import { CUTOVER_ERR_METER_OPTIONS_INVALID } from '../errors.js'
 import { asRedisClient, type RedisInput } from '../redis-script.js'
-import { BACKGROUND_ROUTE, currentMeterContext, runWithMeterContext, type MeterContext } from './context.js'
+import { BACKGROUND_ROUTE, currentMeterContext, runWithMeterContext } from './context.js'
+import { CallCounts } from './call-counts.js'
 import { COUNTERS, CountBuffer, type Counts } from './counts.js'
 import { sendPending } from './flush.js'
 import { latencyBucket } from './histogram.js'
@@ -96,6 +97,8 @@ export class Meter {
   private readonly now: () => number
   private readonly prom: PromExport | undefined
   private readonly counts = new CountBuffer()
+  /** DB calls and Redis commands, counted into per-route integer slots and folded into `counts`. */
+  private readonly calls: CallCounts
   /** Fractions of calls split between routes and not yet counted (counters are integers), per field. */
   private readonly carry = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
@@ -116,6 +119,7 @@ export class Meter {
     this.retentionSeconds = positiveInteger('retentionSeconds', options.retentionSeconds, 172_800)
     const flushIntervalMs = positiveInteger('flushIntervalMs', options.flushIntervalMs, 1000, true)
     this.now = options.now ?? Date.now
+    this.calls = new CallCounts(this.counts, this.bucketSeconds)
     this.keys = meterKeys(this.prefix)
     this.registry = options.registry
     this.prom = options.registry ? new PromExport(options.registry, () => this.cumulative()) : undefined
@@ -134,11 +138,6 @@ export class Meter {
     this.counts.increment(this.bucketOf(), field, n)
   }
 
-  private charge(context: MeterContext | undefined, counter: string, n: number): void {
-    const scope: CounterScope = context?.shadow ? 'shadow' : 'user'
-    if (context?.shares) this.chargeShares(context.shares, scope, counter, n)
-    else this.increment(counterField(scope, context?.route ?? BACKGROUND_ROUTE, counter), n)
-  }
 
   /** Splits `n` calls between routes by weight; what is not yet a whole call is carried to the next split. */
   private chargeShares(shares: ReadonlyMap<string, number>, scope: CounterScope, counter: string, n: number): void {
@@ -157,15 +156,26 @@ export class Meter {
   /** One DB call in the current context: inline for a request, a refresh read inside a job. */
   countQuery(): void {
     const context = currentMeterContext()
-    if (context?.counts) context.counts.dbCalls++
-    this.charge(context, context?.source === 'refresh' ? COUNTERS.refreshReads : COUNTERS.queries, 1)
+    if (context === undefined) {
+      this.calls.slot(false, BACKGROUND_ROUTE, this.now()).queries++
+      return
+    }
+    if (context.counts) context.counts.dbCalls++
+    const counter = context.source === 'refresh' ? COUNTERS.refreshReads : COUNTERS.queries
+    if (context.shares) this.chargeShares(context.shares, context.shadow ? 'shadow' : 'user', counter, 1)
+    else this.calls.slot(context.shadow, context.route, this.now())[counter]++
   }
 
   /** `n` Redis commands in the current context. */
   countRedis(n: number): void {
     const context = currentMeterContext()
-    if (context?.counts) context.counts.redisCalls += n
-    this.charge(context, COUNTERS.redis, n)
+    if (context === undefined) {
+      this.calls.slot(false, BACKGROUND_ROUTE, this.now()).redis += n
+      return
+    }
+    if (context.counts) context.counts.redisCalls += n
+    if (context.shares) this.chargeShares(context.shares, context.shadow ? 'shadow' : 'user', COUNTERS.redis, n)
+    else this.calls.slot(context.shadow, context.route, this.now()).redis += n
   }
 
   /** `n` refresh jobs enqueued on behalf of `origin`. */
@@ -278,6 +288,7 @@ export class Meter {
   }
 
   private async send(): Promise<void> {
+    this.calls.fold()
     const pending = this.counts.take()
     const target = { redis: this.redis, keys: this.keys, bucketSeconds: this.bucketSeconds, retentionSeconds: this.retentionSeconds }
     try {
@@ -291,6 +302,7 @@ export class Meter {
   /** This process's totals since start (sent and unsent), for the Prometheus export. */
   private cumulative(): Counts {
     const totals: Counts = new Map(this.prom?.sent ?? [])
+    this.calls.fold()
     this.counts.addUnsentTo(totals)
     return totals
   }

@@ -31,14 +31,23 @@ export function pinToCpu(pid: number, cpu: number): boolean {
   }
 }
 
+export interface ServerProcessOptions {
+  /** CPU to pin the server to; null leaves it to the scheduler. @default SERVER_CPU */
+  cpu?: number | null
+  /** The node binary to run it with (e.g. another Node version). @default process.execPath */
+  execPath?: string
+}
+
 /** Forks `script` (run through tsx) with `args`; the script sends `{ port }` over IPC when listening. */
-export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, cpu: number | undefined = SERVER_CPU): Promise<BenchServer> {
+export async function startServer(script: URL, args: string[] = [], env: NodeJS.ProcessEnv = {}, options: ServerProcessOptions = {}): Promise<BenchServer> {
+  const { cpu = SERVER_CPU, execPath } = options
   const child: ChildProcess = fork(script, args, {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    ...(execPath ? { execPath } : {}),
   })
-  if (cpu !== undefined && child.pid !== undefined) pinToCpu(child.pid, cpu)
+  if (cpu !== null && child.pid !== undefined) pinToCpu(child.pid, cpu)
   const port = await new Promise<number>((resolve, reject) => {
     child.once('message', (m) => resolve((m as { port: number }).port))
     child.once('exit', (code) => reject(new Error(`${script.pathname} ${args.join(' ')} exited with ${code}`)))

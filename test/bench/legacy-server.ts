@@ -4,6 +4,8 @@
 //   legacy-metered    the same app, metered, worker off (overhead comparison)
 //   legacy-bare       the same app, unmetered, worker off (overhead baseline)
 //   legacy-context    legacy-bare plus only the meter's AsyncLocalStorage request context
+//   legacy-plugin     legacy-bare plus the meter plugin (context, request counts, latency), clients not metered
+//   legacy-plugin-redis  legacy-plugin with the object cache's Redis client metered (meterRedis)
 //   pagecache         the demo app metered, page cache on for the read routes
 //   shadow-off        the demo app metered with cutover registered, products.list in mode off, worker off
 //   shadow-10         the same with products.list in shadow mode at 10 %: the shadow engine, samples
@@ -14,6 +16,8 @@ import mysql from 'mysql2/promise'
 import type { FastifyInstance } from 'fastify'
 import { buildDemoApp } from '../../src/demo/app.js'
 import { runWithMeterContext } from '../../src/meter/context.js'
+import { Meter } from '../../src/meter/meter.js'
+import { meterRedis } from '../../src/meter/wrap-redis.js'
 import { startDemoStack } from '../../src/demo/stack.js'
 import { startLegacyWorker } from '../../src/demo/worker.js'
 import { StaticFlagSource } from '../../src/flags/static-source.js'
@@ -48,6 +52,17 @@ if (mode === 'legacy-unmetered' || mode === 'legacy-bare' || mode === 'legacy-co
   close = async () => {
     await app.close()
     await worker?.close()
+  }
+} else if (mode === 'legacy-plugin' || mode === 'legacy-plugin-redis') {
+  const meterClient = redis.duplicate()
+  const meter = new Meter({ redis: meterClient, prefix: need('METER_PREFIX') })
+  const queue = new ListRefreshQueue({ redis, prefix })
+  const app = await buildDemoApp({ pool, redis: mode === 'legacy-plugin-redis' ? meterRedis(redis, meter) : redis, queue, prefix, meter })
+  listen = (opts) => app.listen(opts)
+  close = async () => {
+    await app.close()
+    await meter.close()
+    meterClient.disconnect()
   }
 } else if (mode === 'shadow-off' || mode === 'shadow-10') {
   const writer = createShadowWriter({ pool, pruneEveryMs: 0 })

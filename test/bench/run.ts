@@ -3,6 +3,7 @@
 import { run as drain } from './drain.bench.js'
 import { run as flags } from './flags.bench.js'
 import { run as legacy } from './legacy.bench.js'
+import { run as meter } from './meter.bench.js'
 import { run as pagecache } from './pagecache.bench.js'
 import { run as shadow } from './shadow.bench.js'
 
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<unknown>> = {
   pagecache: () => pagecache(),
   flags: () => flags(),
   legacy: () => legacy(),
+  meter: () => meter(),
   shadow: () => shadow(),
   drain: () => drain(),
 }

@@ -36,7 +36,7 @@ async function compare(suite: Suite, seconds: number, rounds: number): Promise<R
   const servers: BenchServer[] = []
   try {
     const pinned = pinToCpu(process.pid, 1)
-    for (const [, args] of suite.cases) servers.push(await startServer(suite.script, [...args], suite.env, pinned ? 0 : undefined))
+    for (const [, args] of suite.cases) servers.push(await startServer(suite.script, [...args], suite.env, { cpu: pinned ? 0 : null }))
     const urls = servers.map((s) => s.url + suite.path)
     await slicedLoad({ urls, seconds: 2, rate: suite.rate })
     const results: SteadyResult[][] = suite.cases.map(() => [])
