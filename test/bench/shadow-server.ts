@@ -22,6 +22,8 @@ const rate = Number(process.argv[3] ?? 0.1)
 const differs = process.argv[4] !== 'same'
 // `inject`: renders through app.inject instead of the app's own socket (the runner's default).
 const viaInject = process.argv[5] === 'inject'
+// `unbudgeted`: the shadows' CPU budget off (shadowLimits.maxLoopShare Infinity), as before there was one.
+const unbudgeted = process.argv[6] === 'unbudgeted'
 const items = Array.from({ length: 64 }, (_, i) => ({ id: i, name: `product ${i}`, price: 1000 + i, tags: ['a', 'b'] }))
 
 const engine = mode === 'shadow' || mode === 'off-engine'
@@ -32,13 +34,19 @@ const flags = new StaticFlagSource({ bench: mode === 'shadow' || mode === 'noop'
 const shadow = mode === 'noop' ? async (): Promise<void> => {} : runner?.handler
 
 const app = Fastify({ logger: false })
-await app.register(cutover, { flags, ...(shadow ? { shadow } : {}) })
+await app.register(cutover, { flags, ...(shadow ? { shadow } : {}), ...(unbudgeted ? { shadowLimits: { maxLoopShare: Infinity } } : {}) })
 app.get('/page', { config: { cutover: { id: 'bench', ttl: 3600 } } }, async () => (differs ? { items, at: Date.now() } : { items }))
 
 await app.listen({ port: 0, host: '127.0.0.1' })
 const address = app.server.address()
 process.send?.({ port: typeof address === 'object' && address ? address.port : 0 })
 process.on('SIGTERM', async () => {
+  const paths = app.cutover.paths().bench
+  if (shadow && paths && paths.legacy > 0) {
+    const b = app.cutover.shadowBudget()
+    const ms = (v: number | null): string => (v === null ? '-' : v.toFixed(3))
+    console.log(`  ${mode} ${process.argv.slice(3).join(' ')}: shadowed ${paths.shadowed} of ${paths.legacy} (${((100 * paths.shadowed) / paths.legacy).toFixed(1)}%, configured ${rate * 100}%); budget factor ${b.factor.toFixed(2)}, loop ms per request ${ms(b.requestMs)}, per shadow ${ms(b.shadowMs)}`)
+  }
   await app.close()
   if (writer) {
     await writer.close()

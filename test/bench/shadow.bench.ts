@@ -121,6 +121,7 @@ export async function run(
         ['shadow 10%, all match', ['shadow', '0.1', 'same']],
         ['shadow 10%, all differ', ['shadow', '0.1', 'differs']],
         ['shadow 10%, all differ, renders via app.inject', ['shadow', '0.1', 'differs', 'inject']],
+        ['shadow 10%, all differ, no CPU budget', ['shadow', '0.1', 'differs', 'loopback', 'unbudgeted']],
       ],
       env: { MYSQL_URL: url },
       path: '/page',
