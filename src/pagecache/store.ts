@@ -106,7 +106,12 @@ export interface PageStore {
   set(key: PageKey, entry: StoredEntry): Promise<void>
   /** Removes the given keys now; resolves to how many existed. */
   delete(keys: PageKey[]): Promise<number>
-  /** Current state of the given tags (a tag never purged is {version: 0, hard: 0}). */
+  /**
+   * Current state of the given tags (a tag never purged is {version: 0, hard: 0}).
+   * The answer is read, never changed, by its callers; a store may hand the
+   * same answer out again only frozen (callers keep what they worked out from
+   * a frozen answer for as long as they are given that object).
+   */
   tagStates(tags: string[]): Promise<Record<string, TagState>>
   /**
    * Moves the version of each tag (atomically, all or none). `hard` also records

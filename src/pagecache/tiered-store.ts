@@ -54,6 +54,8 @@ export class TieredPageStore implements PageStore {
   /** Memory copies with their entries' own deleteAt, by copy (see #withDeleteAt). */
   readonly #restored = new WeakMap<StoredEntry, StoredEntry>()
   readonly #tagStates = new TagStateCache()
+  /** tagStates answers given wholly from memory, by the tags array asked with (see tagStates). */
+  readonly #answers = new WeakMap<string[], { states: Record<string, TagState>; generation: number; until: number }>()
   /** Undefined when maxTtlMs is 0: with no memory layer there is nothing to drop. */
   readonly #subscriber: RedisClient | undefined
   readonly #ownsSubscriber: boolean
@@ -160,18 +162,37 @@ export class TieredPageStore implements PageStore {
     return this.redisStore.delete(keys)
   }
 
+  /**
+   * The tags' states, from memory where held. When every one is held, the
+   * answer is kept for the tags array it was asked for (the hit path asks
+   * with one array per page, and a list page has a hundred tags): the same
+   * array asked again gets the same frozen object, with no per-tag work,
+   * until the earliest of those states stops being held or an invalidation
+   * moves the generation. A held state changes only through an invalidation
+   * or by expiring first, so the kept answer is exactly what asking tag by
+   * tag would give.
+   */
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    const now = Date.now()
+    const known = this.#live ? this.#answers.get(tags) : undefined
+    if (known !== undefined && known.generation === this.#generation && now < known.until) return known.states
     const unique = distinctTags(tags)
     if (!this.#live) return this.redisStore.tagStates(unique)
-    const now = Date.now()
     const states: Record<string, TagState> = {}
     const missing: string[] = []
+    let until = Infinity
     for (const tag of unique) {
-      const held = this.#tagStates.get(tag, now)
-      if (held) states[tag] = { ...held }
-      else missing.push(tag)
+      const held = this.#tagStates.held(tag, now)
+      if (held) {
+        states[tag] = Object.freeze({ ...held.state })
+        until = Math.min(until, held.expiresAt)
+      } else missing.push(tag)
     }
-    if (missing.length === 0) return states
+    if (missing.length === 0) {
+      Object.freeze(states)
+      this.#answers.set(tags, { states, generation: this.#generation, until })
+      return states
+    }
     const generation = this.#generation
     const fetched = await this.redisStore.tagStates(missing)
     const keep = this.#live && generation === this.#generation
