@@ -8,7 +8,7 @@ import type { RouteStatsTable } from './route-stats.js'
 import type { PageKey, StoredPage, TagState } from './store.js'
 
 export interface HitPathOptions {
-  guard: Pick<GuardedStore, 'tagStates'>
+  guard: Pick<GuardedStore, 'tagStates' | 'heldTagStates'>
   stats: RouteStatsTable
   states: PageStates
   refresher: Pick<BackgroundRefresh, 'refresh'>
@@ -48,7 +48,8 @@ export class HitPath {
     let states = NO_STATES
     if (seen.tags.length > 0) {
       try {
-        states = await this.options.guard.tagStates(seen.tags)
+        // Held in process memory: no promise, timer or timeout for them.
+        states = this.options.guard.heldTagStates(seen.tags) ?? (await this.options.guard.tagStates(seen.tags))
       } catch {
         this.options.stats.of(route.id).errors++
         return this.options.states.bypass(route, request, 'cache-error')
