@@ -12,7 +12,8 @@ import { ListRefreshQueue } from '../../src/queue/list-queue.js'
 import { summarize } from '../../src/report/amplification.js'
 import { cpuSeconds } from './cpu-time.js'
 import { load, loadGenerator, printRows, startServer, type BenchServer, type LoadResult, type Row } from './harness.js'
-import { medianInterval } from './stats.js'
+import { listPaths } from './list-paths.js'
+import { medianInterval, mediansOf } from './stats.js'
 
 const server = new URL('./legacy-server.ts', import.meta.url)
 const BROWSER = { 'accept-encoding': 'br, gzip' }
@@ -38,13 +39,6 @@ const CASES: readonly Case[] = [
 const WITH_WORKER = new Set(['legacy', 'legacy-unmetered', 'mode-off'])
 /** Modes with the meter on. */
 const METERED = new Set(['legacy', 'mode-off', 'pagecache'])
-
-/** Skewed list pages (popular pages far more often), as users browse. */
-export function listPaths(): () => string {
-  let seed = 7
-  const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647)
-  return () => `/api/products?page=${Math.min(99, Math.floor(100 * random() ** 3)) + 1}&sort=id`
-}
 
 interface Round extends LoadResult {
   requests: number
@@ -150,13 +144,7 @@ export async function runLegacyRatio(options: LegacyRatioOptions): Promise<Row[]
 
 function toRow(c: Case, rs: Round[], all: Round[][], meterDbCalls: number | null | undefined): Row {
   const [constant, legacy] = [all[0]!, all[1]!]
-  const result: LoadResult = {
-    rps: medianOf(rs.map((r) => r.rps)),
-    p50: medianOf(rs.map((r) => r.p50)),
-    p99: medianOf(rs.map((r) => r.p99)),
-    non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-    errors: rs.reduce((a, r) => a + r.errors, 0),
-  }
+  const result: LoadResult = mediansOf(rs)
   const vsLegacy = rs.map((r, i) => r.rps / legacy[i]!.rps)
   const vsConstant = rs.map((r, i) => r.rps / constant[i]!.rps)
   const cpuVsLegacy = rs.map((r, i) => legacy[i]!.cpuUs / r.cpuUs)
