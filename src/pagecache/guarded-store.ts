@@ -63,6 +63,23 @@ export class GuardedStore {
       return entry
     })
   }
+  /**
+   * What the store holds for the key in process memory (see PageStore.getHeld):
+   * no I/O, so no timeout and nothing for the breaker. Undefined: ask get().
+   * A store of the app's own is always asked through get(), where its entries are checked.
+   */
+  held(key: PageKey): StoredEntry | undefined {
+    if (this.checksEntries || this.store.getHeld === undefined) return undefined
+    try {
+      return this.store.getHeld(key)
+    } catch {
+      return undefined // get() will say what is wrong, with the breaker and the logging it has
+    }
+  }
+  /** The tags' states from process memory (see PageStore.tagStatesHeld); undefined: ask tagStates(). */
+  heldTagStates(tags: string[]): Record<string, TagState> | undefined {
+    return this.store.tagStatesHeld?.(tags)
+  }
   set(key: PageKey, entry: StoredEntry): Promise<void> {
     return this.call('set', () => this.store.set(key, entry))
   }

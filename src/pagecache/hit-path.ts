@@ -2,18 +2,33 @@ import type { BackgroundRefresh } from './background-refresh.js'
 import type { GuardedStore } from './guarded-store.js'
 import type { PageRequest, PageStates } from './page-state.js'
 import { servesStale } from './origin-policy.js'
-import { pageStanding, shouldRefreshEarly } from './policy.js'
+import { shouldRefreshEarly, standingOf, tagVerdict, type TagVerdict } from './policy.js'
 import { sendPage, type CacheOutcome } from './respond.js'
 import type { RouteStatsTable } from './route-stats.js'
 import type { PageKey, StoredPage, TagState } from './store.js'
 
 export interface HitPathOptions {
-  guard: Pick<GuardedStore, 'tagStates'>
+  guard: Pick<GuardedStore, 'tagStates' | 'heldTagStates'>
   stats: RouteStatsTable
   states: PageStates
   refresher: Pick<BackgroundRefresh, 'refresh'>
   xfetchBeta: number
 }
+
+/**
+ * Per stored page object (a store hands out one object per stored copy while
+ * it lasts): its tag names as one array, so a store may keep its answer for
+ * that array (TieredPageStore does), and the verdict last worked out with the
+ * states object it came from. A frozen states object is the same answer when
+ * it comes back, so a hot page's hundred tags are compared once, not per hit.
+ */
+interface Judged {
+  tags: string[]
+  states?: Record<string, TagState>
+  verdict?: TagVerdict
+}
+const judged = new WeakMap<StoredPage, Judged>()
+const NO_STATES: Record<string, TagState> = Object.freeze({})
 
 /** Answers requests from stored pages: fresh hits, stale serves (with a background refresh) and coalesced waits. */
 export class HitPath {
@@ -25,18 +40,28 @@ export class HitPath {
    */
   async serveStored(at: PageRequest, key: PageKey, page: StoredPage): Promise<boolean | 'revalidate'> {
     const { route, request } = at
-    let states: Record<string, TagState> = {}
-    const tags = Object.keys(page.tags)
-    if (tags.length > 0) {
+    let seen = judged.get(page)
+    if (seen === undefined) {
+      seen = { tags: Object.keys(page.tags) }
+      judged.set(page, seen)
+    }
+    let states = NO_STATES
+    if (seen.tags.length > 0) {
       try {
-        states = await this.options.guard.tagStates(tags)
+        // Held in process memory: no promise, timer or timeout for them.
+        states = this.options.guard.heldTagStates(seen.tags) ?? (await this.options.guard.tagStates(seen.tags))
       } catch {
         this.options.stats.of(route.id).errors++
         return this.options.states.bypass(route, request, 'cache-error')
       }
     }
+    let verdict = seen.states === states ? seen.verdict : undefined
+    if (verdict === undefined) {
+      verdict = tagVerdict(page.tags, states)
+      if (Object.isFrozen(states)) Object.assign(seen, { states, verdict })
+    }
     const now = Date.now()
-    const standing = pageStanding(page, states, route.staleMs, now)
+    const standing = standingOf(verdict, page, route.staleMs, now)
     if (standing === 'gone') return false
     const stats = this.options.stats.of(route.id)
     if (standing === 'fresh') {

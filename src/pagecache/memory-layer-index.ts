@@ -84,8 +84,13 @@ export class TagStateCache {
   readonly #states = new Map<string, { state: TagState; expiresAt: number }>()
 
   get(tag: string, now: number): TagState | undefined {
+    return this.held(tag, now)?.state
+  }
+
+  /** The state held for a tag with when it stops being held, if it still is. */
+  held(tag: string, now: number): { state: TagState; expiresAt: number } | undefined {
     const held = this.#states.get(tag)
-    return held && held.expiresAt > now ? held.state : undefined
+    return held && held.expiresAt > now ? held : undefined
   }
 
   /** Merges a state seen now; returns the merged state. */

@@ -59,6 +59,11 @@ export class MemoryPageStore implements PageStore {
   }
 
   async get(key: PageKey): Promise<StoredEntry | undefined> {
+    return this.getHeld(key)
+  }
+
+  /** Everything this store holds is in memory: get() without the promise. */
+  getHeld(key: PageKey): StoredEntry | undefined {
     const id = slotId(key)
     const slot = this.slots.get(id)
     if (!slot) return undefined
@@ -106,6 +111,10 @@ export class MemoryPageStore implements PageStore {
   }
 
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    return this.tagStatesHeld(tags)
+  }
+
+  tagStatesHeld(tags: string[]): Record<string, TagState> {
     const out: Record<string, TagState> = {}
     for (const t of tags) out[t] = { ...(this.tags.get(t) ?? { version: 0, hard: 0 }) }
     return out

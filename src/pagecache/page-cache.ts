@@ -142,10 +142,12 @@ export class PageCache {
       return this.misses.render({ route, request }, { key, phase: 'refresh', settle: undefined })
     }
     if (!this.guard.available) return states.bypass(route, request, 'cache-unavailable')
+    // A page the store holds in process memory needs no I/O: no promise, timer or timeout for it.
+    const held = this.guard.held(key)
     // A GET that may render takes the render lease in its lookup's round trip when the store can.
-    const early = this.misses.leasesOnLookup(route, request, key) ? await this.lookup(route, request, key, () => this.misses.lookupOrLease(key)) : undefined
+    const early = held === undefined && this.misses.leasesOnLookup(route, request, key) ? await this.lookup(route, request, key, () => this.misses.lookupOrLease(key)) : undefined
     if (early === 'bypassed') return false
-    let entry = early ? early.entry : await this.lookup(route, request, key, () => this.guard.get(key))
+    let entry = held ?? (early ? early.entry : await this.lookup(route, request, key, () => this.guard.get(key)))
     if (entry === 'bypassed') return false
     // A followOrigin page for other values of the headers its Vary nominates: this request's variant has its own key.
     const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined

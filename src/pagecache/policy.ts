@@ -189,6 +189,23 @@ export function shouldRefreshEarly(
 /** Whether a stored page may be served: fresh, stale (serve and refresh), or gone (a miss). */
 export type PageStanding = 'fresh' | 'stale' | 'gone'
 
+/** What the tag states say of a page built under some tags: purged hard, purged soft, or neither. */
+export type TagVerdict = 'hard' | 'soft' | 'current'
+
+/** Compares the versions a page was built under (`tags`) with the tags' current states. */
+export function tagVerdict(tags: Record<string, number>, states: Record<string, { version: number; hard: number }>): TagVerdict {
+  let verdict: TagVerdict = 'current'
+  // for...in: a list page has a hundred tags, and Object.entries would build a pair for each on every hit.
+  for (const tag in tags) {
+    const state = states[tag]
+    if (state === undefined) continue // never purged: version 0, hard 0
+    const built = tags[tag]!
+    if (state.hard > built) return 'hard'
+    if (state.version > built) verdict = 'soft'
+  }
+  return verdict
+}
+
 /**
  * Judges a stored page against the current states of the tags it was built
  * under. A hard purge after the render makes it gone; a soft purge makes it
@@ -201,13 +218,12 @@ export function pageStanding(
   staleWindowMs: number,
   now: number,
 ): PageStanding {
-  let softPurged = false
-  for (const [tag, built] of Object.entries(page.tags)) {
-    const state = states[tag] ?? { version: 0, hard: 0 }
-    if (state.hard > built) return 'gone'
-    if (state.version > built) softPurged = true
-  }
-  if (now >= page.deleteAt) return 'gone'
-  if (!softPurged) return now < page.staleAt ? 'fresh' : 'stale'
+  return standingOf(tagVerdict(page.tags, states), page, staleWindowMs, now)
+}
+
+/** pageStanding with the tags already judged. */
+export function standingOf(verdict: TagVerdict, page: { staleAt: number; deleteAt: number }, staleWindowMs: number, now: number): PageStanding {
+  if (verdict === 'hard' || now >= page.deleteAt) return 'gone'
+  if (verdict === 'current') return now < page.staleAt ? 'fresh' : 'stale'
   return staleWindowMs > 0 ? 'stale' : 'gone'
 }

@@ -102,12 +102,26 @@ export interface PageStore {
    * Throws CUTOVER_ERR_CACHE_CORRUPT_ENTRY when what is stored can't be decoded.
    */
   get(key: PageKey): Promise<StoredEntry | undefined>
+  /**
+   * The entry get() would give, when the store has it in process memory and
+   * can answer without I/O; undefined means "ask get()" (not "absent").
+   * Optional: the hit path then answers without a promise, timer or timeout
+   * of its own (there is nothing to wait for).
+   */
+  getHeld?(key: PageKey): StoredEntry | undefined
   /** Stores the entry until its `deleteAt`; replaces any previous one. */
   set(key: PageKey, entry: StoredEntry): Promise<void>
   /** Removes the given keys now; resolves to how many existed. */
   delete(keys: PageKey[]): Promise<number>
-  /** Current state of the given tags (a tag never purged is {version: 0, hard: 0}). */
+  /**
+   * Current state of the given tags (a tag never purged is {version: 0, hard: 0}).
+   * The answer is read, never changed, by its callers; a store may hand the
+   * same answer out again only frozen (callers keep what they worked out from
+   * a frozen answer for as long as they are given that object).
+   */
   tagStates(tags: string[]): Promise<Record<string, TagState>>
+  /** What tagStates() would answer, when every state is in process memory; undefined means "ask tagStates()". Optional, as getHeld. */
+  tagStatesHeld?(tags: string[]): Record<string, TagState> | undefined
   /**
    * Moves the version of each tag (atomically, all or none). `hard` also records
    * the new version as a hard purge, so entries built before it are not served

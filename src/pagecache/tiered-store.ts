@@ -54,6 +54,8 @@ export class TieredPageStore implements PageStore {
   /** Memory copies with their entries' own deleteAt, by copy (see #withDeleteAt). */
   readonly #restored = new WeakMap<StoredEntry, StoredEntry>()
   readonly #tagStates = new TagStateCache()
+  /** tagStates answers given wholly from memory, by the tags array asked with (see tagStates). */
+  readonly #answers = new WeakMap<string[], { states: Record<string, TagState>; generation: number; until: number }>()
   /** Undefined when maxTtlMs is 0: with no memory layer there is nothing to drop. */
   readonly #subscriber: RedisClient | undefined
   readonly #ownsSubscriber: boolean
@@ -116,9 +118,9 @@ export class TieredPageStore implements PageStore {
   }
 
   async get(key: PageKey): Promise<StoredEntry | undefined> {
+    const held = this.getHeld(key)
+    if (held !== undefined) return held
     const id = this.redisStore.keys.page(key)
-    const held = await this.#held(id, key)
-    if (held) return held
     const generation = this.#generation
     const entry = await this.redisStore.get(key)
     if (entry) await this.#remember(id, key, entry, generation)
@@ -126,22 +128,24 @@ export class TieredPageStore implements PageStore {
   }
 
   async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
+    const held = this.getHeld(key)
+    if (held !== undefined) return { entry: held, lease: null, held: false }
     const id = this.redisStore.keys.page(key)
-    const held = await this.#held(id, key)
-    if (held) return { entry: held, lease: null, held: false }
     const generation = this.#generation
     const found = await this.redisStore.getOrLease(key, ttlMs, token)
     if (found.entry) await this.#remember(id, key, found.entry, generation)
     return found
   }
 
-  /** The memory copy of a key, while it may be served from memory. */
-  async #held(id: string, key: PageKey): Promise<StoredEntry | undefined> {
-    const record = this.#live ? this.#index.get(id) : undefined
-    if (!record || record.expiresAt <= Date.now()) return undefined
-    const copy = await this.#front.get(key)
+  /** The memory layer's copy of a fresh page or a pass marker, if it holds one; undefined means ask get() (Redis). */
+  getHeld(key: PageKey): StoredEntry | undefined {
+    if (!this.#live) return undefined
+    const record = this.#index.get(this.redisStore.keys.page(key))
+    if (record === undefined || record.expiresAt <= Date.now()) return undefined
+    const copy = this.#front.getHeld(key)
     // A stale page goes back to Redis: another process may have stored its successor.
-    return copy && (copy.kind === 'pass' || Date.now() < copy.staleAt) ? this.#withDeleteAt(copy, record.deleteAt) : undefined
+    if (copy && (copy.kind === 'pass' || Date.now() < copy.staleAt)) return this.#withDeleteAt(copy, record.deleteAt)
+    return undefined
   }
 
   async set(key: PageKey, entry: StoredEntry): Promise<void> {
@@ -160,18 +164,20 @@ export class TieredPageStore implements PageStore {
     return this.redisStore.delete(keys)
   }
 
+  /** The tags' states, from memory where held (see tagStatesHeld), the others from Redis. */
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    const held = this.tagStatesHeld(tags)
+    if (held !== undefined) return held
     const unique = distinctTags(tags)
     if (!this.#live) return this.redisStore.tagStates(unique)
     const now = Date.now()
     const states: Record<string, TagState> = {}
     const missing: string[] = []
     for (const tag of unique) {
-      const held = this.#tagStates.get(tag, now)
-      if (held) states[tag] = { ...held }
+      const state = this.#tagStates.get(tag, now)
+      if (state) states[tag] = { ...state }
       else missing.push(tag)
     }
-    if (missing.length === 0) return states
     const generation = this.#generation
     const fetched = await this.redisStore.tagStates(missing)
     const keep = this.#live && generation === this.#generation
@@ -179,6 +185,35 @@ export class TieredPageStore implements PageStore {
       const state = fetched[tag] ?? { version: 0, hard: 0 }
       states[tag] = keep ? { ...this.#tagStates.merge(tag, state, Date.now(), this.maxTtlMs) } : state
     }
+    return states
+  }
+
+  /**
+   * The tags' states when every one is held in memory; undefined otherwise.
+   * The answer is kept for the tags array it was asked for (the hit path asks
+   * with one array per page, and a list page has a hundred tags): the same
+   * array asked again gets the same frozen object, with no per-tag work,
+   * until the earliest of those states stops being held or an invalidation
+   * moves the generation. A held state changes only through an invalidation
+   * or by expiring first, so the kept answer is exactly what asking tag by
+   * tag would give.
+   */
+  tagStatesHeld(tags: string[]): Record<string, TagState> | undefined {
+    if (!this.#live) return undefined
+    const now = Date.now()
+    const known = this.#answers.get(tags)
+    if (known !== undefined && known.generation === this.#generation && now < known.until) return known.states
+    const unique = distinctTags(tags)
+    const states: Record<string, TagState> = {}
+    let until = Infinity
+    for (const tag of unique) {
+      const held = this.#tagStates.held(tag, now)
+      if (held === undefined) return undefined
+      states[tag] = Object.freeze({ ...held.state })
+      until = Math.min(until, held.expiresAt)
+    }
+    Object.freeze(states)
+    this.#answers.set(tags, { states, generation: this.#generation, until })
     return states
   }
 

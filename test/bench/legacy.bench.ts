@@ -1,26 +1,23 @@
 // Legacy list route vs the same route on the page cache, in one run: req/s
-// ratio and DB calls per request on both sides (targets >= 20x, <= 0.05), and
-// the meter's overhead on the legacy list route (target <= 3%).
+// ratio and DB calls per request on both sides (targets >= 20x, <= 0.05; see
+// legacy-ratio.ts), and the meter's overhead on the legacy list route (target
+// <= 3%). BENCH_LEGACY_PARTS=ratio|meter runs one of the two.
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { seedDemoData } from '../../src/demo/schema.js'
 import { databaseUrl, deleteKeys } from '../../src/demo/services.js'
 import { readMeter } from '../../src/meter/read.js'
 import { summarize, type RouteFigures } from '../../src/report/amplification.js'
-import { load, printRows, startServer, type LoadResult, type Row } from './harness.js'
+import { load, printRows, startServer, type LoadResult } from './harness.js'
+import { runLegacyRatio } from './legacy-ratio.js'
+import { listPaths } from './list-paths.js'
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
 const CONNECTIONS = 16
 const server = new URL('./legacy-server.ts', import.meta.url)
-
-/** Skewed list pages (popular pages far more often), as users browse. */
-function listPaths(): () => string {
-  let seed = 7
-  const random = (): number => ((seed = (seed * 16807) % 2147483647) / 2147483647)
-  return () => `/api/products?page=${Math.min(99, Math.floor(100 * random() ** 3)) + 1}&sort=id`
-}
 
 interface Measured {
   result: LoadResult
@@ -51,7 +48,6 @@ async function measure(mode: string, env: Record<string, string>, redis: Redis, 
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0
-const fmt = (n: number | null | undefined): string => (n === null || n === undefined ? '-' : n < 1 ? n.toFixed(4) : n.toFixed(1))
 
 export async function run(): Promise<void> {
   const database = 'cutover_bench_legacy'
@@ -65,17 +61,11 @@ export async function run(): Promise<void> {
   const prefix = `cutover-bench-legacy-${process.pid}`
   const env = { MYSQL_URL: databaseUrl(MYSQL_URL, database), REDIS_URL, PREFIX: prefix }
   try {
-    // 1. Legacy list route (worker running) vs page cache at steady state (warmed).
-    const legacy = await measure('legacy', env, redis, 1)
-    const paged = await measure('pagecache', env, redis, 3)
-    const rows: Row[] = [
-      { name: 'legacy list route', result: legacy.result, extra: { 'DB calls/request': fmt(legacy.list?.dbCallsPerRequest), 'made so far': fmt(legacy.list?.dbCallsMadePerRequest) } },
-      {
-        name: 'list route on page cache', result: paged.result, baseline: 'legacy list route',
-        extra: { 'DB calls/request': fmt(paged.list?.dbCallsPerRequest), 'hit ratio': fmt(paged.list?.hitRatio) },
-      },
-    ]
-    printRows(`legacy list route vs page cache (${SECONDS} s each, ${CONNECTIONS} connections; targets: >= 20x req/s, <= 0.05 DB calls/request)`, rows)
+    // 1. Legacy list route (worker running) vs page cache, interleaved rounds with the ceiling and mode off beside them.
+    if (process.env.BENCH_LEGACY_PARTS !== 'meter') {
+      await runLegacyRatio({ redis, mysqlUrl: MYSQL_URL, databaseUrl: env.MYSQL_URL, redisUrl: REDIS_URL, prefix, seconds: SECONDS, rounds: ROUNDS })
+    }
+    if (process.env.BENCH_LEGACY_PARTS === 'ratio') return
 
     // 2. Meter overhead on the legacy list route: the app alone (worker off, so
     // the worker's CPU use doesn't blur it), metered vs bare, alternated, median of 3.

@@ -1,5 +1,5 @@
 import { load, loadGenerator, printRows, startServer, type BenchServer, type LoadResult, type Row } from './harness.js'
-import { medianInterval } from './stats.js'
+import { medianInterval, mediansOf } from './stats.js'
 import { cpuSeconds } from './cpu-time.js'
 import { findVarnishd, startVarnish } from './varnish.js'
 
@@ -89,13 +89,7 @@ export async function run(seconds = Number(process.env.BENCH_SECONDS ?? 3), roun
     }
     const rows: Row[] = cases.map((c, n) => {
       const rs = results[n]!
-      const result: LoadResult = {
-        rps: medianOf(rs.map((r) => r.rps)),
-        p50: medianOf(rs.map((r) => r.p50)),
-        p99: medianOf(rs.map((r) => r.p99)),
-        non2xx: rs.reduce((a, r) => a + r.non2xx, 0),
-        errors: rs.reduce((a, r) => a + r.errors, 0),
-      }
+      const result: LoadResult = mediansOf(rs)
       const cpu = { 'CPU µs/req': Math.round(medianOf(rs.map((r) => r.cpuUs))) }
       if (n === 0) return { name: c.name, result, extra: cpu }
       const ratios = rs.map((r, round) => r.rps / results[0]![round]!.rps).sort((a, b) => a - b)

@@ -21,3 +21,24 @@ export function medianInterval(xs: readonly number[], confidence = 0.95): [numbe
   if (j < 1) return undefined
   return [xs[j - 1]!, xs[n - j]!]
 }
+
+/** One round's figures from the load generator. */
+export interface RoundFigures {
+  rps: number
+  p50: number
+  p99: number
+  non2xx: number
+  errors: number
+}
+
+/** Each figure's median over rounds (req/s, p50, p99 apart), with the rounds' non-2xx responses and errors summed. */
+export function mediansOf(rounds: readonly RoundFigures[]): RoundFigures {
+  const mid = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN
+  return {
+    rps: mid(rounds.map((r) => r.rps)),
+    p50: mid(rounds.map((r) => r.p50)),
+    p99: mid(rounds.map((r) => r.p99)),
+    non2xx: rounds.reduce((a, r) => a + r.non2xx, 0),
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+  }
+}

@@ -206,6 +206,46 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
       })
     })
 
+    describe('held answers (getHeld, tagStatesHeld: optional, no I/O)', () => {
+      /** A held answer is undefined (ask the async call) or exactly what the async call gives. */
+      const heldAgrees = async (k: PageKey): Promise<void> => {
+        const held = store.getHeld?.(k)
+        if (held !== undefined) expect(held).toEqual(await store.get(k))
+      }
+
+      it('never answers other than get(): after a set, a replacement, a delete and past deleteAt', async () => {
+        const now = Date.now()
+        await store.set(key('h1'), makePage({ body: Buffer.from('first'), staleAt: now + 60_000, deleteAt: now + 120_000 }))
+        await store.get(key('h1'))
+        await heldAgrees(key('h1'))
+        await store.set(key('h1'), makePage({ body: Buffer.from('second'), etag: '"2"', staleAt: now + 60_000, deleteAt: now + 120_000 }))
+        await heldAgrees(key('h1'))
+        const held = store.getHeld?.(key('h1'))
+        if (held !== undefined) expect(held.kind === 'page' && held.body.toString()).toBe('second')
+        await store.delete([key('h1')])
+        expect(store.getHeld?.(key('h1'))).toBeUndefined()
+        await store.set(key('h2'), makePage({ staleAt: now + 60_000, deleteAt: now + 120_000 }))
+        await store.get(key('h2'))
+        vi.useFakeTimers({ toFake: ['Date'], now: now + 120_001 })
+        expect(store.getHeld?.(key('h2'))).toBeUndefined()
+      })
+
+      it('never answers tag states other than tagStates(), before and after purges of this store', async () => {
+        const tags = ['ha', 'hb']
+        await store.tagStates(tags)
+        const agrees = async (): Promise<void> => {
+          const held = store.tagStatesHeld?.(tags)
+          if (held !== undefined) expect(held).toEqual(await store.tagStates(tags))
+        }
+        await agrees()
+        await agrees()
+        await store.purgeTags(['hb'], true)
+        const held = store.tagStatesHeld?.(tags)
+        if (held !== undefined) expect(held.hb).toEqual({ version: 1, hard: 1 })
+        await agrees()
+      })
+    })
+
     describe('tags', () => {
       it('reports a tag never purged as version 0, hard 0', async () => {
         expect(await store.tagStates(['never', 'seen'])).toEqual({ never: { version: 0, hard: 0 }, seen: { version: 0, hard: 0 } })

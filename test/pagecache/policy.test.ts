@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { pageStanding, requestPolicy, responsePolicy, shouldRefreshEarly, type ResponseFacts } from '../../src/pagecache/policy.js'
+import { pageStanding, requestPolicy, responsePolicy, shouldRefreshEarly, standingOf, tagVerdict, type ResponseFacts } from '../../src/pagecache/policy.js'
 import { resolveRouteConfig } from '../../src/pagecache/route-config.js'
 
 const route = resolveRouteConfig('(GET /t)', { id: 't', ttl: 30, stale: 60 })
@@ -129,5 +129,29 @@ describe('pageStanding', () => {
   it('a hard purge after the render makes it gone; one before the render does not', () => {
     expect(pageStanding(page, { ...same, a: { version: 2, hard: 2 } }, 1000, 50)).toBe('gone')
     expect(pageStanding(page, { ...same, a: { version: 1, hard: 1 } }, 1000, 50)).toBe('fresh')
+  })
+})
+
+describe('tagVerdict and standingOf (pageStanding in two steps, so a verdict can be kept)', () => {
+  const tags = { a: 1, b: 0, c: 3 }
+  it('reads a tag absent from the states as never purged', () => {
+    expect(tagVerdict(tags, {})).toBe('current')
+    expect(tagVerdict(tags, { a: { version: 1, hard: 0 } })).toBe('current')
+  })
+  it('a hard purge of any tag outweighs a soft purge of an earlier one', () => {
+    expect(tagVerdict(tags, { a: { version: 2, hard: 0 }, c: { version: 4, hard: 4 } })).toBe('hard')
+    expect(tagVerdict(tags, { a: { version: 2, hard: 0 } })).toBe('soft')
+  })
+  it('does not read states of tags the page was not built under', () => {
+    expect(tagVerdict(tags, { d: { version: 9, hard: 9 } })).toBe('current')
+  })
+  it('gives what pageStanding gives', () => {
+    const page = { tags, staleAt: 100, deleteAt: 200 }
+    const cases = [{}, { b: { version: 1, hard: 0 } }, { c: { version: 5, hard: 5 } }]
+    for (const states of cases) {
+      for (const [window, now] of [[0, 50], [1000, 50], [0, 150], [1000, 250]] as const) {
+        expect(standingOf(tagVerdict(tags, states), page, window, now)).toBe(pageStanding(page, states, window, now))
+      }
+    }
   })
 })

@@ -22,6 +22,13 @@ describe('plugin on TieredPageStore across two instances', () => {
       calls.n++
       return { n: calls.n }
     })
+    // A list page built under a tag per item, as the demo's: its tag states are kept between hits.
+    const items = Array.from({ length: 100 }, (_, i) => ({ id: i + 1 }))
+    const itemTags = (_request: unknown, body: unknown): string[] => (body as { items: Array<{ id: number }> }).items.map((p) => `product:${p.id}`)
+    app.get('/api/list', { config: { cutover: { id: 'list', ttl: 30, tags: itemTags } } }, async () => {
+      calls.n++
+      return { n: calls.n, items }
+    })
     await app.ready()
     apps.push(app)
     return app
@@ -67,6 +74,26 @@ describe('plugin on TieredPageStore across two instances', () => {
       const r = await b.inject('/api/products')
       return /^cutover; hit/.test(String(r.headers['cache-status'])) && JSON.parse(r.body).n === 2
     }, 10_000)
+    expect(calls.n).toBe(2)
+  })
+
+  it('drops a page after hits on it when one of its hundred tags is hard-purged from another instance', async () => {
+    const a = await instance()
+    const b = await instance()
+    expect((await a.inject('/api/list')).headers['cache-status']).toBe('cutover; fwd=miss; stored')
+    for (let i = 0; i < 3; i++) expect((await b.inject('/api/list')).headers['cache-status']).toMatch(/^cutover; hit/)
+    await a.cutover.invalidate({ tags: ['product:57'], hard: true })
+    await eventually(async () => (await b.inject('/api/list')).headers['cache-status'] === 'cutover; fwd=miss; stored', 10_000)
+    expect(JSON.parse((await b.inject('/api/list')).body).n).toBe(2)
+  })
+
+  it('misses after hits on a page once one of its tags is soft-purged, on a route without a stale window', async () => {
+    const a = await instance()
+    const b = await instance()
+    await a.inject('/api/list')
+    for (let i = 0; i < 3; i++) expect((await b.inject('/api/list')).headers['cache-status']).toMatch(/^cutover; hit/)
+    await b.cutover.invalidate({ tags: ['product:3'], hard: false })
+    expect((await b.inject('/api/list')).headers['cache-status']).toBe('cutover; fwd=miss; stored')
     expect(calls.n).toBe(2)
   })
 })

@@ -92,6 +92,33 @@ describe('TieredPageStore', () => {
     expect(await b.tagStates(['x'])).toEqual({ x: { version: 2, hard: 2 } })
   })
 
+  it('answers tag states asked with the same array with one frozen object, until a purge or the earliest state\'s expiry', async () => {
+    const a = await open()
+    const b = await open({ memory: { maxBytes: 1 << 20, maxTtlMs: 1000 } })
+    const tags = ['x', 'y']
+    const now = Date.now()
+    vi.useFakeTimers({ toFake: ['Date'], now })
+    // First from Redis, then wholly from memory: that answer is kept for the array.
+    expect(await b.tagStates(tags)).toEqual({ x: { version: 0, hard: 0 }, y: { version: 0, hard: 0 } })
+    const held = await b.tagStates(tags)
+    expect(Object.isFrozen(held)).toBe(true)
+    expect(await b.tagStates(tags)).toBe(held)
+    // Another array with the same names is answered afresh, with the same states.
+    expect(await b.tagStates(['x', 'y'])).toEqual(held)
+    await a.purgeTags(['y'], false)
+    await eventually(async () => (await b.tagStates(tags)).y?.version === 1, 'the purge to reach the second store')
+    const purged = await b.tagStates(tags)
+    expect(purged).not.toBe(held)
+    expect(purged).toEqual({ x: { version: 0, hard: 0 }, y: { version: 1, hard: 0 } })
+    expect(await b.tagStates(tags)).toBe(purged)
+    // Moved behind the store's back: the kept answer holds until x's state (remembered first) expires.
+    await t.redis.hincrby(`${t.prefix}:v1:tags`, 'v:x', 5)
+    vi.setSystemTime(now + 999)
+    expect((await b.tagStates(tags)).x).toEqual({ version: 0, hard: 0 })
+    vi.setSystemTime(now + 1001)
+    expect((await b.tagStates(tags)).x).toEqual({ version: 5, hard: 0 })
+  })
+
   it('keeps a memory copy at most maxTtlMs, and reports the entry\'s own deleteAt', async () => {
     const store = await open({ memory: { maxBytes: 1 << 20, maxTtlMs: 1000 } })
     const now = Date.now()
