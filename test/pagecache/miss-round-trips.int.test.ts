@@ -46,44 +46,44 @@ describe('a miss on a shared store', () => {
     await r?.cleanup()
   })
 
-  it('takes the render lease in the lookup: one script, no separate lease call', async () => {
-    r = redisForTest('miss-rt-lookup')
+  /** An app whose /page is cached on a recording store (without getOrLease when `lookupLeases` is false); counts its renders. */
+  async function pageApp(name: string, lookupLeases = true): Promise<{ page: FastifyInstance; store: RecordingStore; renders: () => number }> {
+    r = redisForTest(name)
     const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    if (!lookupLeases) Object.assign(store, { getOrLease: undefined })
     app = Fastify({ logger: false })
     await app.register(cutover, { store })
-    let renders = 0
-    app.get('/page', { config: { cutover: { id: 'page', ttl: 60 } } }, async () => ({ n: ++renders }))
+    let n = 0
+    app.get('/page', { config: { cutover: { id: 'page', ttl: 60 } } }, async () => ({ n: ++n }))
     await app.ready()
+    return { page: app, store, renders: () => n }
+  }
 
-    const res = await app.inject('/page')
+  it('takes the render lease in the lookup: one script, no separate lease call', async () => {
+    const { page, store, renders } = await pageApp('miss-rt-lookup')
+
+    const res = await page.inject('/page')
     expect(res.headers['cache-status']).toContain('fwd=miss; stored')
     expect(store.calls.slice(0, 2)).toEqual(['lookup+lease:start', 'lookup+lease:end'])
     expect(store.calls).not.toContain('lease:start')
     // The lease is released once the page is stored, so another process renders nothing twice and waits for nothing.
     await eventually(async () => (await r!.redis.keys(`${r!.prefix}:*:lease:*`)).length === 0)
-    const again = await app.inject('/page')
+    const again = await page.inject('/page')
     expect(again.headers['cache-status']).toContain('hit')
-    expect(renders).toBe(1)
+    expect(renders()).toBe(1)
   })
 
   it('on a store without a lookup that leases, reads the tag versions beside the render lease, not after it', async () => {
-    r = redisForTest('miss-rt')
-    const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
-    Object.assign(store, { getOrLease: undefined })
-    app = Fastify({ logger: false })
-    await app.register(cutover, { store })
-    let renders = 0
-    app.get('/page', { config: { cutover: { id: 'page', ttl: 60 } } }, async () => ({ n: ++renders }))
-    await app.ready()
+    const { page, store, renders } = await pageApp('miss-rt', false)
 
-    const res = await app.inject('/page')
+    const res = await page.inject('/page')
     expect(res.statusCode).toBe(200)
     expect(res.headers['cache-status']).toContain('fwd=miss')
     const render = store.calls.slice(0, 4)
     // Both requests are on the wire before either answer is awaited.
     expect(render.indexOf('tags:start')).toBeLessThan(render.indexOf('lease:end'))
     expect(render.indexOf('lease:start')).toBeLessThan(render.indexOf('tags:end'))
-    expect(renders).toBe(1)
+    expect(renders()).toBe(1)
   })
 
   it('answers a miss before the versions of the tags its body names are read, stores the page once they are, and a purge of such a tag still reaches it', async () => {

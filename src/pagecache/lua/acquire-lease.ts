@@ -9,13 +9,18 @@
  *
  * Returns 1 when the lease was taken, 0 when another holder has it.
  */
-export const acquireLeaseLua = `
-if redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2], 'NX') then
+export const acquireLeaseLua = takeLeaseLua('KEYS[1]')
+
+/** The lease taking of acquireLease and getOrLease: the lease key is `key`, the token ARGV[1], the lifetime ARGV[2]. */
+export function takeLeaseLua(key: string): string {
+  return `
+if redis.call('SET', ${key}, ARGV[1], 'PX', ARGV[2], 'NX') then
   return 1
 end
-if redis.call('PTTL', KEYS[1]) == -1 then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+if redis.call('PTTL', ${key}) == -1 then
+  redis.call('SET', ${key}, ARGV[1], 'PX', ARGV[2])
   return 1
 end
 return 0
 `
+}

@@ -1,3 +1,5 @@
+import { takeLeaseLua } from './acquire-lease.js'
+
 /**
  * getOrLease: a lookup that, on a miss, takes the render lease in the same
  * round trip: the entry when there is one (no lease taken), else 1 when the
@@ -14,12 +16,4 @@ local page = redis.call('GET', KEYS[1])
 if page then
   return page
 end
-if redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2], 'NX') then
-  return 1
-end
-if redis.call('PTTL', KEYS[2]) == -1 then
-  redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
-  return 1
-end
-return 0
-`
+${takeLeaseLua('KEYS[2]')}`
