@@ -111,10 +111,13 @@ export class MissPath {
 
   /** The versions of the route's own tags (and of its URI tag, on a followOrigin route) that a render of this request is stored with. */
   private tagVersionsOf(at: Omit<PageRequest, 'reply'>): Promise<Record<string, number>> {
+    return renderTagVersions(this.options.guard, at.route, this.uriOf(at))
+  }
+
+  /** The URI tag of a followOrigin render: the target URI's, taken before the render's URL is rewritten. */
+  private uriOf(at: Omit<PageRequest, 'reply'>): string | undefined {
     const { route, request } = at
-    // The URI tag is the target URI's, taken before the render's URL is rewritten.
-    const uri = route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, this.options.rulesOf(route.id))) : undefined
-    return renderTagVersions(this.options.guard, route, uri)
+    return route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, this.options.rulesOf(route.id))) : undefined
   }
 
   /** Lets go of a lease a lookup took for a render another request of this process leads. */
@@ -176,7 +179,7 @@ export class MissPath {
     const { route, request } = at
     const { guard, states } = this.options
     const rules = this.options.rulesOf(route.id)
-    const uri = route.followOrigin ? uriTag(String(request.headers.host ?? ''), normalizePath(request.url, rules)) : undefined
+    const uri = this.uriOf(at)
     // The handler of a render that may be stored sees only what the key holds.
     const seen = renderedRequest(request.url, request.query, route.query, rules)
     request.raw.url = seen.url
