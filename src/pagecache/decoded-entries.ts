@@ -10,7 +10,7 @@ import type { StoredEntry } from './store.js'
  * read first out.
  */
 export class DecodedEntries {
-  readonly #held = new Map<string, { raw: Buffer; entry: StoredEntry; bytes: number }>()
+  readonly #held = new Map<string, { raw: Buffer; entry: StoredEntry; bytes: number; tags?: string[] }>()
   #bytes = 0
 
   constructor(readonly maxBytes: number) {}
@@ -26,6 +26,18 @@ export class DecodedEntries {
     this.#held.delete(name)
     this.#held.set(name, held)
     return held.entry
+  }
+
+  /**
+   * The tag names of the page last decoded under `name`, if one is held (one
+   * array per held entry): what a lookup of that key is likely to need the
+   * states of. A guess only: the value may have changed since.
+   */
+  tagsOf(name: string): string[] | undefined {
+    const held = this.#held.get(name)
+    if (held === undefined || held.entry.kind !== 'page') return undefined
+    held.tags ??= Object.keys(held.entry.tags)
+    return held.tags
   }
 
   set(name: string, raw: Buffer, entry: StoredEntry): void {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_CACHE_TIMEOUT } from '../errors.js'
 import { entryProblem } from './entry-shape.js'
+import { coversTags } from './policy.js'
 import { RedisPageStore } from './redis-store.js'
 import type { LookupOrLease, PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { TieredPageStore } from './tiered-store.js'
@@ -21,6 +22,19 @@ export interface GuardOptions {
  * don't count towards the breaker (one bad page must not turn the cache off
  * for every route).
  */
+/**
+ * Render-lease tokens: unique per process (a random part drawn once) and per
+ * call (a counter). A GET's lookup makes one on every request, hit or not, so
+ * it is not 16 fresh random bytes each time; a token only has to differ from
+ * every other holder's, and none is ever guessed by a client (none leaves Redis).
+ */
+const TOKEN_BASE = randomBytes(12).toString('base64url')
+let tokenSeq = 0
+export function leaseToken(): string {
+  tokenSeq = (tokenSeq + 1) % Number.MAX_SAFE_INTEGER
+  return TOKEN_BASE + tokenSeq.toString(36)
+}
+
 const ENTRY_FAULTS = new Set(['CUTOVER_ERR_CACHE_CORRUPT_ENTRY', 'CUTOVER_ERR_STORE_ARGUMENT_INVALID', 'CUTOVER_ERR_STORE_ENTRY_TOO_LARGE'])
 
 /**
@@ -99,7 +113,7 @@ export class GuardedStore {
    * other process wait for a page that never comes.
    */
   async acquireLease(key: PageKey, ttlMs: number): Promise<string | null> {
-    const token = randomBytes(16).toString('base64url')
+    const token = leaseToken()
     const attempt = this.store.acquireLease(key, ttlMs, token)
     try {
       return await this.call('acquireLease', () => attempt)
@@ -119,7 +133,7 @@ export class GuardedStore {
    * acquireLease's is when the call times out.
    */
   async getOrLease(key: PageKey, ttlMs: number): Promise<LookupOrLease> {
-    const token = randomBytes(16).toString('base64url')
+    const token = leaseToken()
     const attempt = (this.store.getOrLease as NonNullable<PageStore['getOrLease']>).call(this.store, key, ttlMs, token)
     try {
       return await this.call('getOrLease', async () => {
@@ -128,6 +142,10 @@ export class GuardedStore {
         if (problem !== undefined) {
           if (found.lease !== null) this.store.releaseLease(key, found.lease).catch(() => {})
           throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`${key.route}:${key.hash}`, problem)
+        }
+        // A store of the app's own may answer tags' states with the entry: only a whole answer is used.
+        if (this.checksEntries && found.tagStates !== undefined && !(found.entry?.kind === 'page' && typeof found.tagStates === 'object' && found.tagStates !== null && coversTags(found.tagStates, found.entry.tags))) {
+          return { entry: found.entry, lease: found.lease, held: found.held }
         }
         return found
       })

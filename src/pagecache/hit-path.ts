@@ -37,16 +37,17 @@ export class HitPath {
   /**
    * Serves a stored page if it may still be served; false means treat as a
    * miss, 'revalidate' a miss that revalidates this stale followOrigin page.
+   * `read`: the states of the page's tags, when the lookup read them with it.
    */
-  async serveStored(at: PageRequest, key: PageKey, page: StoredPage): Promise<boolean | 'revalidate'> {
+  async serveStored(at: PageRequest, key: PageKey, page: StoredPage, read?: Record<string, TagState>): Promise<boolean | 'revalidate'> {
     const { route, request } = at
     let seen = judged.get(page)
     if (seen === undefined) {
       seen = { tags: Object.keys(page.tags) }
       judged.set(page, seen)
     }
-    let states = NO_STATES
-    if (seen.tags.length > 0) {
+    let states = read ?? NO_STATES
+    if (read === undefined && seen.tags.length > 0) {
       try {
         // Held in process memory: no promise, timer or timeout for them.
         states = this.options.guard.heldTagStates(seen.tags) ?? (await this.options.guard.tagStates(seen.tags))

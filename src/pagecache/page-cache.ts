@@ -161,7 +161,8 @@ export class PageCache {
     const at = { route, request, reply }
     let revalidating: StoredPage | undefined
     if (entry?.kind === 'page') {
-      const served = await this.hits.serveStored(at, key, entry)
+      // States the lookup read in its own round trip belong to its entry only (not to a variant's).
+      const served = await this.hits.serveStored(at, key, entry, early !== undefined && early.entry === entry ? early.tagStates : undefined)
       if (served === 'revalidate') revalidating = entry
       else if (served || states.has(request)) return served
     }

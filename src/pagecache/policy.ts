@@ -207,6 +207,15 @@ export function tagVerdict(tags: Record<string, number>, states: Record<string, 
 }
 
 /**
+ * True when `states` holds a state for every tag of `tags`: a tag missing
+ * from an answer reads as never purged, so a partial answer must not be judged.
+ */
+export function coversTags(states: Record<string, unknown>, tags: Record<string, number>): boolean {
+  for (const tag in tags) if (!Object.hasOwn(states, tag)) return false
+  return true
+}
+
+/**
  * Judges a stored page against the current states of the tags it was built
  * under. A hard purge after the render makes it gone; a soft purge makes it
  * expired at the purge, so it is served stale only where the route has a stale

@@ -9,6 +9,7 @@ import { DecodedEntries } from './decoded-entries.js'
 import { checkEntryArgument } from './entry-shape.js'
 import { MAX_REDIS_BODY_BYTES, readBudgetBytes } from './limits.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
+import { coversTags } from './policy.js'
 import { asRedisClient, RedisScript, type RedisClient, type RedisInput } from '../redis-script.js'
 import type { LookupOrLease, PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { describeValue } from '../describe-value.js'
@@ -119,9 +120,20 @@ export class RedisPageStore implements PageStore {
   async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
     checkLease(ttlMs, token)
     const name = this.keys.page(key)
-    const reply = await getOrLeaseScript.runBuffer(this.#redis, [name, this.keys.lease(key)], [token, ttlMs])
-    if (Buffer.isBuffer(reply)) return { entry: await this.#decode(name, reply), lease: null, held: false }
-    return reply === 1 ? { entry: undefined, lease: token, held: false } : { entry: undefined, lease: null, held: true }
+    // A page read before is likely to be there again: a plain GET (no script for Redis to run),
+    // with its tags' states asked right behind it on the same connection, so a hit needs one
+    // round trip instead of two. Only if the page has gone does the lookup take the lease after.
+    const guess = this.#decoded.tagsOf(name)
+    const lookup = guess === undefined ? getOrLeaseScript.runBuffer(this.#redis, [name, this.keys.lease(key)], [token, ttlMs]) : this.#redis.getBuffer(name)
+    const states = guess !== undefined && guess.length > 0 ? this.tagStates(guess) : undefined
+    states?.catch(() => {}) // not needed (a miss, or another page now) or failed: the hit path asks again
+    let reply = await lookup
+    if (reply === null) reply = await getOrLeaseScript.runBuffer(this.#redis, [name, this.keys.lease(key)], [token, ttlMs])
+    if (!Buffer.isBuffer(reply)) return reply === 1 ? { entry: undefined, lease: token, held: false } : { entry: undefined, lease: null, held: true }
+    const entry = await this.#decode(name, reply)
+    if (states === undefined || entry?.kind !== 'page') return { entry, lease: null, held: false }
+    const read = await states.catch(() => undefined)
+    return read !== undefined && coversTags(read, entry.tags) ? { entry, lease: null, held: false, tagStates: read } : { entry, lease: null, held: false }
   }
 
   async #decode(name: string, raw: Buffer): Promise<StoredEntry | undefined> {

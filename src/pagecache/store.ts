@@ -92,6 +92,13 @@ export interface LookupOrLease {
   lease: string | null
   /** True when there was no entry and another holder has the lease. */
   held: boolean
+  /**
+   * The states of every tag of `entry` (a page), when the store read them in
+   * the lookup's own round trip (RedisPageStore does for a page it has read
+   * before): read after the entry, as tagStates() would be, so the hit path
+   * need not ask again. Absent: ask tagStates().
+   */
+  tagStates?: Record<string, TagState>
 }
 
 export interface PageStore {

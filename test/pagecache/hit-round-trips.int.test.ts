@@ -1,0 +1,155 @@
+import Fastify, { type FastifyInstance } from 'fastify'
+import { afterEach, describe, expect, it } from 'vitest'
+import cutover from '../../src/plugin.js'
+import { GuardedStore, leaseToken } from '../../src/pagecache/guarded-store.js'
+import { MemoryPageStore } from '../../src/pagecache/memory-store.js'
+import { RedisPageStore } from '../../src/pagecache/redis-store.js'
+import type { LookupOrLease, PageKey, TagState } from '../../src/pagecache/store.js'
+import { makePage } from '../contract/page-store.contract.js'
+import { redisForTest, type RedisForTest } from '../helpers/redis.js'
+
+/** A Redis store that writes down when its lookups and tag reads start and end. */
+class RecordingStore extends RedisPageStore {
+  readonly calls: string[] = []
+
+  override async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
+    this.calls.push('lookup:start')
+    try {
+      return await super.getOrLease(key, ttlMs, token)
+    } finally {
+      this.calls.push('lookup:end')
+    }
+  }
+
+  override async tagStates(tags: string[]): Promise<Record<string, TagState>> {
+    this.calls.push('tags:start')
+    try {
+      return await super.tagStates(tags)
+    } finally {
+      this.calls.push('tags:end')
+    }
+  }
+}
+
+const key = { route: 'products.list', hash: 'rt1' }
+
+describe('a hit on a shared store', () => {
+  let r: RedisForTest | undefined
+  let app: FastifyInstance | undefined
+  afterEach(async () => {
+    await app?.close()
+    app = undefined
+    await r?.cleanup()
+  })
+
+  async function pageApp(name: string): Promise<{ page: FastifyInstance; store: RecordingStore; renders: () => number }> {
+    r = redisForTest(name)
+    const store = new RecordingStore({ redis: r.redis, prefix: r.prefix })
+    app = Fastify({ logger: false })
+    await app.register(cutover, { store })
+    let n = 0
+    app.get('/page', { config: { cutover: { id: 'page', ttl: 60, tags: ['catalog'] } } }, async () => ({ n: ++n }))
+    await app.ready()
+    return { page: app, store, renders: () => n }
+  }
+
+  it('asks for the states of a page it has read before in the lookup itself: no second round trip', async () => {
+    const { page, store, renders } = await pageApp('hit-rt')
+    expect((await page.inject('/page')).headers['cache-status']).toContain('stored')
+    // The first hit decodes the page; it knows its tags only then and asks for their states after.
+    store.calls.length = 0
+    expect((await page.inject('/page')).headers['cache-status']).toContain('hit')
+    expect(store.calls).toEqual(['lookup:start', 'lookup:end', 'tags:start', 'tags:end'])
+
+    store.calls.length = 0
+    expect((await page.inject('/page')).headers['cache-status']).toContain('hit')
+    // The tags' states are asked behind the lookup and come with it; nothing is asked after.
+    expect(store.calls).toEqual(['lookup:start', 'tags:start', 'tags:end', 'lookup:end'])
+    expect(renders()).toBe(1)
+  })
+
+  it('still sees a purge made between two hits', async () => {
+    const { page, renders } = await pageApp('hit-rt-purge')
+    await page.inject('/page')
+    await page.inject('/page')
+    expect((await page.inject('/page')).headers['cache-status']).toContain('hit')
+    await page.cutover.invalidate({ tags: ['catalog'] })
+    const after = await page.inject('/page')
+    expect(after.headers['cache-status']).not.toMatch(/;\s*hit/)
+    expect(renders()).toBe(2)
+  })
+
+  it('gives no states for a page whose tags changed since it was last read, so none is judged on a partial answer', async () => {
+    r = redisForTest('hit-rt-store')
+    const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
+    await store.set(key, makePage({ tags: { a: 0 } }))
+    expect((await store.getOrLease(key, 1000, leaseToken())).tagStates).toBeUndefined() // not read before: no guess
+    const again = await store.getOrLease(key, 1000, leaseToken())
+    expect(again.tagStates).toEqual({ a: { version: 0, hard: 0 } })
+
+    // Rewritten (by another process, say) with a tag the last read did not have, and that tag purged.
+    await store.purgeTags(['b'], true)
+    await store.set(key, makePage({ tags: { a: 0, b: 0 } }))
+    const changed = await store.getOrLease(key, 1000, leaseToken())
+    expect(Object.keys(changed.entry?.kind === 'page' ? changed.entry.tags : {})).toEqual(['a', 'b'])
+    expect(changed.tagStates).toBeUndefined()
+    // Read once as it is now, the next lookup asks for both.
+    expect((await store.getOrLease(key, 1000, leaseToken())).tagStates).toEqual({ a: { version: 0, hard: 0 }, b: { version: 1, hard: 1 } })
+  })
+
+  it('gives no states when the page is gone, and takes the lease as before', async () => {
+    r = redisForTest('hit-rt-gone')
+    const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
+    await store.set(key, makePage({ tags: { a: 0 } }))
+    await store.getOrLease(key, 1000, leaseToken())
+    await store.delete([key])
+    const token = leaseToken()
+    expect(await store.getOrLease(key, 1000, token)).toEqual({ entry: undefined, lease: token, held: false })
+  })
+
+  it('gives the entry without states when the tag read fails', async () => {
+    r = redisForTest('hit-rt-fail')
+    const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
+    await store.set(key, makePage({ tags: { a: 0 } }))
+    await store.getOrLease(key, 1000, leaseToken())
+    store.tagStates = async () => {
+      throw new Error('HMGET failed')
+    }
+    const found = await store.getOrLease(key, 1000, leaseToken())
+    expect(found.entry?.kind).toBe('page')
+    expect(found.tagStates).toBeUndefined()
+  })
+})
+
+describe('GuardedStore and a store of the app own that answers tag states with its lookups', () => {
+  const page = makePage({ tags: { a: 1, b: 1 } })
+  function guarded(tagStates: unknown): GuardedStore {
+    const store = Object.assign(new MemoryPageStore(), {
+      name: 'custom',
+      getOrLease: async (): Promise<LookupOrLease> => ({ entry: page, lease: null, held: false, tagStates: tagStates as Record<string, TagState> }),
+    })
+    return new GuardedStore(store, { timeoutMs: 1000, failures: 3, cooldownMs: 1000, onError: () => undefined })
+  }
+
+  it('passes a whole answer on', async () => {
+    const states = { a: { version: 2, hard: 0 }, b: { version: 1, hard: 0 } }
+    expect((await guarded(states).getOrLease(key, 1000)).tagStates).toEqual(states)
+  })
+
+  it.each([
+    ['a partial answer', { a: { version: 2, hard: 0 } }],
+    ['not an object', 'b'],
+    ['null', null],
+  ])('drops %s, so the hit path asks tagStates()', async (_what, states) => {
+    const found = await guarded(states).getOrLease(key, 1000)
+    expect(found.entry).toBe(page)
+    expect(found.tagStates).toBeUndefined()
+  })
+})
+
+describe('leaseToken', () => {
+  it('never gives the same token twice in a process', () => {
+    const tokens = new Set(Array.from({ length: 10_000 }, () => leaseToken()))
+    expect(tokens.size).toBe(10_000)
+  })
+})
