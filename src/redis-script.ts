@@ -26,6 +26,12 @@ export function asRedisClient(client: RedisInput): RedisClient {
   return client as RedisClient
 }
 
+/** The byte-replying forms of EVALSHA and EVAL every ioredis client has (ioredis's types leave them out). */
+interface BufferScripting {
+  evalshaBuffer(sha: string, numkeys: number, ...args: Array<string | number>): Promise<unknown>
+  evalBuffer(source: string, numkeys: number, ...args: Array<string | number>): Promise<unknown>
+}
+
 /**
  * A Lua script run by EVALSHA, falling back to EVAL when the server (or, on
  * Cluster, the node owning the key) has not seen it yet. Unlike
@@ -48,13 +54,19 @@ export class RedisScript {
     }
   }
 
-  /** As run(), with bulk replies as bytes (a script that returns binary values). */
+  /**
+   * As run(), with bulk replies as bytes (a script that returns binary values).
+   * Through the commands' `...Buffer` methods, not `callBuffer`: on a client
+   * with `enableAutoPipelining`, ioredis 5 and 6 send a `callBuffer` without
+   * its command name (or throw outside any promise when the arguments are an array).
+   */
   async runBuffer(client: RedisClient, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    const buffered = client as unknown as BufferScripting
     try {
-      return await client.callBuffer('EVALSHA', [this.sha, keys.length, ...keys, ...args])
+      return await buffered.evalshaBuffer(this.sha, keys.length, ...keys, ...args)
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
-      return client.callBuffer('EVAL', [this.source, keys.length, ...keys, ...args])
+      return buffered.evalBuffer(this.source, keys.length, ...keys, ...args)
     }
   }
 }

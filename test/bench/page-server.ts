@@ -2,7 +2,8 @@
 // JSON body from: `constant` (plain Fastify, the body serialized once at start,
 // the in-process ceiling), `serializing` (plain Fastify serializing the object
 // on every request), and through cutover: `memory-hit`, `redis-hit` (Redis
-// store, the body stored brotli-compressed), `tiered-hit` (memory layer in
+// store, the body stored brotli-compressed), `redis-hit-autopipelined` (the
+// same on a client with enableAutoPipelining), `tiered-hit` (memory layer in
 // front of Redis) and `miss` (a new key every request, memory store).
 import Fastify from 'fastify'
 import { Redis } from 'ioredis'
@@ -16,8 +17,11 @@ const serialized = JSON.stringify(body)
 
 const app = Fastify({ logger: false })
 const prefix = `cutover-bench-${process.pid}`
-const redis = mode === 'redis-hit' || mode === 'tiered-hit' ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379') : undefined
-if (redis && mode === 'redis-hit') await app.register(cutover, { redis, prefix })
+// `redis-hit-autopipelined`: the same Redis store on a client that sends the commands issued in one tick in one write.
+const redis = mode === 'redis-hit' || mode === 'redis-hit-autopipelined' || mode === 'tiered-hit'
+  ? new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { enableAutoPipelining: mode === 'redis-hit-autopipelined' })
+  : undefined
+if (redis && mode.startsWith('redis-hit')) await app.register(cutover, { redis, prefix })
 else if (redis) await app.register(cutover, { redis, prefix, memory: {} })
 else if (mode !== 'constant' && mode !== 'serializing') await app.register(cutover, {})
 

@@ -24,6 +24,8 @@ const CASES: readonly Case[] = [
   { name: 'memory hit', mode: 'memory-hit' },
   { name: 'redis hit', mode: 'redis-hit' },
   { name: 'redis hit, accept-encoding br', mode: 'redis-hit', headers: BROWSER },
+  { name: 'redis hit, client with enableAutoPipelining', mode: 'redis-hit-autopipelined' },
+  { name: 'redis hit, client with enableAutoPipelining, accept-encoding br', mode: 'redis-hit-autopipelined', headers: BROWSER },
   { name: 'tiered hit (memory layer)', mode: 'tiered-hit' },
   { name: 'tiered hit, accept-encoding br', mode: 'tiered-hit', headers: BROWSER },
   { name: 'miss (new key each request)', mode: 'miss', miss: true },
