@@ -3,6 +3,7 @@ import { CUTOVER_ERR_CACHE_CORRUPT_ENTRY, CUTOVER_ERR_STORE_ARGUMENT_INVALID, CU
 import { pageCacheKeys, TAG_HARD_FIELD, TAG_VERSION_FIELD, type PageCacheKeys } from './keys.js'
 import { acquireLeaseLua } from './lua/acquire-lease.js'
 import { getOrLeaseLua } from './lua/get-or-lease.js'
+import { getWithTagsLua } from './lua/get-with-tags.js'
 import { purgeTagsLua } from './lua/purge-tags.js'
 import { releaseLeaseLua } from './lua/release-lease.js'
 import { DecodedEntries } from './decoded-entries.js'
@@ -45,6 +46,9 @@ export const REDIS_STORE_DEFAULTS = Object.freeze({ prefix: 'cutover', compressA
 const KNOWN_OPTIONS = ['redis', 'prefix', 'compressAbove', 'maxBodyBytes']
 const acquireLeaseScript = new RedisScript(acquireLeaseLua)
 const getOrLeaseScript = new RedisScript(getOrLeaseLua)
+const getWithTagsScript = new RedisScript(getWithTagsLua)
+/** Past this many tags, a page's tag states are not read in the lookup's script (Lua's unpack has a stack limit). */
+const MAX_TAGS_IN_LOOKUP = 1000
 const purgeTagsScript = new RedisScript(purgeTagsLua)
 const releaseLeaseScript = new RedisScript(releaseLeaseLua)
 
@@ -98,6 +102,9 @@ export class RedisPageStore implements PageStore {
   readonly #redis: RedisClient
   /** Hot pages decoded once while their stored bytes stay the same (4 MiB of raw values and bodies). */
   readonly #decoded = new DecodedEntries(4 * 1024 * 1024)
+  readonly #fields = new WeakMap<string[], string[]>()
+  /** A Cluster client: keys of different slots can't meet in one script. */
+  readonly #cluster: boolean
 
   constructor(options: RedisPageStoreOptions) {
     checkStoreOptions('RedisPageStore', options, KNOWN_OPTIONS)
@@ -106,6 +113,7 @@ export class RedisPageStore implements PageStore {
       throw new CUTOVER_ERR_STORE_OPTIONS_INVALID('RedisPageStore', 'compressAbove to be a whole number of bytes >= 0', describeValue(compressAbove))
     }
     this.#redis = asRedisClient(options.redis)
+    this.#cluster = (this.#redis as { isCluster?: unknown }).isCluster === true
     this.keys = pageCacheKeys(options.prefix ?? REDIS_STORE_DEFAULTS.prefix)
     this.compressAbove = compressAbove
     this.maxBodyBytes = checkMaxBodyBytes('RedisPageStore', options.maxBodyBytes)
@@ -120,20 +128,46 @@ export class RedisPageStore implements PageStore {
   async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
     checkLease(ttlMs, token)
     const name = this.keys.page(key)
-    // A page read before is likely to be there again: a plain GET (no script for Redis to run),
-    // with its tags' states asked right behind it on the same connection, so a hit needs one
-    // round trip instead of two. Only if the page has gone does the lookup take the lease after.
+    const lease = this.keys.lease(key)
+    // A page read before is likely to be there again: its tags' states are read with it, so a
+    // hit needs one round trip instead of two.
     const guess = this.#decoded.tagsOf(name)
-    const lookup = guess === undefined ? getOrLeaseScript.runBuffer(this.#redis, [name, this.keys.lease(key)], [token, ttlMs]) : this.#redis.getBuffer(name)
-    const states = guess !== undefined && guess.length > 0 ? this.tagStates(guess) : undefined
-    states?.catch(() => {}) // not needed (a miss, or another page now) or failed: the hit path asks again
-    let reply = await lookup
-    if (reply === null) reply = await getOrLeaseScript.runBuffer(this.#redis, [name, this.keys.lease(key)], [token, ttlMs])
-    if (!Buffer.isBuffer(reply)) return reply === 1 ? { entry: undefined, lease: token, held: false } : { entry: undefined, lease: null, held: true }
-    const entry = await this.#decode(name, reply)
-    if (states === undefined || entry?.kind !== 'page') return { entry, lease: null, held: false }
-    const read = await states.catch(() => undefined)
-    return read !== undefined && coversTags(read, entry.tags) ? { entry, lease: null, held: false, tagStates: read } : { entry, lease: null, held: false }
+    if (guess === undefined || guess.length === 0 || guess.length > MAX_TAGS_IN_LOOKUP) return this.#lookupOrLease(name, lease, ttlMs, token)
+    if (this.#cluster) {
+      // The tag hash has a Cluster slot of its own: asked right behind the lookup, on its own connection.
+      const states = this.tagStates(guess)
+      states.catch(() => {}) // not needed (a miss, or another page now) or failed: the hit path asks again
+      const found = await this.#lookupOrLease(name, lease, ttlMs, token)
+      return found.entry?.kind === 'page' ? withStates(found, await states.catch(() => undefined)) : found
+    }
+    // One script: the entry, then its tags' fields; a single command written and answered.
+    const reply = await getWithTagsScript.runBuffer(this.#redis, [name, lease, this.keys.tags], [token, ttlMs, ...this.#fieldsOf(guess)])
+    if (!Array.isArray(reply)) return leaseAnswer(reply, token)
+    const entry = await this.#decode(name, reply[0] as Buffer)
+    if (entry?.kind !== 'page') return { entry, lease: null, held: false }
+    let states: Record<string, TagState> | undefined
+    try {
+      states = statesOf(guess, reply, 1)
+    } catch {
+      states = undefined // a corrupt counter: tagStates() says so, through the guard
+    }
+    return withStates({ entry, lease: null, held: false }, states)
+  }
+
+  /** The lookup script alone: the entry, or the lease. */
+  async #lookupOrLease(name: string, lease: string, ttlMs: number, token: string): Promise<LookupOrLease> {
+    const reply = await getOrLeaseScript.runBuffer(this.#redis, [name, lease], [token, ttlMs])
+    return Buffer.isBuffer(reply) ? { entry: await this.#decode(name, reply), lease: null, held: false } : leaseAnswer(reply, token)
+  }
+
+  /** The tag-state fields of a held page's tags (one array per tags array, as tagsOf gives one per held page). */
+  #fieldsOf(tags: string[]): string[] {
+    let fields = this.#fields.get(tags)
+    if (fields === undefined) {
+      fields = tags.flatMap((tag) => [TAG_VERSION_FIELD + tag, TAG_HARD_FIELD + tag])
+      this.#fields.set(tags, fields)
+    }
+    return fields
   }
 
   async #decode(name: string, raw: Buffer): Promise<StoredEntry | undefined> {
@@ -187,17 +221,9 @@ export class RedisPageStore implements PageStore {
 
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
     const unique = distinctTags(tags)
-    const states: Record<string, TagState> = {}
-    if (unique.length === 0) return states
+    if (unique.length === 0) return {}
     const fields = unique.flatMap((tag) => [TAG_VERSION_FIELD + tag, TAG_HARD_FIELD + tag])
-    const values = await this.#redis.hmget(this.keys.tags, ...fields)
-    unique.forEach((tag, i) => {
-      states[tag] = {
-        version: tagCounter(tag, values[2 * i] ?? null),
-        hard: tagCounter(tag, values[2 * i + 1] ?? null),
-      }
-    })
-    return states
+    return statesOf(unique, await this.#redis.hmget(this.keys.tags, ...fields), 0)
   }
 
   async purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
@@ -267,8 +293,31 @@ export function distinctTags(tags: string[]): string[] {
 /** A counter as the purge script accepts it (see lua/purge-tags.ts): plain digits, 0 to 2^53 - 2. */
 const WHOLE = /^(0|[1-9]\d{0,15})$/
 
-function tagCounter(tag: string, value: string | null): number {
-  if (value === null) return 0
+/** The states of `tags` from HMGET's answer to their version and hard fields, from `values[from]` on. */
+function statesOf(tags: readonly string[], values: ReadonlyArray<unknown>, from: number): Record<string, TagState> {
+  const states: Record<string, TagState> = {}
+  tags.forEach((tag, i) => {
+    states[tag] = {
+      version: tagCounter(tag, values[from + 2 * i] ?? null),
+      hard: tagCounter(tag, values[from + 2 * i + 1] ?? null),
+    }
+  })
+  return states
+}
+
+/** A lookup's answer with the tag states read with it, when they cover every tag of its page. */
+function withStates(found: LookupOrLease, states: Record<string, TagState> | undefined): LookupOrLease {
+  return states !== undefined && found.entry?.kind === 'page' && coversTags(states, found.entry.tags) ? { ...found, tagStates: states } : found
+}
+
+/** The lookup script's answer when there was no entry: 1, the lease taken; 0, held by another. */
+function leaseAnswer(reply: unknown, token: string): LookupOrLease {
+  return reply === 1 ? { entry: undefined, lease: token, held: false } : { entry: undefined, lease: null, held: true }
+}
+
+function tagCounter(tag: string, raw: unknown): number {
+  if (raw === null) return 0
+  const value = Buffer.isBuffer(raw) ? raw.toString('latin1') : String(raw)
   const n = Number(value)
   if (!WHOLE.test(value) || n >= Number.MAX_SAFE_INTEGER) {
     throw new CUTOVER_ERR_CACHE_CORRUPT_ENTRY(`tag state "${tag}"`, `counter ${describeValue(value)} is not a whole number`)

@@ -353,6 +353,28 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
         expect(await store.acquireLease(key('g2'), 10_000)).not.toBeNull()
       })
 
+      it('a lookup that leases answers tag states only for every tag of the page it found, as tagStates() gives them', async () => {
+        if (!store.getOrLease) return
+        await store.purgeTags(['products'], false)
+        await store.set(key('g3'), makePage({ tags: { products: 0, 'route:products.list': 0 } }))
+        // Twice: a store may read the states with a page it has read before (the Redis stores do).
+        for (let i = 0; i < 3; i++) {
+          const found = await store.getOrLease(key('g3'), 10_000, `token-g3-${i}`)
+          expect(found.entry?.kind).toBe('page')
+          if (found.tagStates !== undefined) expect(found.tagStates).toEqual(await store.tagStates(['products', 'route:products.list']))
+        }
+        // Rewritten with a tag the page had not, and that tag purged: never a partial answer.
+        await store.purgeTags(['fresh'], true)
+        await store.set(key('g3'), makePage({ tags: { products: 0, fresh: 0 } }))
+        for (let i = 0; i < 2; i++) {
+          const found = await store.getOrLease(key('g3'), 10_000, `token-g3-again-${i}`)
+          if (found.tagStates !== undefined) expect(found.tagStates).toEqual(await store.tagStates(['products', 'fresh']))
+        }
+        // Gone: the lease, as for a key never stored.
+        await store.delete([key('g3')])
+        expect(await store.getOrLease(key('g3'), 10_000, 'token-g3-gone')).toEqual({ entry: undefined, lease: 'token-g3-gone', held: false })
+      })
+
       it('holds a lease under the caller\'s token when given one, so the caller can release it without the answer', async () => {
         const acquiring = store.acquireLease(key('l9'), 10_000, 'callers-token')
         await store.releaseLease(key('l9'), 'callers-token')

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import cutover from '../../src/plugin.js'
 import { GuardedStore, leaseToken } from '../../src/pagecache/guarded-store.js'
+import { TAG_VERSION_FIELD } from '../../src/pagecache/keys.js'
 import { MemoryPageStore } from '../../src/pagecache/memory-store.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
 import type { LookupOrLease, PageKey, TagState } from '../../src/pagecache/store.js'
@@ -63,8 +64,8 @@ describe('a hit on a shared store', () => {
 
     store.calls.length = 0
     expect((await page.inject('/page')).headers['cache-status']).toContain('hit')
-    // The tags' states are asked behind the lookup and come with it; nothing is asked after.
-    expect(store.calls).toEqual(['lookup:start', 'tags:start', 'tags:end', 'lookup:end'])
+    // The tags' states come with the page, in the lookup's one script; nothing is asked after.
+    expect(store.calls).toEqual(['lookup:start', 'lookup:end'])
     expect(renders()).toBe(1)
   })
 
@@ -107,17 +108,15 @@ describe('a hit on a shared store', () => {
     expect(await store.getOrLease(key, 1000, token)).toEqual({ entry: undefined, lease: token, held: false })
   })
 
-  it('gives the entry without states when the tag read fails', async () => {
-    r = redisForTest('hit-rt-fail')
-    const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
-    await store.set(key, makePage({ tags: { a: 0 } }))
-    await store.getOrLease(key, 1000, leaseToken())
-    store.tagStates = async () => {
-      throw new Error('HMGET failed')
-    }
-    const found = await store.getOrLease(key, 1000, leaseToken())
-    expect(found.entry?.kind).toBe('page')
-    expect(found.tagStates).toBeUndefined()
+  it('gives the entry without states when a tag counter is corrupt, and the hit path then says so', async () => {
+    const { page, store, renders } = await pageApp('hit-rt-corrupt')
+    for (let i = 0; i < 3; i++) await page.inject('/page')
+    await r!.redis.hset(store.keys.tags, `${TAG_VERSION_FIELD}catalog`, 'not a number')
+    // The page's lookup finds the entry; its states can't be read, so the request bypasses the cache.
+    const res = await page.inject('/page')
+    expect(res.statusCode).toBe(200)
+    expect(res.headers['cache-status']).toContain('detail=cache-error')
+    expect(renders()).toBe(2)
   })
 })
 
