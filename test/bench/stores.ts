@@ -46,11 +46,19 @@ const key: PageKey = { route: 'bench', hash: 'ab12cd34' }
 const prefix = `cutover-bench-${uniqueSuffix()}`
 const redis = new Redis(REDIS_URL)
 
-/** A store read as the plugin does it on a hit: the entry, then its tags' states. */
+/** A store read with get(), then its tags' states: how a hit read before getOrLease answered tag states. */
 const hit = (store: PageStore) => async () => {
   const entry = await store.get(key)
   if (entry?.kind !== 'page') throw new Error(`${store.name}: no page`)
   await store.tagStates(Object.keys(entry.tags))
+}
+
+let tokens = 0
+/** A store read as the plugin reads it on a hit of a GET: getOrLease, then the tags' states unless it gave them. */
+const lookup = (store: PageStore) => async () => {
+  const found = await store.getOrLease!(key, 5000, `bench-${++tokens}`)
+  if (found.entry?.kind !== 'page') throw new Error(`${store.name}: no page`)
+  if (found.tagStates === undefined) await store.tagStates(Object.keys(found.entry.tags))
 }
 
 try {
@@ -67,6 +75,8 @@ try {
     ['raw ioredis GET (baseline)', () => redis.getBuffer(rawKey)],
     ['redis store hit, body stored as is', hit(plain)],
     ['redis store hit, body brotli (compressAbove 8192)', hit(packed)],
+    ['redis store getOrLease hit, body stored as is', lookup(plain)],
+    ['redis store getOrLease hit, body brotli', lookup(packed)],
     ['tiered store hit (memory layer)', hit(tiered)],
     ['memory store hit', hit(memory)],
   ]
