@@ -159,8 +159,9 @@ export function printRows(title: string, rows: Row[]): void {
     return {
       case: r.name,
       'req/s': Math.round(r.result.rps),
-      'p50 ms': r.result.p50,
-      'p99 ms': r.result.p99,
+      // Three decimals: a median of wrk's microsecond figures can come out as 0.5720000000000001.
+      'p50 ms': Number(r.result.p50.toFixed(3)),
+      'p99 ms': Number(r.result.p99.toFixed(3)),
       'vs baseline': base ? `${(r.result.rps / base.result.rps).toFixed(2)}x ${base.name}` : '(baseline)',
       'non-2xx': r.result.non2xx + r.result.errors,
       ...(r.extra ?? {}),

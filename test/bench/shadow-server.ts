@@ -22,8 +22,9 @@ const rate = Number(process.argv[3] ?? 0.1)
 const differs = process.argv[4] !== 'same'
 // `inject`: renders through app.inject instead of the app's own socket (the runner's default).
 const viaInject = process.argv[5] === 'inject'
-// `unbudgeted`: the shadows' CPU budget off (shadowLimits.maxLoopShare Infinity), as before there was one.
-const unbudgeted = process.argv[6] === 'unbudgeted'
+// `unbudgeted`: the shadows' CPU budget off (shadowLimits.maxLoopShare Infinity), as before there was one;
+// a number: that maxLoopShare instead of the default.
+const budget = process.argv[6] === 'unbudgeted' ? Infinity : process.argv[6] !== undefined && Number.isFinite(Number(process.argv[6])) ? Number(process.argv[6]) : undefined
 const items = Array.from({ length: 64 }, (_, i) => ({ id: i, name: `product ${i}`, price: 1000 + i, tags: ['a', 'b'] }))
 
 const engine = mode === 'shadow' || mode === 'off-engine'
@@ -34,7 +35,7 @@ const flags = new StaticFlagSource({ bench: mode === 'shadow' || mode === 'noop'
 const shadow = mode === 'noop' ? async (): Promise<void> => {} : runner?.handler
 
 const app = Fastify({ logger: false })
-await app.register(cutover, { flags, ...(shadow ? { shadow } : {}), ...(unbudgeted ? { shadowLimits: { maxLoopShare: Infinity } } : {}) })
+await app.register(cutover, { flags, ...(shadow ? { shadow } : {}), ...(budget !== undefined ? { shadowLimits: { maxLoopShare: budget } } : {}) })
 app.get('/page', { config: { cutover: { id: 'bench', ttl: 3600 } } }, async () => (differs ? { items, at: Date.now() } : { items }))
 
 await app.listen({ port: 0, host: '127.0.0.1' })

@@ -122,6 +122,11 @@ export async function run(
         ['shadow 10%, all differ', ['shadow', '0.1', 'differs']],
         ['shadow 10%, all differ, renders via app.inject', ['shadow', '0.1', 'differs', 'inject']],
         ['shadow 10%, all differ, no CPU budget', ['shadow', '0.1', 'differs', 'loopback', 'unbudgeted']],
+        // BENCH_SHADOW_SHARES=0.02,0.01: the all-match and all-differ cases again under those budgets.
+        ...(process.env.BENCH_SHADOW_SHARES ?? '').split(',').filter((share) => share !== '').flatMap((share): Array<[string, string[]]> => [
+          [`shadow 10%, all match, maxLoopShare ${share}`, ['shadow', '0.1', 'same', 'loopback', share]],
+          [`shadow 10%, all differ, maxLoopShare ${share}`, ['shadow', '0.1', 'differs', 'loopback', share]],
+        ]),
       ],
       env: { MYSQL_URL: url },
       path: '/page',
