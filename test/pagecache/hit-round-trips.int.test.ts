@@ -5,32 +5,10 @@ import { GuardedStore, leaseToken } from '../../src/pagecache/guarded-store.js'
 import { TAG_VERSION_FIELD } from '../../src/pagecache/keys.js'
 import { MemoryPageStore } from '../../src/pagecache/memory-store.js'
 import { RedisPageStore } from '../../src/pagecache/redis-store.js'
-import type { LookupOrLease, PageKey, TagState } from '../../src/pagecache/store.js'
+import type { LookupOrLease, TagState } from '../../src/pagecache/store.js'
 import { makePage } from '../contract/page-store.contract.js'
+import { RecordingStore } from '../helpers/recording-store.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
-
-/** A Redis store that writes down when its lookups and tag reads start and end. */
-class RecordingStore extends RedisPageStore {
-  readonly calls: string[] = []
-
-  override async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
-    this.calls.push('lookup:start')
-    try {
-      return await super.getOrLease(key, ttlMs, token)
-    } finally {
-      this.calls.push('lookup:end')
-    }
-  }
-
-  override async tagStates(tags: string[]): Promise<Record<string, TagState>> {
-    this.calls.push('tags:start')
-    try {
-      return await super.tagStates(tags)
-    } finally {
-      this.calls.push('tags:end')
-    }
-  }
-}
 
 const key = { route: 'products.list', hash: 'rt1' }
 
@@ -60,12 +38,12 @@ describe('a hit on a shared store', () => {
     // The first hit decodes the page; it knows its tags only then and asks for their states after.
     store.calls.length = 0
     expect((await page.inject('/page')).headers['cache-status']).toContain('hit')
-    expect(store.calls).toEqual(['lookup:start', 'lookup:end', 'tags:start', 'tags:end'])
+    expect(store.calls).toEqual(['lookup+lease:start', 'lookup+lease:end', 'tags:start', 'tags:end'])
 
     store.calls.length = 0
     expect((await page.inject('/page')).headers['cache-status']).toContain('hit')
     // The tags' states come with the page, in the lookup's one script; nothing is asked after.
-    expect(store.calls).toEqual(['lookup:start', 'lookup:end'])
+    expect(store.calls).toEqual(['lookup+lease:start', 'lookup+lease:end'])
     expect(renders()).toBe(1)
   })
 

@@ -1,42 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import { afterEach, describe, expect, it } from 'vitest'
 import cutover from '../../src/plugin.js'
-import { RedisPageStore } from '../../src/pagecache/redis-store.js'
-import type { LookupOrLease, PageKey, TagState } from '../../src/pagecache/store.js'
 import { eventually } from '../helpers/app.js'
+import { RecordingStore } from '../helpers/recording-store.js'
 import { redisForTest, type RedisForTest } from '../helpers/redis.js'
-
-/** A Redis store that writes down when each call of a miss starts and ends. */
-class RecordingStore extends RedisPageStore {
-  readonly calls: string[] = []
-
-  override async getOrLease(key: PageKey, ttlMs: number, token: string): Promise<LookupOrLease> {
-    this.calls.push('lookup+lease:start')
-    try {
-      return await super.getOrLease(key, ttlMs, token)
-    } finally {
-      this.calls.push('lookup+lease:end')
-    }
-  }
-
-  override async acquireLease(key: PageKey, ttlMs: number, token?: string): Promise<string | null> {
-    this.calls.push('lease:start')
-    try {
-      return await super.acquireLease(key, ttlMs, token)
-    } finally {
-      this.calls.push('lease:end')
-    }
-  }
-
-  override async tagStates(tags: string[]): Promise<Record<string, TagState>> {
-    this.calls.push('tags:start')
-    try {
-      return await super.tagStates(tags)
-    } finally {
-      this.calls.push('tags:end')
-    }
-  }
-}
 
 describe('a miss on a shared store', () => {
   let r: RedisForTest | undefined
