@@ -18,11 +18,6 @@ export interface GuardOptions {
 }
 
 /**
- * Failures that are the fault of one entry or argument, not of the store: they
- * don't count towards the breaker (one bad page must not turn the cache off
- * for every route).
- */
-/**
  * Render-lease tokens: unique per process (a random part drawn once) and per
  * call (a counter). A GET's lookup makes one on every request, hit or not, so
  * it is not 16 fresh random bytes each time; a token only has to differ from
@@ -35,6 +30,11 @@ export function leaseToken(): string {
   return TOKEN_BASE + tokenSeq.toString(36)
 }
 
+/**
+ * Failures that are the fault of one entry or argument, not of the store: they
+ * don't count towards the breaker (one bad page must not turn the cache off
+ * for every route).
+ */
 const ENTRY_FAULTS = new Set(['CUTOVER_ERR_CACHE_CORRUPT_ENTRY', 'CUTOVER_ERR_STORE_ARGUMENT_INVALID', 'CUTOVER_ERR_STORE_ENTRY_TOO_LARGE'])
 
 /**
