@@ -145,13 +145,16 @@ export class RedisPageStore implements PageStore {
     if (!Array.isArray(reply)) return leaseAnswer(reply, token)
     const entry = await this.#decode(name, reply[0] as Buffer)
     if (entry?.kind !== 'page') return { entry, lease: null, held: false }
-    let states: Record<string, TagState> | undefined
+    let states: Record<string, TagState>
     try {
       states = statesOf(guess, reply, 1)
     } catch {
-      states = undefined // a corrupt counter: tagStates() says so, through the guard
+      return { entry, lease: null, held: false } // a corrupt counter: tagStates() says so, through the guard
     }
-    return withStates({ entry, lease: null, held: false }, states)
+    // Still the page the guess came from (its held record, so its tags array, unchanged): the
+    // states cover its tags by construction. Another page's tags are checked.
+    if (this.#decoded.tagsOf(name) !== guess && !coversTags(states, entry.tags)) return { entry, lease: null, held: false }
+    return { entry, lease: null, held: false, tagStates: states }
   }
 
   /** The lookup script alone: the entry, or the lease. */
