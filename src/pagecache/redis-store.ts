@@ -11,7 +11,7 @@ import { checkEntryArgument } from './entry-shape.js'
 import { MAX_REDIS_BODY_BYTES, readBudgetBytes } from './limits.js'
 import { decodeEntry, encodeEntry } from './page-codec.js'
 import { coversTags } from './policy.js'
-import { asRedisClient, RedisScript, type RedisClient, type RedisInput } from '../redis-script.js'
+import { asRedisClient, RedisScript, ScriptBatch, type RedisClient, type RedisInput } from '../redis-script.js'
 import type { LookupOrLease, PageKey, PageStore, StoredEntry, TagState } from './store.js'
 import { describeValue } from '../describe-value.js'
 
@@ -105,6 +105,8 @@ export class RedisPageStore implements PageStore {
   readonly #fields = new WeakMap<string[], string[]>()
   /** A Cluster client: keys of different slots can't meet in one script. */
   readonly #cluster: boolean
+  /** The lookups' scripts, the calls of one event-loop turn sent together. */
+  readonly #scripts: ScriptBatch
 
   constructor(options: RedisPageStoreOptions) {
     checkStoreOptions('RedisPageStore', options, KNOWN_OPTIONS)
@@ -114,6 +116,7 @@ export class RedisPageStore implements PageStore {
     }
     this.#redis = asRedisClient(options.redis)
     this.#cluster = (this.#redis as { isCluster?: unknown }).isCluster === true
+    this.#scripts = new ScriptBatch(this.#redis)
     this.keys = pageCacheKeys(options.prefix ?? REDIS_STORE_DEFAULTS.prefix)
     this.compressAbove = compressAbove
     this.maxBodyBytes = checkMaxBodyBytes('RedisPageStore', options.maxBodyBytes)
@@ -141,7 +144,7 @@ export class RedisPageStore implements PageStore {
       return found.entry?.kind === 'page' ? withStates(found, await states.catch(() => undefined)) : found
     }
     // One script: the entry, then its tags' fields; a single command written and answered.
-    const reply = await getWithTagsScript.runBuffer(this.#redis, [name, lease, this.keys.tags], [token, ttlMs, ...this.#fieldsOf(guess)])
+    const reply = await this.#scripts.runBuffer(getWithTagsScript, [name, lease, this.keys.tags], [token, ttlMs, ...this.#fieldsOf(guess)])
     if (!Array.isArray(reply)) return leaseAnswer(reply, token)
     const entry = await this.#decode(name, reply[0] as Buffer)
     if (entry?.kind !== 'page') return { entry, lease: null, held: false }
@@ -159,7 +162,7 @@ export class RedisPageStore implements PageStore {
 
   /** The lookup script alone: the entry, or the lease. */
   async #lookupOrLease(name: string, lease: string, ttlMs: number, token: string): Promise<LookupOrLease> {
-    const reply = await getOrLeaseScript.runBuffer(this.#redis, [name, lease], [token, ttlMs])
+    const reply = await this.#scripts.runBuffer(getOrLeaseScript, [name, lease], [token, ttlMs])
     return Buffer.isBuffer(reply) ? { entry: await this.#decode(name, reply), lease: null, held: false } : leaseAnswer(reply, token)
   }
 

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import cutover from '../../src/plugin.js'
 import { GuardedStore, leaseToken } from '../../src/pagecache/guarded-store.js'
 import { TAG_VERSION_FIELD } from '../../src/pagecache/keys.js'
@@ -84,6 +84,25 @@ describe('a hit on a shared store', () => {
     await store.delete([key])
     const token = leaseToken()
     expect(await store.getOrLease(key, 1000, token)).toEqual({ entry: undefined, lease: token, held: false })
+  })
+
+  it('sends the lookups made in one event-loop turn in one pipeline, each with its own answer (hits, a lease taken, a lease held)', async () => {
+    r = redisForTest('hit-rt-batch')
+    const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
+    const keys = ['b1', 'b2', 'b3', 'b4'].map((hash) => ({ route: 'products.list', hash }))
+    const pages = [makePage({ tags: { a: 0 } }), makePage({ tags: { b: 0 } })]
+    await store.set(keys[0]!, pages[0]!)
+    await store.set(keys[1]!, pages[1]!)
+    await store.getOrLease(keys[0]!, 1000, leaseToken()) // read before: its next lookup reads its tags' states too
+    expect(await store.acquireLease(keys[3]!, 10_000, 'other')).toBe('other')
+    const pipelines = vi.spyOn(r.redis, 'pipeline')
+    const tokens = keys.map(() => leaseToken())
+    const found = await Promise.all(keys.map((k, i) => store.getOrLease(k, 10_000, tokens[i]!)))
+    expect(pipelines).toHaveBeenCalledTimes(1)
+    expect(found[0]).toMatchObject({ entry: { body: pages[0]!.body }, lease: null, tagStates: { a: { version: 0, hard: 0 } } })
+    expect(found[1]).toMatchObject({ entry: { body: pages[1]!.body }, lease: null, held: false })
+    expect(found[2]).toEqual({ entry: undefined, lease: tokens[2], held: false })
+    expect(found[3]).toEqual({ entry: undefined, lease: null, held: true })
   })
 
   it('gives the entry without states when a tag counter is corrupt, and the hit path then says so', async () => {
