@@ -195,11 +195,11 @@ function originHeadersBeside(vary: readonly string[]): readonly string[] {
 }
 
 /**
- * The normalized key of a request before hashing: a JSON array of every keyed
- * part, so no value can spill into another part (no delimiter or key injection).
+ * Every keyed part of a request, in order: the definition of the key.
+ * pageKeyText is this array as JSON.
  */
-export function pageKeyText(input: KeyInput): string {
-  const parts = [
+export function pageKeyParts(input: KeyInput): unknown[] {
+  return [
     KEY_DERIVATION_VERSION,
     input.routeId,
     normalizePath(input.url, input.rules),
@@ -208,7 +208,63 @@ export function pageKeyText(input: KeyInput): string {
     originHeadersBeside(input.vary).map((name) => [name, originValue(name, input.headers[name])]),
     input.user ?? null,
   ]
-  return JSON.stringify(parts)
+}
+
+/**
+ * The normalized key of a request before hashing: pageKeyParts as a JSON
+ * array, so no value can spill into another part (no delimiter or key
+ * injection). Written out part by part, each value through JSON.stringify
+ * and the parts that are the same on every request of a route written once:
+ * the same text as `JSON.stringify(pageKeyParts(input))` (tested), at about
+ * a third of its cost, which walks a dozen nested arrays on every request.
+ */
+export function pageKeyText(input: KeyInput): string {
+  let text = `${keyOpening(input.routeId)}${JSON.stringify(normalizePath(input.url, input.rules))},[`
+  const query = keyedQuery(input.query, input.queryAllow)
+  for (let i = 0; i < query.length; i++) {
+    const [name, value] = query[i]!
+    text += `${i === 0 ? '' : ','}[${JSON.stringify(name)},${jsonElement(value)}]`
+  }
+  text += '],['
+  const { vary, headers } = input
+  for (let i = 0; i < vary.length; i++) {
+    const name = vary[i]!
+    text += `${i === 0 ? '' : ','}${pairOpening(name)}${jsonElement(headerValue(headers[name]))}]`
+  }
+  text += '],['
+  const origins = originHeadersBeside(vary)
+  for (let i = 0; i < origins.length; i++) {
+    const name = origins[i]!
+    const value = headers[name]
+    // Most origin headers are absent from most requests: their pair is a constant.
+    text += `${i === 0 ? '' : ','}${pairOpening(name)}${value === undefined ? 'null' : jsonElement(originValue(name, value))}]`
+  }
+  return `${text}],${jsonElement(input.user ?? null)}]`
+}
+
+/**
+ * Parts of the text that are the same on every request of a route, written
+ * once each: `["name",` for a header name, `["k2","routeId",` for a route.
+ * Names and route ids come from route configs and ORIGIN_HEADERS, a small
+ * set; each memo is bounded regardless.
+ */
+function openingMemo(make: (part: string) => string): (part: string) => string {
+  const made = new Map<string, string>()
+  return (part) => {
+    let opening = made.get(part)
+    if (opening === undefined) {
+      opening = make(part)
+      if (made.size < 4096) made.set(part, opening)
+    }
+    return opening
+  }
+}
+const pairOpening = openingMemo((name) => `[${JSON.stringify(name)},`)
+const keyOpening = openingMemo((routeId) => `[${JSON.stringify(KEY_DERIVATION_VERSION)},${JSON.stringify(routeId)},`)
+
+/** A value as JSON.stringify writes it inside an array (`null` where it would leave a value out). */
+function jsonElement(value: unknown): string {
+  return JSON.stringify(value) ?? 'null'
 }
 
 /** How many recent key texts keep their hash. */

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, normalizePath, pageKeyHash, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
+import { hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, normalizePath, ORIGIN_HEADERS, pageKeyHash, pageKeyParts, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
 
 const rules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }
 const base: KeyInput = { routeId: 'r', url: '/a', query: {}, queryAllow: true, headers: {}, vary: [], rules }
@@ -94,6 +94,34 @@ describe('hashOfKeyText (the memoized key hash)', () => {
     mutable.pop()
     // The vary list changed: x-forwarded-host is keyed as an origin header again, not as a varied one.
     expect(pageKeyText({ ...base, vary: mutable, headers: { 'x-forwarded-host': 'b' } })).not.toBe(first)
+  })
+})
+
+describe('pageKeyText', () => {
+  // Strings a client or an app can put in any part: quotes, escapes, control characters, lone
+  // surrogates, separators of the text, characters outside the BMP.
+  const nasty = ['', 'plain', '"', '\\', '","', '],[', '\u0000\u001f', '\u2028', '\ud800', 'a\udc00b', '😀', ' spaced ', 'null']
+  const inputs: KeyInput[] = [
+    base,
+    ...nasty.flatMap((s): KeyInput[] => [
+      { ...base, routeId: s },
+      { ...base, url: `/p/${s}?q=1` },
+      { ...base, query: { [s]: s, list: [s, s], nested: { [s]: [s] }, gone: undefined, fn: () => s }, queryAllow: true },
+      { ...base, query: { a: s, b: 'x' }, queryAllow: ['b', 'a', 'missing'] },
+      { ...base, vary: Object.freeze(['x-tenant', 'accept-language']), headers: { 'x-tenant': s, 'accept-language': [s, s] } },
+      { ...base, vary: ['host'], headers: { host: s.toUpperCase() } },
+      { ...base, headers: Object.fromEntries(ORIGIN_HEADERS.map((name) => [name, `${s}; for=1.2.3.4`])) },
+      { ...base, headers: { host: [s, 'B.example'], forwarded: `for=x;host=${s}` } },
+      { ...base, user: s },
+    ]),
+  ]
+
+  it('is JSON.stringify of the key parts, for every part holding anything', () => {
+    for (const input of inputs) expect(pageKeyText(input)).toBe(JSON.stringify(pageKeyParts(input)))
+  })
+
+  it('is valid JSON that gives the parts back', () => {
+    for (const input of inputs) expect(JSON.parse(pageKeyText(input))).toEqual(JSON.parse(JSON.stringify(pageKeyParts(input))))
   })
 })
 
