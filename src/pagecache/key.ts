@@ -82,11 +82,27 @@ function queryValue(value: unknown): unknown {
   return value === undefined ? null : value
 }
 
+/** Array.prototype.sort's default order for strings (UTF-16 code units), without its conversions. */
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
 /** Allow-listed query pairs, sorted by name; repeated values keep their order. */
 export function keyedQuery(query: unknown, allow: readonly string[] | true): Array<[string, unknown]> {
   const source = query !== null && typeof query === 'object' ? (query as Record<string, unknown>) : {}
-  const names = allow === true ? Object.keys(source) : allow.filter((n) => source[n] !== undefined)
-  return [...new Set(names)].sort().map((n) => [n, queryValue(source[n])])
+  let names: string[]
+  if (allow === true) names = Object.keys(source)
+  else {
+    names = []
+    for (let i = 0; i < allow.length; i++) if (source[allow[i]!] !== undefined) names.push(allow[i]!)
+  }
+  const pairs: Array<[string, unknown]> = []
+  if (names.length > 1) names.sort(byCodeUnits)
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!
+    // An allow-list may name a parameter twice: once in the key (sorted, so repeats are adjacent).
+    if (i > 0 && name === names[i - 1]) continue
+    pairs.push([name, queryValue(source[name])])
+  }
+  return pairs
 }
 
 /** A query component decoded as Fastify's default parser decodes it: `+` is a space, a malformed escape stays as sent. */

@@ -45,6 +45,17 @@ describe('keyedQuery', () => {
     ])
     expect(keyedQuery(null, true)).toEqual([])
   })
+
+  it('keys a parameter an allow-list names twice once, and orders names by code unit as the default sort does', () => {
+    expect(keyedQuery({ b: '2', a: '1' }, ['b', 'a', 'b', 'missing', 'a'])).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ])
+    const names = ['é', 'Z', 'a', '_', '10', '9', '😀', '\uffff']
+    const query = Object.fromEntries(names.map((n) => [n, n]))
+    expect(keyedQuery(query, true).map(([n]) => n)).toEqual([...names].sort())
+    expect(keyedQuery(query, [...names].reverse()).map(([n]) => n)).toEqual([...names].sort())
+  })
 })
 
 describe('pageKeyHash', () => {
