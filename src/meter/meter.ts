@@ -78,6 +78,50 @@ function positiveInteger(name: string, value: unknown, fallback: number, allowZe
   return value
 }
 
+/** The counter fields of one route's requests in one scope, made once: the same strings on every request. */
+class RequestFields {
+  readonly requests: string
+  readonly errors: string
+  readonly latencySumUs: string
+  readonly cacheLookups: string
+  readonly cacheHits: string
+  readonly #latency: string[] = []
+  readonly #byPath = new Map<string, RequestFields>()
+
+  constructor(
+    private readonly scope: CounterScope,
+    private readonly route: string,
+    private readonly prefix = '',
+  ) {
+    this.requests = counterField(scope, route, prefix + COUNTERS.requests)
+    this.errors = counterField(scope, route, prefix + COUNTERS.errors)
+    this.latencySumUs = counterField(scope, route, prefix + COUNTERS.latencySumUs)
+    this.cacheLookups = counterField(scope, route, prefix + COUNTERS.cacheLookups)
+    this.cacheHits = counterField(scope, route, prefix + COUNTERS.cacheHits)
+  }
+
+  latency(bucket: number): string {
+    return (this.#latency[bucket] ??= counterField(this.scope, this.route, `${this.prefix}${COUNTERS.latency}${bucket}`))
+  }
+
+  /** The same route's per-path counters (`path.page.`, `path.legacy.`), with queries and jobs. */
+  path(path: 'page' | 'legacy'): RequestFields & { readonly queries: string; readonly jobs: string } {
+    let fields = this.#byPath.get(path)
+    if (fields === undefined) {
+      const prefix = `${COUNTERS.path}${path}.`
+      fields = Object.assign(new RequestFields(this.scope, this.route, prefix), {
+        queries: counterField(this.scope, this.route, prefix + COUNTERS.queries),
+        jobs: counterField(this.scope, this.route, prefix + COUNTERS.jobs),
+      })
+      this.#byPath.set(path, fields)
+    }
+    return fields as RequestFields & { readonly queries: string; readonly jobs: string }
+  }
+}
+
+/** Routes whose field tables are kept (routes are a route's id or URL pattern: a bounded set; kept bounded regardless). */
+const MAX_FIELD_TABLES = 10_000
+
 /**
  * Counts per route what each request costs: DB calls inline and through the
  * refresh jobs it causes, Redis commands, latency. Counts collect in memory
@@ -103,6 +147,8 @@ export class Meter {
   private readonly carry = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private flushing: Promise<void> | undefined
+  /** Per-request counter fields by route, user and shadow scope. */
+  private readonly fieldTables = { user: new Map<string, RequestFields>(), shadow: new Map<string, RequestFields>() }
 
   constructor(options: MeterOptions) {
     const given = options?.redis as unknown
@@ -194,29 +240,41 @@ export class Meter {
    * the client gave up on still counts for the DB calls it caused.
    */
   countRequest(route: string, shadow: boolean): void {
-    this.increment(counterField(shadow ? 'shadow' : 'user', route, COUNTERS.requests), 1)
+    this.increment(this.fieldsOf(route, shadow).requests, 1)
+  }
+
+  /** The counter fields of a route's requests, made on its first request. */
+  private fieldsOf(route: string, shadow: boolean): RequestFields {
+    const tables = shadow ? this.fieldTables.shadow : this.fieldTables.user
+    let fields = tables.get(route)
+    if (fields === undefined) {
+      fields = new RequestFields(shadow ? 'shadow' : 'user', route)
+      if (tables.size < MAX_FIELD_TABLES) tables.set(route, fields)
+    }
+    return fields
   }
 
   /** One finished request: its status, latency and page-cache outcome (see also countRequest). */
   recordResponse(sample: RequestSample): void {
     const bucket = this.bucketOf()
-    const scope: CounterScope = sample.shadow ? 'shadow' : 'user'
-    const add = (counter: string, n: number): void => this.counts.increment(bucket, counterField(scope, sample.route, counter), n)
-    if (sample.statusCode >= 500) add(COUNTERS.errors, 1)
-    add(COUNTERS.latencySumUs, Math.round(sample.durationMs * 1000))
-    add(COUNTERS.latency + latencyBucket(sample.durationMs), 1)
+    const fields = this.fieldsOf(sample.route, sample.shadow)
+    const { counts } = this
+    const latency = latencyBucket(sample.durationMs)
+    if (sample.statusCode >= 500) counts.increment(bucket, fields.errors, 1)
+    counts.increment(bucket, fields.latencySumUs, Math.round(sample.durationMs * 1000))
+    counts.increment(bucket, fields.latency(latency), 1)
     // A route in mode off answers `cutover; fwd=bypass; detail=mode-off`: not a page-cache response.
     if (sample.cacheStatus !== undefined && /^\s*cutover\s*;/i.test(sample.cacheStatus) && !/detail=mode-off/i.test(sample.cacheStatus)) {
-      add(COUNTERS.cacheLookups, 1)
-      if (/;\s*hit(\s*;|\s*$)/i.test(sample.cacheStatus)) add(COUNTERS.cacheHits, 1)
+      counts.increment(bucket, fields.cacheLookups, 1)
+      if (/;\s*hit(\s*;|\s*$)/i.test(sample.cacheStatus)) counts.increment(bucket, fields.cacheHits, 1)
     }
     if (sample.path !== undefined) {
-      const on = `${COUNTERS.path}${sample.path}.`
-      add(on + COUNTERS.requests, 1)
-      if (sample.statusCode >= 500) add(on + COUNTERS.errors, 1)
-      add(on + COUNTERS.queries, sample.dbCalls ?? 0)
-      add(on + COUNTERS.jobs, sample.refreshJobs ?? 0)
-      add(on + COUNTERS.latency + latencyBucket(sample.durationMs), 1)
+      const on = fields.path(sample.path)
+      counts.increment(bucket, on.requests, 1)
+      if (sample.statusCode >= 500) counts.increment(bucket, on.errors, 1)
+      counts.increment(bucket, on.queries, sample.dbCalls ?? 0)
+      counts.increment(bucket, on.jobs, sample.refreshJobs ?? 0)
+      counts.increment(bucket, on.latency(latency), 1)
     }
     this.prom?.observe(sample)
   }

@@ -3,6 +3,7 @@ import { Registry } from 'prom-client'
 import { afterAll, describe, expect, it, vi } from 'vitest'
 import { currentMeterContext, runOutsideMeterContext, runWithMeterContext, type MeterCounts } from '../../src/meter/context.js'
 import { Meter } from '../../src/meter/meter.js'
+import { latencyBucket } from '../../src/meter/histogram.js'
 import { readMeter } from '../../src/meter/read.js'
 import { redisForTest } from '../helpers/redis.js'
 
@@ -128,6 +129,46 @@ describe('Meter', () => {
     const reading = await readMeter({ redis: env.redis, prefix, from: clock.now, to: clock.now })
     expect(reading.user.get('p')?.counters).toMatchObject({ requests: 3, errors: 1, cacheLookups: 2, cacheHits: 1 })
     expect(reading.shadow.get('p')?.counters.requests).toBe(1)
+  })
+
+  it('writes exactly these fields for requests of two routes, both scopes and both paths (the per-route field tables)', async () => {
+    const clock = { now: T0 + 12_600_000 }
+    const prefix = `${env.prefix}-fields`
+    const meter = meterAt(clock, { prefix })
+    for (let i = 0; i < 2; i++) {
+      meter.recordRequest({ route: 'a|b', shadow: false, durationMs: 0.5, statusCode: 200, cacheStatus: 'cutover; hit', path: 'page', dbCalls: 0, refreshJobs: 0 })
+      meter.recordRequest({ route: 'a|b', shadow: false, durationMs: 30, statusCode: 502, path: 'legacy', dbCalls: 100, refreshJobs: 100 })
+      meter.recordRequest({ route: 'a|b', shadow: true, durationMs: 0.5, statusCode: 200 })
+      meter.recordRequest({ route: 'c', shadow: false, durationMs: 0.5, statusCode: 200 })
+    }
+    await meter.close()
+    const fields = await env.redis.hgetall(meter.keys.bucket(60, Math.floor(clock.now / 1000)))
+    const fast = `lat.${latencyBucket(0.5)}`
+    const slow = `lat.${latencyBucket(30)}`
+    expect(fields).toEqual({
+      'u|a|b|requests': '4',
+      'u|a|b|errors': '2',
+      'u|a|b|latencySumUs': String(2 * (500 + 30_000)),
+      [`u|a|b|${fast}`]: '2',
+      [`u|a|b|${slow}`]: '2',
+      'u|a|b|cacheLookups': '2',
+      'u|a|b|cacheHits': '2',
+      'u|a|b|path.page.requests': '2',
+      'u|a|b|path.page.queries': '0',
+      'u|a|b|path.page.jobs': '0',
+      [`u|a|b|path.page.${fast}`]: '2',
+      'u|a|b|path.legacy.requests': '2',
+      'u|a|b|path.legacy.errors': '2',
+      'u|a|b|path.legacy.queries': '200',
+      'u|a|b|path.legacy.jobs': '200',
+      [`u|a|b|path.legacy.${slow}`]: '2',
+      's|a|b|requests': '2',
+      's|a|b|latencySumUs': '1000',
+      [`s|a|b|${fast}`]: '2',
+      'u|c|requests': '2',
+      'u|c|latencySumUs': '1000',
+      [`u|c|${fast}`]: '2',
+    })
   })
 
   it('keeps counts it could not send and sends them on the next flush', async () => {
