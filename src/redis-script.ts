@@ -123,9 +123,17 @@ export class ScriptBatch {
       only.script.runBuffer(this.#client, only.keys, only.args).then(only.resolve, only.reject)
       return
     }
-    const pipeline = this.#client.pipeline() as unknown as BufferPipeline
-    for (const call of batch) pipeline.evalshaBuffer(call.script.sha, call.keys.length, ...call.keys, ...call.args)
-    pipeline.exec().then(
+    let sent: ReturnType<BufferPipeline['exec']>
+    try {
+      const pipeline = this.#client.pipeline() as unknown as BufferPipeline
+      for (const call of batch) pipeline.evalshaBuffer(call.script.sha, call.keys.length, ...call.keys, ...call.args)
+      sent = pipeline.exec()
+    } catch (err) {
+      // Thrown outside any caller's stack (this runs from setImmediate): each call gets it instead.
+      for (const call of batch) call.reject(err)
+      return
+    }
+    sent.then(
       (results) => {
         batch.forEach((call, i) => {
           const [err, value] = results?.[i] ?? [new Error('no reply to a pipelined script'), undefined]

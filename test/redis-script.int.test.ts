@@ -86,6 +86,16 @@ describe('ScriptBatch', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected'])
   })
 
+  it('rejects every call of a batch whose pipeline could not be made, and throws nothing outside them', async () => {
+    const batch = new ScriptBatch(t.redis)
+    vi.spyOn(t.redis, 'pipeline').mockImplementation(() => {
+      throw new Error('no pipeline')
+    })
+    const settled = await Promise.allSettled([1, 2].map((n) => batch.runBuffer(freshScript(), [`${t.prefix}:n`], [n])))
+    expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected'])
+    expect((settled[0] as PromiseRejectedResult).reason).toMatchObject({ message: 'no pipeline' })
+  })
+
   it('leaves a client that auto-pipelines to do so itself: each call goes through the client', async () => {
     const client = new Redis(REDIS_URL, { enableAutoPipelining: true, maxRetriesPerRequest: 1 })
     try {
