@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto'
+// The timer as Node made it: an app's tests with fake timers (which replace the global) must not hold its lookups.
+import { setImmediate as atTurnEnd } from 'node:timers'
 import type { Cluster, Redis } from 'ioredis'
 
 /** A standalone ioredis client or an ioredis Cluster. */
@@ -111,7 +113,7 @@ export class ScriptBatch {
   runBuffer(script: RedisScript, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
     if (!this.#batching) return script.runBuffer(this.#client, keys, args)
     return new Promise((resolve, reject) => {
-      if (this.#pending.push({ script, keys, args, resolve, reject }) === 1) setImmediate(this.#flush)
+      if (this.#pending.push({ script, keys, args, resolve, reject }) === 1) atTurnEnd(this.#flush)
     })
   }
 

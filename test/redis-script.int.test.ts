@@ -86,6 +86,18 @@ describe('ScriptBatch', () => {
     expect(settled.map((s) => s.status)).toEqual(['rejected', 'rejected', 'rejected'])
   })
 
+  it('sends its batches under an app test\'s fake timers too (they replace the global setImmediate)', async () => {
+    const batch = new ScriptBatch(t.redis)
+    const script = freshScript()
+    vi.useFakeTimers()
+    try {
+      const answers = await Promise.all([1, 2].map((n) => batch.runBuffer(script, [`${t.prefix}:n`], [n])))
+      expect([...answers].sort()).toEqual([1, 3])
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('rejects every call of a batch whose pipeline could not be made, and throws nothing outside them', async () => {
     const batch = new ScriptBatch(t.redis)
     vi.spyOn(t.redis, 'pipeline').mockImplementation(() => {
