@@ -28,6 +28,11 @@ export function asRedisClient(client: RedisInput): RedisClient {
   return client as RedisClient
 }
 
+/** Redis's answer to EVALSHA of a script it has not loaded (a restart, SCRIPT FLUSH, another Cluster node). */
+function isNoScript(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith('NOSCRIPT')
+}
+
 /** The byte-replying forms of EVALSHA and EVAL every ioredis client has (ioredis's types leave them out). */
 interface BufferScripting {
   evalshaBuffer(sha: string, numkeys: number, ...args: Array<string | number>): Promise<unknown>
@@ -51,7 +56,7 @@ export class RedisScript {
     try {
       return await client.evalsha(this.sha, keys.length, ...keys, ...args)
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      if (!isNoScript(err)) throw err
       return client.eval(this.source, keys.length, ...keys, ...args)
     }
   }
@@ -67,7 +72,7 @@ export class RedisScript {
     try {
       return await buffered.evalshaBuffer(this.sha, keys.length, ...keys, ...args)
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err
+      if (!isNoScript(err)) throw err
       return buffered.evalBuffer(this.source, keys.length, ...keys, ...args)
     }
   }
@@ -141,7 +146,7 @@ export class ScriptBatch {
           const [err, value] = results?.[i] ?? [new Error('no reply to a pipelined script'), undefined]
           if (err === null) call.resolve(value)
           // Not loaded on this server yet (a restart, SCRIPT FLUSH): this call alone loads it.
-          else if (err.message.startsWith('NOSCRIPT')) call.script.runBuffer(this.#client, call.keys, call.args).then(call.resolve, call.reject)
+          else if (isNoScript(err)) call.script.runBuffer(this.#client, call.keys, call.args).then(call.resolve, call.reject)
           else call.reject(err)
         })
       },

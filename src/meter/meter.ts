@@ -78,44 +78,46 @@ function positiveInteger(name: string, value: unknown, fallback: number, allowZe
   return value
 }
 
-/** The counter fields of one route's requests in one scope, made once: the same strings on every request. */
+/**
+ * The counter fields of one route's requests in one scope, made once: the
+ * same strings on every request. With a `path.page.` or `path.legacy.`
+ * prefix, the same route's per-path counters.
+ */
 class RequestFields {
   readonly requests: string
   readonly errors: string
   readonly latencySumUs: string
   readonly cacheLookups: string
   readonly cacheHits: string
+  /** Per path only: the request's own DB calls and refresh jobs. */
+  readonly queries: string
+  readonly jobs: string
   readonly #latency: string[] = []
-  readonly #byPath = new Map<string, RequestFields>()
+  #byPath: Record<string, RequestFields> | undefined
 
   constructor(
     private readonly scope: CounterScope,
     private readonly route: string,
     private readonly prefix = '',
   ) {
-    this.requests = counterField(scope, route, prefix + COUNTERS.requests)
-    this.errors = counterField(scope, route, prefix + COUNTERS.errors)
-    this.latencySumUs = counterField(scope, route, prefix + COUNTERS.latencySumUs)
-    this.cacheLookups = counterField(scope, route, prefix + COUNTERS.cacheLookups)
-    this.cacheHits = counterField(scope, route, prefix + COUNTERS.cacheHits)
+    const field = (counter: string): string => counterField(scope, route, prefix + counter)
+    this.requests = field(COUNTERS.requests)
+    this.errors = field(COUNTERS.errors)
+    this.latencySumUs = field(COUNTERS.latencySumUs)
+    this.cacheLookups = field(COUNTERS.cacheLookups)
+    this.cacheHits = field(COUNTERS.cacheHits)
+    this.queries = field(COUNTERS.queries)
+    this.jobs = field(COUNTERS.jobs)
   }
 
   latency(bucket: number): string {
     return (this.#latency[bucket] ??= counterField(this.scope, this.route, `${this.prefix}${COUNTERS.latency}${bucket}`))
   }
 
-  /** The same route's per-path counters (`path.page.`, `path.legacy.`), with queries and jobs. */
-  path(path: 'page' | 'legacy'): RequestFields & { readonly queries: string; readonly jobs: string } {
-    let fields = this.#byPath.get(path)
-    if (fields === undefined) {
-      const prefix = `${COUNTERS.path}${path}.`
-      fields = Object.assign(new RequestFields(this.scope, this.route, prefix), {
-        queries: counterField(this.scope, this.route, prefix + COUNTERS.queries),
-        jobs: counterField(this.scope, this.route, prefix + COUNTERS.jobs),
-      })
-      this.#byPath.set(path, fields)
-    }
-    return fields as RequestFields & { readonly queries: string; readonly jobs: string }
+  /** The same route's per-path counters (`path.page.`, `path.legacy.`). */
+  path(path: 'page' | 'legacy'): RequestFields {
+    const byPath = (this.#byPath ??= {})
+    return (byPath[path] ??= new RequestFields(this.scope, this.route, `${COUNTERS.path}${path}.`))
   }
 }
 

@@ -115,8 +115,9 @@ describe('store-side faults: Redis stalls (private redis-server)', () => {
     await stalling.client.ping() // everything the first request sent has run
     // The SET NX did run, after the stall, and took a lease for a render that had given up on it...
     expect(await admin.info('commandstats')).toMatch(/cmdstat_set:calls=1,/)
-    // ...which is released right behind it: the release is sent when the late reply arrives, which may be after the
-    // ping's reply when the two connections' replies are read in one turn, so wait (bounded) for it to land.
+    // ...which is released behind it. When the guard timed out before the SET NX was even sent (this store waits
+    // 20 ms first), the release sent at once ran before the lease existed, and the one sent on the late answer may
+    // land after the ping's reply: wait (bounded) for it.
     await leaseGone(admin)
 
     // Another process (and this one) render and store at once instead of waiting out lease.wait (5 s).
