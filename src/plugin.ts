@@ -4,7 +4,7 @@ import type {
   FastifyInstance,
   FastifyReply,
   FastifyRequest,
-  onRequestAsyncHookHandler,
+  onRequestHookHandler,
   onSendHookHandler,
   RouteHandlerMethod,
   RouteOptions,
@@ -249,13 +249,22 @@ function pageRequestHook(
   cache: PageCache,
   route: RouteCacheConfig,
   decide: (request: FastifyRequest, reply: FastifyReply) => PathDecision,
-): onRequestAsyncHookHandler {
-  return async function cutoverOnRequest(request, reply) {
+): onRequestHookHandler {
+  // Callback style: a hit from process memory is answered in this turn, with no promise on its path.
+  return function cutoverOnRequest(request, reply, done) {
     // The route's mode (flags, kill switch, canary, shadow) picks the path; legacy runs the handler untouched.
-    if (decide(request, reply) === 'legacy') return
+    if (decide(request, reply) === 'legacy') return done()
     ;(request as PathMarked)[kPagePath] = true
-    // Returning the reply tells Fastify the hook answered the request (a hit).
-    if (await cache.onRequest(route, request, reply)) return reply
+    const answered = cache.onRequest(route, request, reply)
+    // Answered (a hit): the response is sent and the request goes no further, so done is not called.
+    if (answered === true) return
+    if (answered === false) return done()
+    answered.then(
+      (sent) => {
+        if (!sent) done()
+      },
+      (err: Error) => done(err),
+    )
   }
 }
 

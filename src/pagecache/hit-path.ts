@@ -30,6 +30,15 @@ interface Judged {
 const judged = new WeakMap<StoredPage, Judged>()
 const NO_STATES: Record<string, TagState> = Object.freeze({})
 
+function judgedOf(page: StoredPage): Judged {
+  let seen = judged.get(page)
+  if (seen === undefined) {
+    seen = { tags: Object.keys(page.tags) }
+    judged.set(page, seen)
+  }
+  return seen
+}
+
 /** Answers requests from stored pages: fresh hits, stale serves (with a background refresh) and coalesced waits. */
 export class HitPath {
   constructor(private readonly options: HitPathOptions) {}
@@ -40,22 +49,43 @@ export class HitPath {
    * `read`: the states of the page's tags, when the lookup read them with it.
    */
   async serveStored(at: PageRequest, key: PageKey, page: StoredPage, read?: Record<string, TagState>): Promise<boolean | 'revalidate'> {
-    const { route, request } = at
-    let seen = judged.get(page)
-    if (seen === undefined) {
-      seen = { tags: Object.keys(page.tags) }
-      judged.set(page, seen)
-    }
+    const seen = judgedOf(page)
     let states = read ?? NO_STATES
     if (read === undefined && seen.tags.length > 0) {
       try {
         // Held in process memory: no promise, timer or timeout for them.
         states = this.options.guard.heldTagStates(seen.tags) ?? (await this.options.guard.tagStates(seen.tags))
       } catch {
-        this.options.stats.of(route.id).errors++
-        return this.options.states.bypass(route, request, 'cache-error')
+        this.options.stats.of(at.route.id).errors++
+        return this.options.states.bypass(at.route, at.request, 'cache-error')
       }
     }
+    return this.serveJudged(at, key, page, seen, states)
+  }
+
+  /**
+   * serveStored for a page held in process memory, in the caller's turn:
+   * undefined when its tags' states are not held too (ask serveStored).
+   */
+  serveHeld(at: PageRequest, key: PageKey, page: StoredPage): boolean | 'revalidate' | undefined {
+    const seen = judgedOf(page)
+    let states = NO_STATES
+    if (seen.tags.length > 0) {
+      let held: Record<string, TagState> | undefined
+      try {
+        held = this.options.guard.heldTagStates(seen.tags)
+      } catch {
+        // serveStored asks again and answers the failure.
+        return undefined
+      }
+      if (held === undefined) return undefined
+      states = held
+    }
+    return this.serveJudged(at, key, page, seen, states)
+  }
+
+  private serveJudged(at: PageRequest, key: PageKey, page: StoredPage, seen: Judged, states: Record<string, TagState>): boolean | 'revalidate' {
+    const { route, request } = at
     let verdict = seen.states === states ? seen.verdict : undefined
     if (verdict === undefined) {
       verdict = tagVerdict(page.tags, states)

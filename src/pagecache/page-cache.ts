@@ -14,7 +14,7 @@ import { pageStanding, requestPolicy } from './policy.js'
 import type { RouteCacheConfig } from './route-config.js'
 import { RouteStatsTable, type RouteStats } from './route-stats.js'
 import { StorePath } from './store-path.js'
-import type { PageKey, PageStore, StoredPage } from './store.js'
+import type { PageKey, PageStore, StoredEntry, StoredPage } from './store.js'
 
 export { routeTag } from './page-tags.js'
 export type { RouteStats }
@@ -120,8 +120,12 @@ export class PageCache {
     return { route: route.id, hash }
   }
 
-  /** The page path's onRequest: answer from the cache, or set the request up to render and store. */
-  async onRequest(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply): Promise<Answered> {
+  /**
+   * The page path's onRequest: answer from the cache, or set the request up
+   * to render and store. A page held in process memory (with its tags'
+   * states) is answered in this turn, without a promise; the rest is async.
+   */
+  onRequest(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply): Answered | Promise<Answered> {
     reply.header(PATH_HEADER, 'page')
     const { states } = this
     if (this.isOwnMarker(request.headers[SHADOW_HEADER])) return states.bypass(route, request, 'shadow', false)
@@ -134,16 +138,29 @@ export class PageCache {
       user = route.user(request)
       if (user === undefined) return states.bypass(route, request, 'no-user')
     }
-    let key = this.keyOf(route, request, route.keysOnUser ? user : undefined)
-    if (this.isOwnMarker(request.headers[REFRESH_HEADER])) {
-      // The handler never sees the token, so a page that echoes headers can't store it for everyone.
-      delete request.raw.headers[REFRESH_HEADER]
-      if (route.followOrigin) key = await this.variantOf(route, request, key)
-      return this.misses.render({ route, request }, { key, phase: 'refresh', settle: undefined })
-    }
+    const key = this.keyOf(route, request, route.keysOnUser ? user : undefined)
+    if (this.isOwnMarker(request.headers[REFRESH_HEADER])) return this.refreshRender(route, request, key)
     if (!this.guard.available) return states.bypass(route, request, 'cache-unavailable')
     // A page the store holds in process memory needs no I/O: no promise, timer or timeout for it.
     const held = this.guard.held(key)
+    // Served from it now when it may be; anything else (gone, to revalidate, its tag states not held) takes the async path.
+    if (held?.kind === 'page' && (held.origin?.vary === undefined || variantMatches(held.origin.vary, request.headers))) {
+      if (this.hits.serveHeld({ route, request, reply }, key, held) === true) return true
+    }
+    return this.lookupAndAnswer(route, request, reply, key, held)
+  }
+
+  /** A refresh render (cutover's own request, marked with the token): render and store, never served from the cache. */
+  private async refreshRender(route: RouteCacheConfig, request: FastifyRequest, key: PageKey): Promise<Answered> {
+    // The handler never sees the token, so a page that echoes headers can't store it for everyone.
+    delete request.raw.headers[REFRESH_HEADER]
+    if (route.followOrigin) key = await this.variantOf(route, request, key)
+    return this.misses.render({ route, request }, { key, phase: 'refresh', settle: undefined })
+  }
+
+  /** onRequest past the memory layer: the store's lookup (taking the render lease with it when it can), then hit or miss. */
+  private async lookupAndAnswer(route: RouteCacheConfig, request: FastifyRequest, reply: FastifyReply, key: PageKey, held: StoredEntry | undefined): Promise<Answered> {
+    const { states } = this
     // A GET that may render takes the render lease in its lookup's round trip when the store can.
     const early = held === undefined && this.misses.leasesOnLookup(route, request, key) ? await this.lookup(route, request, key, () => this.misses.lookupOrLease(key)) : undefined
     if (early === 'bypassed') return false

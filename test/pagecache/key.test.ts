@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, normalizePath, ORIGIN_HEADERS, pageKeyHash, pageKeyParts, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
+import { hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, keyMemoText, normalizePath, ORIGIN_HEADERS, pageKeyHash, pageKeyParts, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
 
 const rules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }
 const base: KeyInput = { routeId: 'r', url: '/a', query: {}, queryAllow: true, headers: {}, vary: [], rules }
@@ -133,6 +133,61 @@ describe('pageKeyText', () => {
 
   it('is valid JSON that gives the parts back', () => {
     for (const input of inputs) expect(JSON.parse(pageKeyText(input))).toEqual(JSON.parse(JSON.stringify(pageKeyParts(input))))
+  })
+})
+
+describe('keyMemoText (what the hash memo knows a key by)', () => {
+  const sha = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 40)
+  const nasty = ['', 'plain', '"', '\\', '","', '],[', ',null', 'null', '0,', '\u0000', '\ud800', '😀', ' x ']
+  const tenant = Object.freeze(['x-tenant'])
+  const two = Object.freeze(['x-tenant', 'accept-language'])
+  const none = Object.freeze([] as string[])
+  // Values that could run into each other if the memo text lost a boundary: every part, alone and in pairs.
+  const inputs: KeyInput[] = [
+    { ...base, vary: none },
+    ...nasty.flatMap((s): KeyInput[] => [
+      { ...base, vary: none, routeId: s },
+      { ...base, vary: none, routeId: `${s}"`, url: '/p' },
+      { ...base, vary: none, url: `/p/${s}` },
+      { ...base, vary: none, query: { [s]: s, list: [s] }, queryAllow: true },
+      { ...base, vary: none, query: { a: s }, queryAllow: ['a'] },
+      { ...base, vary: tenant, headers: { 'x-tenant': s } },
+      { ...base, vary: tenant, headers: { 'x-tenant': [s, s] } },
+      { ...base, vary: two, headers: { 'x-tenant': s, 'accept-language': s } },
+      { ...base, vary: two, headers: { 'accept-language': `${s},${s}` } },
+      { ...base, vary: none, headers: { host: s, 'x-forwarded-host': s } },
+      { ...base, vary: none, headers: { 'x-forwarded-proto': s } },
+      { ...base, vary: none, user: s },
+      { ...base, vary: none, user: `${s}null` },
+    ]),
+  ]
+
+  it('is one text for one key text only, and pageKeyHash stays the hash of the key text', () => {
+    const byMemo = new Map<string, string>()
+    for (const input of inputs) {
+      const memo = keyMemoText(input)
+      expect(memo).toBeTypeOf('string')
+      const text = pageKeyText(input)
+      const seen = byMemo.get(memo!)
+      if (seen !== undefined) expect(text).toBe(seen)
+      byMemo.set(memo!, text)
+      expect(pageKeyHash(input)).toBe(sha(text))
+      // Asked again: now from the memo.
+      expect(pageKeyHash(input)).toBe(sha(text))
+    }
+    // Distinct key texts kept distinct memo texts.
+    expect(new Set(inputs.map(pageKeyText)).size).toBe(byMemo.size)
+  })
+
+  it('tells vary lists apart by the array, and has no memo text for one that is not frozen', () => {
+    const headers = { 'x-tenant': 't1', 'accept-language': 'de' }
+    const same = Object.freeze(['x-tenant'])
+    expect(keyMemoText({ ...base, vary: tenant, headers })).not.toBe(keyMemoText({ ...base, vary: two, headers }))
+    expect(keyMemoText({ ...base, vary: tenant, headers })).not.toBe(keyMemoText({ ...base, vary: same, headers }))
+    // Two arrays with the same names: two memo texts, one key.
+    expect(pageKeyHash({ ...base, vary: same, headers })).toBe(pageKeyHash({ ...base, vary: tenant, headers }))
+    expect(keyMemoText({ ...base, vary: ['x-tenant'], headers })).toBeUndefined()
+    expect(pageKeyHash({ ...base, vary: ['x-tenant'], headers })).toBe(sha(pageKeyText({ ...base, vary: tenant, headers })))
   })
 })
 
