@@ -86,10 +86,11 @@ function pathRules(app: FastifyInstance): PathRules {
     const value = config.routerOptions?.[name] ?? config[name]
     return typeof value === 'boolean' ? value : fallback
   }
-  return {
+  // Frozen: the key's memo trusts a frozen rules object not to change (see pageKeyHash).
+  return Object.freeze({
     ignoreTrailingSlash: pick('ignoreTrailingSlash', false),
     ignoreDuplicateSlashes: pick('ignoreDuplicateSlashes', false),
-  }
+  })
 }
 
 /** The Redis store the plugin builds keeps no page it could not read back within its timeout. */

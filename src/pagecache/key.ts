@@ -194,14 +194,94 @@ function originValue(name: string, value: string | string[] | undefined): string
  * HEAD is answered from the GET entry, so the method is not a part.
  */
 export function pageKeyHash(input: KeyInput): string {
-  const memoText = keyMemoText(input)
-  if (memoText === undefined) return hashOfKeyText(pageKeyText(input))
+  const { vary, rules } = input
+  // A route's own inputs (frozen): last seen by URL, then by memo text, then the key text.
+  if (!Object.isFrozen(vary) || !Object.isFrozen(rules)) return hashOfKeyText(pageKeyText(input))
+  const pairs = keyedQuery(input.query, input.queryAllow)
+  const seen = seenByUrl.get(input.url)
+  if (seen !== undefined && sameInputs(seen, input, pairs)) return seen.hash
+  const memoText = keyMemoText(input, pairs)!
   let hash = hashMemo.get(memoText)
   if (hash === undefined) {
     hash = hashOfKeyText(pageKeyText(input))
     remember(memoText, hash)
   }
+  rememberInputs(input, pairs, hash)
   return hash
+}
+
+/**
+ * A request's key inputs as they came (query pairs and header values before
+ * any normalizing), the last seen for a URL, with the hash of its key. The
+ * key text is a function of these alone, so a request with the same ones
+ * has the same key, and a hit on a hot page finds its hash by comparing them
+ * instead of writing any text. Only values compared by `===` are kept:
+ * strings and other primitives, and copies of arrays of them.
+ */
+interface SeenInputs {
+  routeId: string
+  rules: PathRules
+  queryAllow: readonly string[] | true
+  vary: readonly string[]
+  user: string | undefined
+  pairs: ReadonlyArray<readonly [string, unknown]>
+  /** Raw values of the `vary` headers, then of the origin headers beside them. */
+  headers: readonly unknown[]
+  hash: string
+}
+const seenByUrl = new Map<string, SeenInputs>()
+
+const isPrimitive = (value: unknown): boolean => value === null || (typeof value !== 'object' && typeof value !== 'function')
+
+/** A value kept as it is compared: a primitive, a copy of an array of primitives; undefined (a boxed marker) for anything else. */
+function keptValue(value: unknown): { value: unknown } | undefined {
+  if (isPrimitive(value)) return { value }
+  if (Array.isArray(value) && value.every(isPrimitive)) return { value: [...value] }
+  return undefined
+}
+
+/** The same input as kept: equal primitives, or arrays of equal primitives. */
+function sameValue(kept: unknown, value: unknown): boolean {
+  if (!Array.isArray(value)) return kept === value && isPrimitive(value)
+  if (!Array.isArray(kept) || kept.length !== value.length) return false
+  for (let i = 0; i < value.length; i++) if (kept[i] !== value[i] || !isPrimitive(value[i])) return false
+  return true
+}
+
+function sameInputs(seen: SeenInputs, input: KeyInput, pairs: ReadonlyArray<readonly [string, unknown]>): boolean {
+  if (seen.routeId !== input.routeId || seen.rules !== input.rules || seen.queryAllow !== input.queryAllow || seen.vary !== input.vary || seen.user !== input.user) return false
+  if (seen.pairs.length !== pairs.length) return false
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]!
+    const kept = seen.pairs[i]!
+    if (kept[0] !== name || !sameValue(kept[1], value)) return false
+  }
+  const { vary, headers } = input
+  let at = 0
+  for (let i = 0; i < vary.length; i++) if (!sameValue(seen.headers[at++], headers[vary[i]!])) return false
+  const origins = originHeadersBeside(vary)
+  for (let i = 0; i < origins.length; i++) if (!sameValue(seen.headers[at++], headers[origins[i]!])) return false
+  return true
+}
+
+function rememberInputs(input: KeyInput, pairs: ReadonlyArray<readonly [string, unknown]>, hash: string): void {
+  const keptPairs: Array<readonly [string, unknown]> = []
+  for (const [name, value] of pairs) {
+    const kept = keptValue(value)
+    if (kept === undefined) return
+    keptPairs.push([name, kept.value])
+  }
+  const keptHeaders: unknown[] = []
+  for (const name of [...input.vary, ...originHeadersBeside(input.vary)]) {
+    const kept = keptValue(input.headers[name])
+    if (kept === undefined) return
+    keptHeaders.push(kept.value)
+  }
+  if (seenByUrl.size >= KEY_HASH_MEMO_SIZE) seenByUrl.delete(seenByUrl.keys().next().value!)
+  seenByUrl.set(input.url, {
+    routeId: input.routeId, rules: input.rules, queryAllow: input.queryAllow, vary: input.vary, user: input.user,
+    pairs: keptPairs, headers: keptHeaders, hash,
+  })
 }
 
 /** A number per frozen `vary` array (one per route): the memo text's stand-in for the header names it implies. */
@@ -212,14 +292,15 @@ let nextVaryId = 0
  * What the hash memo knows a request's key by: only the parts of the key
  * text that change from request to request (route id, path, query, header
  * values, user), each the same JSON as in the text, joined by commas, after
- * a number standing for the route's `vary` list. The header names and the
+ * a number standing for the route's `vary` list; of the origin headers only
+ * those present, each after its place in the list. The header names and the
  * brackets the text adds are the same for every request with that list, so
  * two requests with one memo text have one key text (tested); the memo text
- * is about a third as long, and the memo's lookup hashes and compares it on
+ * is about a fifth as long, and the memo's lookup hashes and compares it on
  * every hit. Undefined for a `vary` list that is not frozen (it could change
  * under its number).
  */
-export function keyMemoText(input: KeyInput): string | undefined {
+export function keyMemoText(input: KeyInput, pairs = keyedQuery(input.query, input.queryAllow)): string | undefined {
   const { vary, headers } = input
   if (!Object.isFrozen(vary)) return undefined
   let id = varyIds.get(vary)
@@ -228,20 +309,21 @@ export function keyMemoText(input: KeyInput): string | undefined {
     varyIds.set(vary, id)
   }
   let text = `${id},${JSON.stringify(input.routeId)},${JSON.stringify(normalizePath(input.url, input.rules))},[`
-  const query = keyedQuery(input.query, input.queryAllow)
-  for (let i = 0; i < query.length; i++) {
-    const [name, value] = query[i]!
+  for (let i = 0; i < pairs.length; i++) {
+    const [name, value] = pairs[i]!
     text += `${i === 0 ? '' : ','}[${JSON.stringify(name)},${jsonElement(value)}]`
   }
   text += ']'
   for (let i = 0; i < vary.length; i++) text += `,${jsonElement(headerValue(headers[vary[i]!]))}`
+  // The origin headers a request carries, each as its place in the route's list and its value; most carry one (Host).
+  text += ',['
   const origins = originHeadersBeside(vary)
   for (let i = 0; i < origins.length; i++) {
     const name = origins[i]!
     const value = headers[name]
-    text += value === undefined ? ',null' : `,${jsonElement(originValue(name, value))}`
+    if (value !== undefined) text += `${i},${jsonElement(originValue(name, value))},`
   }
-  return `${text},${jsonElement(input.user ?? null)}`
+  return `${text}],${jsonElement(input.user ?? null)}`
 }
 
 /** The origin headers a route keys on outside its `vary` list, by frozen `vary` array (one per route). */

@@ -179,6 +179,58 @@ describe('keyMemoText (what the hash memo knows a key by)', () => {
     expect(new Set(inputs.map(pageKeyText)).size).toBe(byMemo.size)
   })
 
+  it('finds a key by the inputs last seen for its URL only when every input is the same', () => {
+    const rules = Object.freeze({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false })
+    const twinRules = Object.freeze({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: false })
+    const allow = Object.freeze(['a', 'b'])
+    const url = '/memo/p?a=1&b=2'
+    const at: KeyInput = { routeId: 'memo', url, query: { a: '1', b: '2' }, queryAllow: allow, headers: { host: 'a.example' }, vary: tenant, rules }
+    const tags = ['t1', 't2']
+    const variants: KeyInput[] = [
+      at,
+      { ...at, headers: { host: 'b.example' } },
+      { ...at, headers: { host: 'A.example' } },
+      { ...at, headers: { host: 'a.example', 'x-tenant': 't1' } },
+      { ...at, headers: { host: 'a.example', 'x-tenant': tags } },
+      { ...at, headers: { host: 'a.example', 'x-tenant': ['t1, t2'] } },
+      { ...at, headers: { host: 'a.example', 'x-forwarded-host': 'evil.example' } },
+      { ...at, headers: { host: ['a.example', 'b.example'] } },
+      { ...at, query: { a: '1', b: '3' } },
+      { ...at, query: { a: ['1', '2'], b: '2' } },
+      { ...at, query: { a: '1', b: '2', c: 'not keyed' } },
+      { ...at, query: { a: { nested: '1' }, b: '2' } },
+      { ...at, query: { a: 1, b: '2' } },
+      { ...at, query: { a: null, b: '2' } },
+      { ...at, queryAllow: true },
+      { ...at, queryAllow: Object.freeze(['a']) },
+      { ...at, user: 'u1' },
+      { ...at, user: 'u2' },
+      { ...at, routeId: 'memo-2' },
+      { ...at, rules: twinRules, url: '/memo/p/?a=1&b=2' },
+      { ...at, url: '/memo/p/?a=1&b=2' },
+      { ...at, vary: two, headers: { host: 'a.example', 'accept-language': 'de' } },
+    ]
+    // Each asked after each other, so the inputs kept for the URL are another request's.
+    for (const first of variants) {
+      for (const then of variants) {
+        expect(pageKeyHash(first)).toBe(sha(pageKeyText(first)))
+        expect(pageKeyHash(then)).toBe(sha(pageKeyText(then)))
+      }
+    }
+    // An array seen once and changed in place since is not the array seen.
+    const held = ['t1']
+    const input: KeyInput = { ...at, headers: { host: 'a.example', 'x-tenant': held } }
+    expect(pageKeyHash(input)).toBe(sha(pageKeyText(input)))
+    held[0] = 't2'
+    expect(pageKeyHash(input)).toBe(sha(pageKeyText(input)))
+    expect(pageKeyHash(input)).not.toBe(pageKeyHash({ ...input, headers: { host: 'a.example', 'x-tenant': ['t1'] } }))
+    // So is a query object's value.
+    const query: Record<string, unknown> = { a: '1', b: '2' }
+    expect(pageKeyHash({ ...at, query })).toBe(sha(pageKeyText({ ...at, query })))
+    query.b = '9'
+    expect(pageKeyHash({ ...at, query })).toBe(sha(pageKeyText({ ...at, query })))
+  })
+
   it('tells vary lists apart by the array, and has no memo text for one that is not frozen', () => {
     const headers = { 'x-tenant': 't1', 'accept-language': 'de' }
     const same = Object.freeze(['x-tenant'])
