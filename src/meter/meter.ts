@@ -121,6 +121,29 @@ class RequestFields {
   }
 }
 
+const NOT_A_LOOKUP = 0
+const MISS = 1
+const HIT = 2
+type CacheLookup = typeof NOT_A_LOOKUP | typeof MISS | typeof HIT
+/** Cache-Status values seen and what they were; a few values repeat on every request (`ttl=` moves by the second). */
+const lookups = new Map<string, CacheLookup>()
+
+/**
+ * What a response's Cache-Status says of the page cache: not a lookup of it,
+ * a lookup that missed (or bypassed), or a hit. A route in mode off answers
+ * `cutover; fwd=bypass; detail=mode-off`: not a page-cache response.
+ */
+export function cacheLookupOf(cacheStatus: string): CacheLookup {
+  let lookup = lookups.get(cacheStatus)
+  if (lookup === undefined) {
+    lookup = !/^\s*cutover\s*;/i.test(cacheStatus) || /detail=mode-off/i.test(cacheStatus) ? NOT_A_LOOKUP : /;\s*hit(\s*;|\s*$)/i.test(cacheStatus) ? HIT : MISS
+    // Bounded: values are cutover's own few forms, but a header is the app's to set.
+    if (lookups.size >= 1024) lookups.clear()
+    lookups.set(cacheStatus, lookup)
+  }
+  return lookup
+}
+
 /** Routes whose field tables are kept (routes are a route's id or URL pattern: a bounded set; kept bounded regardless). */
 const MAX_FIELD_TABLES = 10_000
 
@@ -265,10 +288,10 @@ export class Meter {
     if (sample.statusCode >= 500) counts.increment(bucket, fields.errors, 1)
     counts.increment(bucket, fields.latencySumUs, Math.round(sample.durationMs * 1000))
     counts.increment(bucket, fields.latency(latency), 1)
-    // A route in mode off answers `cutover; fwd=bypass; detail=mode-off`: not a page-cache response.
-    if (sample.cacheStatus !== undefined && /^\s*cutover\s*;/i.test(sample.cacheStatus) && !/detail=mode-off/i.test(sample.cacheStatus)) {
+    const lookup = sample.cacheStatus === undefined ? NOT_A_LOOKUP : cacheLookupOf(sample.cacheStatus)
+    if (lookup !== NOT_A_LOOKUP) {
       counts.increment(bucket, fields.cacheLookups, 1)
-      if (/;\s*hit(\s*;|\s*$)/i.test(sample.cacheStatus)) counts.increment(bucket, fields.cacheHits, 1)
+      if (lookup === HIT) counts.increment(bucket, fields.cacheHits, 1)
     }
     if (sample.path !== undefined) {
       const on = fields.path(sample.path)

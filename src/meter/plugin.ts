@@ -25,9 +25,13 @@ export interface MeterPluginOptions {
 
 type RequestMeterContext = MeterContext & { readonly counts: MeterCounts }
 
-// Keyed by the raw request: Fastify's and light-my-request's answers both carry
-// it (`request.raw`, `response.raw.req`), so a shadow render's caller finds its counts.
-const requestContexts = new WeakMap<object, RequestMeterContext>()
+// Kept on the raw request: Fastify's and light-my-request's answers both carry
+// it (`request.raw`, `response.raw.req`), so a shadow render's caller finds its
+// counts. A symbol property, not a WeakMap: a WeakMap entry per request is an
+// ephemeron every garbage collection has to visit.
+const kMeterContext = Symbol('cutover.meterContext')
+type WithMeterContext = { [kMeterContext]?: RequestMeterContext }
+const contextOfRaw = (raw: object): RequestMeterContext | undefined => (raw as WithMeterContext)[kMeterContext]
 
 /**
  * The DB queries and Redis commands a request made so far through the
@@ -36,7 +40,7 @@ const requestContexts = new WeakMap<object, RequestMeterContext>()
  * Undefined when the meter plugin did not see the request.
  */
 export function meterCountsOf(raw: object): Readonly<MeterCounts> | undefined {
-  return requestContexts.get(raw)?.counts
+  return contextOfRaw(raw)?.counts
 }
 
 /**
@@ -44,12 +48,14 @@ export function meterCountsOf(raw: object): Readonly<MeterCounts> | undefined {
  * and URL pattern (`PUT /api/products/:id`), so two methods of one URL stay apart.
  */
 export function meterRouteOf(request: FastifyRequest): string {
-  const cutover = (request.routeOptions.config as { cutover?: unknown } | undefined)?.cutover
+  // routeOptions is a getter that builds and freezes a new object: read it once.
+  const options = request.routeOptions
+  const cutover = (options.config as { cutover?: unknown } | undefined)?.cutover
   if (cutover !== null && typeof cutover === 'object' && typeof (cutover as { id?: unknown }).id === 'string') {
     return (cutover as { id: string }).id
   }
-  const url = request.routeOptions.url
-  return url === undefined ? '(unmatched)' : `${request.routeOptions.method as string} ${url}`
+  const url = options.url
+  return url === undefined ? '(unmatched)' : `${options.method as string} ${url}`
 }
 
 function defaultIsShadow(app: FastifyInstance): (request: FastifyRequest) => boolean {
@@ -71,10 +77,10 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
 
   // The request's meter context is also its state here (one object and its counts per request).
   const contextOf = (request: FastifyRequest): RequestMeterContext => {
-    let context = requestContexts.get(request.raw)
+    let context = contextOfRaw(request.raw)
     if (!context) {
       context = { route: meterRouteOf(request), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0, refreshJobs: 0 } }
-      requestContexts.set(request.raw, context)
+      ;(request.raw as WithMeterContext)[kMeterContext] = context
       // A shadow render sent over the app's own socket: its caller reads these counts by its name.
       const renderId = context.shadow ? request.headers[RENDER_ID_HEADER] : undefined
       if (typeof renderId === 'string') bindRender(renderId, request.raw)
@@ -95,7 +101,7 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   // request context's promise hooks are on, every promise costs more.
   app.addHook('onResponse', (request, reply, done) => {
     if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return done()
-    let state = requestContexts.get(request.raw)
+    let state = contextOfRaw(request.raw)
     if (!state) {
       // An earlier onRequest hook answered before ours ran: count the request here.
       state = contextOf(request)
