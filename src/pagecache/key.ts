@@ -264,19 +264,29 @@ function sameInputs(seen: SeenInputs, input: KeyInput, pairs: ReadonlyArray<read
   return true
 }
 
+/** The longest texts and inputs the memos keep (in UTF-16 units): hot pages have short URLs, and a client's long ones must not fill memory. */
+export const MEMO_MAX_CHARS = 2048
+
+/** Characters a kept value holds (strings alone count; other primitives are small). */
+const charsOf = (value: unknown): number => (typeof value === 'string' ? value.length : Array.isArray(value) ? value.reduce((n: number, v) => n + charsOf(v), 0) : 0)
+
 function rememberInputs(input: KeyInput, pairs: ReadonlyArray<readonly [string, unknown]>, hash: string): void {
+  let chars = input.url.length
   const keptPairs: Array<readonly [string, unknown]> = []
   for (const [name, value] of pairs) {
     const kept = keptValue(value)
     if (kept === undefined) return
     keptPairs.push([name, kept.value])
+    chars += name.length + charsOf(kept.value)
   }
   const keptHeaders: unknown[] = []
   for (const name of [...input.vary, ...originHeadersBeside(input.vary)]) {
     const kept = keptValue(input.headers[name])
     if (kept === undefined) return
     keptHeaders.push(kept.value)
+    chars += charsOf(kept.value)
   }
+  if (chars > MEMO_MAX_CHARS) return
   if (seenByUrl.size >= KEY_HASH_MEMO_SIZE) seenByUrl.delete(seenByUrl.keys().next().value!)
   seenByUrl.set(input.url, {
     routeId: input.routeId, rules: input.rules, queryAllow: input.queryAllow, vary: input.vary, user: input.user,
@@ -432,8 +442,20 @@ export function hashOfKeyText(text: string): string {
   return hash
 }
 
+/** How many texts and URLs the key memos hold (for tests and diagnostics). */
+export function keyMemoSizes(): { texts: number; urls: number } {
+  return { texts: hashMemo.size, urls: seenByUrl.size }
+}
+
+/** Empties the key memos (for tests: a memo only ever saves work). */
+export function clearKeyMemos(): void {
+  hashMemo.clear()
+  seenByUrl.clear()
+}
+
 /** Keeps a hash in the memo by its key text or memo text (they can't meet: a memo text starts with a digit, a key text with `[`). */
 function remember(text: string, hash: string): void {
+  if (text.length > MEMO_MAX_CHARS) return
   if (hashMemo.size >= KEY_HASH_MEMO_SIZE) hashMemo.delete(hashMemo.keys().next().value!)
   hashMemo.set(text, hash)
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, keyMemoText, normalizePath, ORIGIN_HEADERS, pageKeyHash, pageKeyParts, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
+import { clearKeyMemos, hashOfKeyText, KEY_HASH_MEMO_SIZE, keyedQuery, keyMemoSizes, keyMemoText, MEMO_MAX_CHARS, normalizePath, ORIGIN_HEADERS, pageKeyHash, pageKeyParts, pageKeyText, type KeyInput } from '../../src/pagecache/key.js'
 
 const rules = { ignoreTrailingSlash: false, ignoreDuplicateSlashes: false }
 const base: KeyInput = { routeId: 'r', url: '/a', query: {}, queryAllow: true, headers: {}, vary: [], rules }
@@ -229,6 +229,21 @@ describe('keyMemoText (what the hash memo knows a key by)', () => {
     expect(pageKeyHash({ ...at, query })).toBe(sha(pageKeyText({ ...at, query })))
     query.b = '9'
     expect(pageKeyHash({ ...at, query })).toBe(sha(pageKeyText({ ...at, query })))
+  })
+
+  it('keeps nothing for a long URL or long header values, and still keys them', () => {
+    const rules = Object.freeze({ ignoreTrailingSlash: false, ignoreDuplicateSlashes: false })
+    const short: KeyInput = { ...base, url: '/short', vary: tenant, rules, headers: { host: 'a.example' } }
+    const long: KeyInput = { ...short, url: `/${'l'.repeat(MEMO_MAX_CHARS)}` }
+    const wide: KeyInput = { ...short, headers: { host: 'a.example', 'x-tenant': 'w'.repeat(MEMO_MAX_CHARS) } }
+    clearKeyMemos()
+    expect(pageKeyHash(short)).toBe(sha(pageKeyText(short)))
+    expect(keyMemoSizes()).toEqual({ texts: 2, urls: 1 })
+    for (const input of [long, wide]) {
+      expect(pageKeyHash(input)).toBe(sha(pageKeyText(input)))
+      expect(pageKeyHash(input)).toBe(sha(pageKeyText(input)))
+    }
+    expect(keyMemoSizes()).toEqual({ texts: 2, urls: 1 })
   })
 
   it('tells vary lists apart by the array, and has no memo text for one that is not frozen', () => {
