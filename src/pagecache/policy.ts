@@ -50,10 +50,15 @@ export function requestPolicy(route: RouteCacheConfig, req: RequestFacts, sessio
   if (req.headers.cookie !== undefined && !route.keysOnCookie && !onlySessionCookies(req.headers.cookie, sessionCookies)) {
     return { ok: false, reason: 'cookie' }
   }
-  const override = OVERRIDE_HEADERS.find((h) => req.headers[h] !== undefined && !route.vary.includes(h))
-  if (override !== undefined) return { ok: false, reason: `override-header-${override}` }
-  return { ok: true }
+  for (let i = 0; i < OVERRIDE_HEADERS.length; i++) {
+    const header = OVERRIDE_HEADERS[i]!
+    if (req.headers[header] !== undefined && !route.vary.includes(header)) return { ok: false, reason: `override-header-${header}` }
+  }
+  return ALLOWED
 }
+
+/** requestPolicy's yes, one object for every request. */
+const ALLOWED: Decision<object> = Object.freeze({ ok: true })
 
 /** Headers whose whole value is part of every key (Forwarded is keyed only in part). */
 export const KEYED_ORIGIN = ORIGIN_HEADERS.filter((h) => h !== 'forwarded')
