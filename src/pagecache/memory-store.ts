@@ -14,6 +14,8 @@ export interface MemoryPageStoreOptions {
 interface Slot {
   entry: StoredEntry
   bytes: number
+  /** The key's hash, to forget its id with it. */
+  hash: string
 }
 
 const ENTRY_OVERHEAD = 256
@@ -37,6 +39,12 @@ export class MemoryPageStore implements PageStore {
   readonly name = 'memory'
   readonly maxBytes: number
   private readonly slots = new Map<string, Slot>()
+  /**
+   * The slot id of each held key by its hash: a hit's hash is the same
+   * string every time (the key's memo), so finding its id here costs no new
+   * string, where writing it out would cost one (and hashing it for the Map).
+   */
+  private readonly ids = new Map<string, string>()
   private readonly tags = new Map<string, TagState>()
   private readonly leases = new Map<string, { token: string; until: number }>()
   private readonly now: () => number
@@ -64,7 +72,7 @@ export class MemoryPageStore implements PageStore {
 
   /** Everything this store holds is in memory: get() without the promise. */
   getHeld(key: PageKey): StoredEntry | undefined {
-    const id = slotId(key)
+    const id = this.idOf(key)
     const slot = this.slots.get(id)
     if (!slot) return undefined
     if (slot.entry.deleteAt <= this.now()) {
@@ -83,7 +91,8 @@ export class MemoryPageStore implements PageStore {
     if (previous) this.remove(id, previous)
     const bytes = sizeOf(entry)
     if (bytes > this.maxBytes || entry.deleteAt <= this.now()) return
-    this.slots.set(id, { entry, bytes })
+    this.slots.set(id, { entry, bytes, hash: key.hash })
+    this.ids.set(key.hash, id)
     this.bytes += bytes
     for (const [oldest, slot] of this.slots) {
       if (this.bytes <= this.maxBytes) break
@@ -107,6 +116,7 @@ export class MemoryPageStore implements PageStore {
   /** Drops every entry (the tiered store does this when it may have missed an invalidation). */
   clear(): void {
     this.slots.clear()
+    this.ids.clear()
     this.bytes = 0
   }
 
@@ -146,12 +156,22 @@ export class MemoryPageStore implements PageStore {
 
   async close(): Promise<void> {
     this.slots.clear()
+    this.ids.clear()
     this.leases.clear()
     this.bytes = 0
   }
 
+  /** slotId(key), from `ids` when the store holds the key (the id kept there is checked to be this route's). */
+  private idOf(key: PageKey): string {
+    const id = this.ids.get(key.hash)
+    // The same hash under another route (keys are made per route, so only by hand) is another id.
+    if (id !== undefined && id.length === key.route.length + 1 + key.hash.length && id.startsWith(key.route)) return id
+    return slotId(key)
+  }
+
   private remove(id: string, slot: Slot): void {
     this.slots.delete(id)
+    if (this.ids.get(slot.hash) === id) this.ids.delete(slot.hash)
     this.bytes -= slot.bytes
   }
 }

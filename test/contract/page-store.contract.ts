@@ -398,6 +398,16 @@ export function pageStoreContract(name: string, factory: () => Promise<PageStore
         expect(await store.delete([key('same', 'a}b')])).toBe(1)
         expect(await store.get(key('same', 'a'))).toBeDefined()
         expect(await store.get(key('same', '{a}'))).toBeDefined()
+        // The route stored last gone, and stored again after another: each route still finds its own page.
+        expect(await store.delete([key('same', 'ünï code')])).toBe(1)
+        expect(await store.get(key('same', 'ünï code'))).toBeUndefined()
+        await store.set(key('same', 'ünï code'), makePage({ body: Buffer.from('again') }))
+        await store.set(key('same', 'a'), makePage({ body: Buffer.from('a again') }))
+        for (const [route, body] of [['ünï code', 'again'], ['a', 'a again'], ['a:b', 'a:b'], ['products.show', 'products.show']]) {
+          const got = await store.get(key('same', route))
+          expect(got?.kind === 'page' && got.body.toString(), route).toBe(body)
+        }
+        expect(await store.get(key('same', 'a}b'))).toBeUndefined()
       })
 
       it('keeps many keys across routes isolated', async () => {
