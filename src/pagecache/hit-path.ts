@@ -49,23 +49,23 @@ export class HitPath {
    * `read`: the states of the page's tags, when the lookup read them with it.
    */
   async serveStored(at: PageRequest, key: PageKey, page: StoredPage, read?: Record<string, TagState>): Promise<boolean | 'revalidate'> {
-    const seen = judgedOf(page)
-    let states = read ?? NO_STATES
-    if (read === undefined && seen.tags.length > 0) {
-      try {
-        // Held in process memory: no promise, timer or timeout for them.
-        states = this.options.guard.heldTagStates(seen.tags) ?? (await this.options.guard.tagStates(seen.tags))
-      } catch {
-        this.options.stats.of(at.route.id).errors++
-        return this.options.states.bypass(at.route, at.request, 'cache-error')
-      }
+    if (read !== undefined) return this.serveJudged(at, key, page, judgedOf(page), read)
+    // States held in process memory (or no tags): no promise, timer or timeout for them.
+    const served = this.serveHeld(at, key, page)
+    if (served !== undefined) return served
+    let states: Record<string, TagState>
+    try {
+      states = await this.options.guard.tagStates(judgedOf(page).tags)
+    } catch {
+      this.options.stats.of(at.route.id).errors++
+      return this.options.states.bypass(at.route, at.request, 'cache-error')
     }
-    return this.serveJudged(at, key, page, seen, states)
+    return this.serveJudged(at, key, page, judgedOf(page), states)
   }
 
   /**
-   * serveStored for a page held in process memory, in the caller's turn:
-   * undefined when its tags' states are not held too (ask serveStored).
+   * serveStored without a promise, in the caller's turn: undefined when the
+   * page's tags' states are not held in process memory (ask serveStored).
    */
   serveHeld(at: PageRequest, key: PageKey, page: StoredPage): boolean | 'revalidate' | undefined {
     const seen = judgedOf(page)
@@ -75,7 +75,7 @@ export class HitPath {
       try {
         held = this.options.guard.heldTagStates(seen.tags)
       } catch {
-        // serveStored asks again and answers the failure.
+        // The store's timed call (serveStored) answers it.
         return undefined
       }
       if (held === undefined) return undefined

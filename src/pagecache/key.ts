@@ -287,8 +287,7 @@ function rememberInputs(input: KeyInput, pairs: ReadonlyArray<readonly [string, 
     chars += charsOf(kept.value)
   }
   if (chars > MEMO_MAX_CHARS) return
-  if (seenByUrl.size >= KEY_HASH_MEMO_SIZE) seenByUrl.delete(seenByUrl.keys().next().value!)
-  seenByUrl.set(input.url, {
+  keep(seenByUrl, input.url, {
     routeId: input.routeId, rules: input.rules, queryAllow: input.queryAllow, vary: input.vary, user: input.user,
     pairs: keptPairs, headers: keptHeaders, hash,
   })
@@ -455,7 +454,11 @@ export function clearKeyMemos(): void {
 
 /** Keeps a hash in the memo by its key text or memo text (they can't meet: a memo text starts with a digit, a key text with `[`). */
 function remember(text: string, hash: string): void {
-  if (text.length > MEMO_MAX_CHARS) return
-  if (hashMemo.size >= KEY_HASH_MEMO_SIZE) hashMemo.delete(hashMemo.keys().next().value!)
-  hashMemo.set(text, hash)
+  if (text.length <= MEMO_MAX_CHARS) keep(hashMemo, text, hash)
+}
+
+/** Sets an entry of a key memo, pushing out its oldest when it holds KEY_HASH_MEMO_SIZE. */
+function keep<V>(memo: Map<string, V>, key: string, value: V): void {
+  if (memo.size >= KEY_HASH_MEMO_SIZE) memo.delete(memo.keys().next().value!)
+  memo.set(key, value)
 }
