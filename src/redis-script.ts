@@ -28,6 +28,16 @@ export function asRedisClient(client: RedisInput): RedisClient {
   return client as RedisClient
 }
 
+/**
+ * The client as the queue's drivers, its control plane, the drainer and the
+ * meter's reader use it: typed as ioredis 5's `Redis`, whose commands
+ * (lists, hashes, pipelines, `duplicate`) an ioredis 6 client and a Cluster
+ * have too (the queue's keys share a hash tag, see queue/keys.ts).
+ */
+export function asRedis(client: RedisInput): Redis {
+  return client as Redis
+}
+
 /** Redis's answer to EVALSHA of a script it has not loaded (a restart, SCRIPT FLUSH, another Cluster node). */
 function isNoScript(err: unknown): boolean {
   return err instanceof Error && err.message.startsWith('NOSCRIPT')

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import { asRedis, type RedisInput } from '../redis-script.js'
 import { CUTOVER_ERR_REPORT_WINDOW_INVALID } from '../errors.js'
 import { COUNTERS } from './counts.js'
 import { meterKeys, parseCounterField } from './keys.js'
@@ -44,7 +44,8 @@ export interface MeterReading {
 }
 
 export interface ReadMeterOptions {
-  redis: Redis
+  /** The meter's Redis, an ioredis 5 or 6 client. */
+  redis: RedisInput
   /** @default 'cutover' */
   prefix?: string
   /** Must match the meter's. @default 60 */
@@ -71,7 +72,7 @@ export async function readMeter(options: ReadMeterOptions): Promise<MeterReading
     throw new CUTOVER_ERR_REPORT_WINDOW_INVALID(`of at most ${MAX_BUCKETS} buckets of ${bucketSeconds}s`, `${count} buckets`)
   }
   const keys = meterKeys(options.prefix ?? 'cutover')
-  const pipeline = options.redis.pipeline()
+  const pipeline = asRedis(options.redis).pipeline()
   for (let start = first; start <= last; start += bucketSeconds) pipeline.hgetall(keys.bucket(bucketSeconds, start))
   pipeline.hgetall(keys.backlog())
   const results = (await pipeline.exec()) ?? []

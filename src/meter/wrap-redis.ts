@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { RedisInput } from '../redis-script.js'
 import type { Meter } from './meter.js'
 
 type Method = (this: unknown, ...args: unknown[]) => unknown
@@ -72,12 +72,12 @@ function countingBatch(make: Method, client: object, meter: Meter): Method {
 const WRAPPED = new Set<PropertyKey>(['sendCommand', 'pipeline', 'multi'])
 
 /**
- * An ioredis client that counts each command against the route in the meter
- * context. Pipelines and MULTI made from it count every command they carry
+ * An ioredis client (5 or 6, standalone or Cluster) that counts each command
+ * against the route in the meter context. Pipelines and MULTI made from it count every command they carry
  * (but the transaction's MULTI and EXEC), when `exec()` is called.
  * The meter itself should write with a client that is not wrapped.
  */
-export function meterRedis<R extends Redis>(redis: R, meter: Meter): R {
+export function meterRedis<R extends RedisInput>(redis: R, meter: Meter): R {
   // One counting wrapper per method, made again only if the client's own is replaced: a
   // wrapper made per read added a closure per command.
   const wrappers = new Map<PropertyKey, { of: unknown; wrapped: unknown }>()

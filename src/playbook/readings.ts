@@ -3,7 +3,7 @@
 // queue control's status. readingNeeds (pure) says what a tick must read;
 // collectReadings reads it.
 
-import type { Redis } from 'ioredis'
+import type { RedisInput } from '../redis-script.js'
 import type mysql from 'mysql2/promise'
 import { quantileMs } from '../meter/histogram.js'
 import { readMeter, type PathTotals } from '../meter/read.js'
@@ -15,7 +15,8 @@ import type { RouteProgress, RunState } from './state.js'
 
 /** Where the meter keeps its counters (the app's Meter options). */
 export interface MeterSource {
-  redis: Redis
+  /** An ioredis 5 or 6 client. */
+  redis: RedisInput
   /** @default 'cutover' */
   prefix?: string
   /** Must match the app's meter. @default 60 */

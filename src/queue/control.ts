@@ -1,7 +1,7 @@
 // The queue's control plane: what a playbook, an operator or the CLI changes
 // about a refresh queue, held in Redis under the queue's keys so every app
 // process (producer gates) and every drainer, on any machine, follows it.
-import type { Redis } from 'ioredis'
+import type { RedisInput } from '../redis-script.js'
 import { CUTOVER_ERR_DRAIN_OPTIONS_INVALID, CUTOVER_ERR_DRAIN_RETIRE_REFUSED, CUTOVER_ERR_GATE_OPTIONS_INVALID } from '../errors.js'
 import { checkDrainSettings, SETTINGS_FIELDS, settingsFromFields, settingsToFields, type DrainSettings } from './drain-settings.js'
 import { ListRefreshQueue } from './list-queue.js'
@@ -66,8 +66,8 @@ export interface QueueControl {
 }
 
 export interface QueueControlOptions {
-  /** Redis client (not closed by the control). */
-  redis: Redis
+  /** Redis client, ioredis 5 or 6 (not closed by the control). */
+  redis: RedisInput
   /** @default 'cutover' */
   prefix?: string
   /** @default 'refresh' */

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import type { Redis } from 'ioredis'
+import { asRedis, type RedisInput } from '../redis-script.js'
 import { CUTOVER_ERR_DRAIN_OPTIONS_INVALID } from '../errors.js'
 import { checkRate, checkSchedule, type DrainSchedule } from './drain-settings.js'
 import type { ClaimedJob, DrainableQueue, SettledOutcome } from './refresh-queue.js'
@@ -42,8 +43,8 @@ export interface DrainPressureOptions {
 export interface DrainerOptions {
   /** The queue to drain (ListRefreshQueue or BullmqRefreshQueue). */
   queue: DrainableQueue
-  /** Redis for the control plane and the global rate limit (not closed by the drainer). */
-  redis: Redis
+  /** Redis for the control plane and the global rate limit, an ioredis 5 or 6 client (not closed by the drainer). */
+  redis: RedisInput
   refreshMany: RefreshMany
   /**
    * Rate when the control plane has none, jobs/s; also written there when
@@ -158,7 +159,7 @@ export function checkDrainerOptions(options: DrainerOptions): CheckedDrainerOpti
   const untilDepth = options.untilDepth === undefined ? undefined : integer('untilDepth', options.untilDepth, 0, 0, Number.MAX_SAFE_INTEGER)
   return Object.freeze({
     queue: options.queue,
-    redis: options.redis,
+    redis: asRedis(options.redis),
     refreshMany: options.refreshMany,
     rate: options.rate === undefined ? 100 : checkRate('rate', options.rate),
     schedule: options.schedule === undefined ? undefined : checkSchedule(options.schedule, Date.now()),

@@ -1,10 +1,11 @@
 import type { Redis } from 'ioredis'
+import { asRedis, type RedisInput } from '../redis-script.js'
 import { CUTOVER_ERR_QUEUE_OPTIONS_INVALID } from '../errors.js'
 import { describeValue } from '../describe-value.js'
 
 export interface QueueDriverOptions {
-  /** Redis client the driver duplicates for its own connections (it never closes this one). */
-  redis: Redis
+  /** Redis client (ioredis 5 or 6) the driver duplicates for its own connections (it never closes this one). */
+  redis: RedisInput
   /**
    * Key prefix: the queue lives under `<prefix>:v1:queue:<name>`.
    * @default 'cutover'
@@ -33,7 +34,7 @@ export function checkQueueOptions(options: QueueDriverOptions): CheckedQueueOpti
   const name = options.name ?? 'refresh'
   if (typeof prefix !== 'string' || prefix === '') throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('prefix to be a non-empty string', describeValue(prefix))
   if (typeof name !== 'string' || !NAME.test(name)) throw new CUTOVER_ERR_QUEUE_OPTIONS_INVALID('name to be letters, digits, "_", "." or "-"', describeValue(name))
-  return Object.freeze({ redis: options.redis, prefix, name })
+  return Object.freeze({ redis: asRedis(options.redis), prefix, name })
 }
 
 export function checkConcurrency(value: unknown): number {

@@ -65,8 +65,7 @@ describe.each([
       const meter = new Meter({ redis, prefix: r.prefix, flushIntervalMs: 0 })
       const from = Date.now()
       meter.countRequest('r', false)
-      // The queue adapters type ioredis 5's client; at run time either major's works.
-      const queue = meterQueue(new ListRefreshQueue({ redis: redis as unknown as Redis5, prefix: r.prefix, name: 'q' }), meter)
+      const queue = meterQueue(new ListRefreshQueue({ redis, prefix: r.prefix, name: 'q' }), meter)
       await queue.enqueue([{ table: 'products', id: 1 }, { table: 'products', id: 2 }])
       expect(await queue.depth()).toBe(2)
       await meter.close()
