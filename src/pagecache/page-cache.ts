@@ -218,12 +218,17 @@ export class PageCache {
    */
   async peek(route: RouteCacheConfig, request: PeekRequest): Promise<{ page: StoredPage; ageMs: number } | undefined> {
     if (route.keysOnUser && request.user === undefined) return undefined
+    const read = (key: PageKey): Promise<StoredEntry | undefined> =>
+      this.guard.get(key).catch((err: unknown) => {
+        // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
+        if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') return undefined
+        throw err
+      })
     const key = this.keyOf(route, request, route.keysOnUser ? request.user : undefined)
-    const entry = await this.guard.get(key).catch((err: unknown) => {
-      // A corrupt entry is one the cache would not serve (a hit deletes it; a read-only peek leaves it).
-      if ((err as { code?: string }).code === 'CUTOVER_ERR_CACHE_CORRUPT_ENTRY') return undefined
-      throw err
-    })
+    let entry = await read(key)
+    // A followOrigin page for other values of the headers its Vary nominates: this request's variant is under its own key (as a lookup reads it).
+    const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
+    if (vary !== undefined && !variantMatches(vary, request.headers)) entry = await read(variantKey(key, vary, request.headers))
     if (entry?.kind !== 'page') return undefined
     const tags = Object.keys(entry.tags)
     const states = tags.length > 0 ? await this.guard.tagStates(tags) : {}

@@ -91,6 +91,19 @@ describe('followOrigin: Vary secondary keys (RFC 9111 §4.1)', () => {
     expect(status(none)).not.toContain('hit')
     expect(seen).toHaveLength(3)
   })
+  it('peek (what shadows compare) finds the variant a request would be served, the primary key\'s and the others', async () => {
+    const { app, seen } = await originApp([{ headers: { 'cache-control': 'max-age=3600', vary: 'Accept-Language' } }])
+    const en = await app.inject({ url: '/p/k', headers: { 'accept-language': 'en' } })
+    const fr = await app.inject({ url: '/p/k', headers: { 'accept-language': 'fr' } })
+    const peek = (language: string | undefined) =>
+      app.cutover.peek('o', { url: '/p/k', query: {}, headers: { host: 'localhost:80', ...(language ? { 'accept-language': language } : {}) } })
+    expect((await peek('en'))?.page.body.toString()).toBe(en.body)
+    expect((await peek('EN'))?.page.body.toString()).toBe(en.body)
+    expect((await peek('fr'))?.page.body.toString()).toBe(fr.body)
+    expect(await peek('de')).toBeUndefined()
+    expect(await peek(undefined)).toBeUndefined()
+    expect(seen).toHaveLength(2)
+  })
 })
 
 describe('followOrigin: revalidation (RFC 9111 §4.3)', () => {
