@@ -99,7 +99,7 @@ export function sendPage(request: FastifyRequest, reply: FastifyReply, served: S
   reply.header('age', Math.max(0, Math.floor((now - page.storedAt) / 1000)))
   reply.header('etag', etag)
   reply.header(CACHE_STATUS_HEADER, cacheStatus(outcome))
-  reply.header(PATH_HEADER, 'page')
+  // cutover-path: page is already set, by the page path's onRequest (every hit is answered from there).
   const inm = request.headers['if-none-match']
   if (page.status === 200 && etagMatches(inm, etag)) {
     reply.code(304).send()

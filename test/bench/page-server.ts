@@ -1,6 +1,7 @@
 // A server for the page-cache benchmark, in its own process. The same 10 KB
 // JSON body from: `constant` (plain Fastify, the body serialized once at start,
-// the in-process ceiling), `serializing` (plain Fastify serializing the object
+// the in-process ceiling), `constant-hit-headers` (the same with the four
+// headers a hit adds: what they cost on their own), `serializing` (plain Fastify serializing the object
 // on every request), and through cutover: `memory-hit`, `redis-hit` (Redis
 // store, the body stored brotli-compressed), `redis-hit-autopipelined` (the
 // same on a client with enableAutoPipelining), `tiered-hit` (memory layer in
@@ -28,6 +29,16 @@ else if (mode !== 'constant' && mode !== 'serializing') await app.register(cutov
 if (mode === 'constant') {
   app.get('/page', async (_request, reply) => {
     reply.header('content-type', 'application/json; charset=utf-8')
+    return serialized
+  })
+} else if (mode === 'constant-hit-headers') {
+  // What sendPage sets on a memory hit besides the stored content-type (values of the same lengths).
+  app.get('/page', async (_request, reply) => {
+    reply.header('cutover-path', 'page')
+    reply.header('content-type', 'application/json; charset=utf-8')
+    reply.header('age', 0)
+    reply.header('etag', '"QBaqwgyLKywLHjHp3pXvlCKTGwm"')
+    reply.header('cache-status', 'cutover; hit; ttl=3600')
     return serialized
   })
 } else {
