@@ -73,9 +73,10 @@ const WRAPPED = new Set<PropertyKey>(['sendCommand', 'pipeline', 'multi'])
 
 /**
  * An ioredis client (5 or 6, standalone or Cluster) that counts each command
- * against the route in the meter context. Pipelines and MULTI made from it count every command they carry
- * (but the transaction's MULTI and EXEC), when `exec()` is called.
- * The meter itself should write with a client that is not wrapped.
+ * against the route in the meter context. Pipelines and MULTI made from it
+ * count every command they carry (but the transaction's MULTI and EXEC), when
+ * `exec()` is called. The meter itself should write with a client that is
+ * not wrapped.
  */
 export function meterRedis<R extends RedisInput>(redis: R, meter: Meter): R {
   // One counting wrapper per method, made again only if the client's own is replaced: a

@@ -1,8 +1,8 @@
 // A server for the page-cache benchmark, in its own process. The same 10 KB
 // JSON body from: `constant` (plain Fastify, the body serialized once at start,
 // the in-process ceiling), `constant-hit-headers` (the same with the four
-// headers a hit adds: what they cost on their own), `serializing` (plain Fastify serializing the object
-// on every request), and through cutover: `memory-hit`, `redis-hit` (Redis
+// headers a hit adds: what they cost on their own), `serializing` (plain
+// Fastify serializing the object on every request), and through cutover: `memory-hit`, `redis-hit` (Redis
 // store, the body stored brotli-compressed), `redis-hit-autopipelined` (the
 // same on a client with enableAutoPipelining), `tiered-hit` (memory layer in
 // front of Redis) and `miss` (a new key every request, memory store).

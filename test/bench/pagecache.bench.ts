@@ -32,6 +32,24 @@ const CASES: readonly Case[] = [
   { name: 'miss (new key each request)', mode: 'miss', miss: true },
 ]
 
+/** The case indexes 0..n-1 in the order round `round` takes them: a Fisher-Yates shuffle on a small seeded generator (mulberry32). */
+export function roundOrder(n: number, round: number): number[] {
+  let seed = (0x9e3779b9 * (round + 1)) >>> 0
+  const random = (): number => {
+    seed = (seed + 0x6d2b79f5) >>> 0
+    let t = seed
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+  const order = Array.from({ length: n }, (_, i) => i)
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1))
+    ;[order[i], order[j]] = [order[j]!, order[i]!]
+  }
+  return order
+}
+
 const medianOf = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 const x = (n: number): string => `${n.toFixed(2)}x`
 
@@ -88,13 +106,11 @@ export async function run(seconds = Number(process.env.BENCH_SECONDS ?? 3), roun
     }
     for (const [n, c] of cases.entries()) await run1(c, n, 1)
     const results: Array<Array<LoadResult & { cpuUs: number }>> = cases.map(() => [])
-    // Each round starts one case later, so no case always follows the same one: whatever a run
-    // leaves behind (Varnish's threads, a miss run's stored pages) falls on each case in turn.
+    // Each round takes the cases in an order of its own (shuffled, seeded by the round so runs
+    // repeat): whatever a case's run leaves behind (Varnish's threads, a miss run's stored pages)
+    // falls on a different case each round, not always on the one after it.
     for (let round = 0; round < rounds; round++) {
-      for (let k = 0; k < cases.length; k++) {
-        const n = (round + k) % cases.length
-        results[n]!.push(await measured(cases[n]!, n, seconds))
-      }
+      for (const n of roundOrder(cases.length, round)) results[n]!.push(await measured(cases[n]!, n, seconds))
     }
     const rows: Row[] = cases.map((c, n) => {
       const rs = results[n]!
