@@ -4,7 +4,7 @@ import { MAX_LIFETIME_SECONDS } from './limits.js'
 import { fieldMembers } from './personal.js'
 import { targetedCacheControl } from './targeted-fields.js'
 import type { RouteCacheConfig } from './route-config.js'
-import type { OriginFacts, PageKey } from './store.js'
+import type { OriginFacts, PageKey, StoredEntry } from './store.js'
 
 /**
  * The storing and freshness rules of a `followOrigin` route: the origin's
@@ -138,6 +138,22 @@ export function variantMatches(vary: Record<string, string>, request: Record<str
     if (normalizeVaryValue(request[name]) !== vary[name]) return false
   }
   return true
+}
+
+/**
+ * Where a request's page is when the primary key holds a followOrigin page
+ * for other values of the headers its Vary nominates: that request's
+ * variant's key, and the Vary a page found there must match (its own, else
+ * the primary page's). Undefined when the primary entry is the request's own.
+ */
+export function otherVariant(primaryEntry: StoredEntry | undefined, primary: PageKey, request: Record<string, string | string[] | undefined>): { key: PageKey; vary: Record<string, string> } | undefined {
+  const vary = primaryEntry?.kind === 'page' ? primaryEntry.origin?.vary : undefined
+  return vary === undefined || variantMatches(vary, request) ? undefined : { key: variantKey(primary, vary, request), vary }
+}
+
+/** Whether an entry read at `otherVariant`'s key is the request's page (else it is none). */
+export function servesVariant(entry: StoredEntry | undefined, variant: { vary: Record<string, string> }, request: Record<string, string | string[] | undefined>): boolean {
+  return entry?.kind === 'page' && variantMatches(entry.origin?.vary ?? variant.vary, request)
 }
 
 /** The key of one variant: the primary key and the request's values of the nominated headers. */

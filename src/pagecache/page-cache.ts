@@ -9,7 +9,7 @@ import { PATH_HEADER, REFRESH_HEADER, SHADOW_HEADER } from '../headers.js'
 import { MissPath } from './miss-path.js'
 import type { ResolvedOptions } from './options.js'
 import { PageStates, type Answered } from './page-state.js'
-import { servesStale, variantKey, variantMatches } from './origin-policy.js'
+import { otherVariant, servesStale, servesVariant, variantMatches } from './origin-policy.js'
 import { pageStanding, requestPolicy } from './policy.js'
 import type { RouteCacheConfig } from './route-config.js'
 import { RouteStatsTable, type RouteStats } from './route-stats.js'
@@ -167,12 +167,12 @@ export class PageCache {
     let entry = held ?? (early ? early.entry : await this.lookup(route, request, key, () => this.guard.get(key)))
     if (entry === 'bypassed') return false
     // A followOrigin page for other values of the headers its Vary nominates: this request's variant has its own key.
-    const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
-    if (vary !== undefined && !variantMatches(vary, request.headers)) {
-      key = variantKey(key, vary, request.headers)
-      entry = await this.lookup(route, request, key, () => this.guard.get(key))
+    const variant = otherVariant(entry, key, request.headers)
+    if (variant !== undefined) {
+      key = variant.key
+      entry = await this.lookup(route, request, key, () => this.guard.get(variant.key))
       if (entry === 'bypassed') return false
-      if (entry?.kind === 'page' && !variantMatches(entry.origin?.vary ?? vary, request.headers)) entry = undefined
+      if (!servesVariant(entry, variant, request.headers)) entry = undefined
     }
     if (entry?.kind === 'pass') return states.bypass(route, request, 'pass')
     const at = { route, request, reply }
@@ -191,8 +191,7 @@ export class PageCache {
   /** The key of the request's variant when the page stored under the primary key varies on other values (a refresh stores there). */
   private async variantOf(route: RouteCacheConfig, request: FastifyRequest, key: PageKey): Promise<PageKey> {
     const entry = await this.guard.get(key).catch(() => undefined)
-    const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
-    return vary !== undefined && !variantMatches(vary, request.headers) ? variantKey(key, vary, request.headers) : key
+    return otherVariant(entry, key, request.headers)?.key ?? key
   }
 
   /** The stored entry of a key; a corrupt one is deleted and read as none, a failing store bypasses. */
@@ -226,16 +225,18 @@ export class PageCache {
       })
     const key = this.keyOf(route, request, route.keysOnUser ? request.user : undefined)
     let entry = await read(key)
-    // A followOrigin page for other values of the headers its Vary nominates: this request's variant is under its own key (as a lookup reads it).
-    const vary = entry?.kind === 'page' ? entry.origin?.vary : undefined
-    if (vary !== undefined && !variantMatches(vary, request.headers)) entry = await read(variantKey(key, vary, request.headers))
+    // A followOrigin page for other values of the headers its Vary nominates: this request's variant is read as a lookup reads it.
+    const variant = otherVariant(entry, key, request.headers)
+    if (variant !== undefined) {
+      entry = await read(variant.key)
+      if (!servesVariant(entry, variant, request.headers)) return undefined
+    }
     if (entry?.kind !== 'page') return undefined
     const tags = Object.keys(entry.tags)
     const states = tags.length > 0 ? await this.guard.tagStates(tags) : {}
     const now = Date.now()
     const standing = pageStanding(entry, states, route.staleMs, now)
     if (standing === 'gone' || (standing === 'stale' && !servesStale(entry, route.staleMs, now))) return undefined
-    if (entry.origin?.vary !== undefined && !variantMatches(entry.origin.vary, request.headers)) return undefined
     return { page: entry, ageMs: now - entry.storedAt }
   }
 

@@ -104,6 +104,17 @@ describe('followOrigin: Vary secondary keys (RFC 9111 §4.1)', () => {
     expect(await peek(undefined)).toBeUndefined()
     expect(seen).toHaveLength(2)
   })
+  it('peek finds no variant a lookup would not serve: one stored without the Vary its primary page nominates', async () => {
+    // The origin stops sending Vary: the fr render is stored under fr's variant key, without a Vary of its own.
+    const { app } = await originApp([{ headers: { 'cache-control': 'max-age=3600', vary: 'Accept-Language' } }, { headers: { 'cache-control': 'max-age=3600' } }])
+    await app.inject({ url: '/p/w', headers: { 'accept-language': 'en' } })
+    await app.inject({ url: '/p/w', headers: { 'accept-language': 'fr' } })
+    const peek = (language: string) => app.cutover.peek('o', { url: '/p/w', query: {}, headers: { host: 'localhost:80', 'accept-language': language } })
+    const lookup = await app.inject({ url: '/p/w', headers: { 'accept-language': 'fr' } })
+    expect(status(lookup)).not.toContain('hit')
+    expect(await peek('fr')).toBeUndefined()
+    expect(await peek('en')).toBeDefined()
+  })
 })
 
 describe('followOrigin: revalidation (RFC 9111 §4.3)', () => {
