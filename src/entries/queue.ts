@@ -10,6 +10,7 @@ export {
   type DrainableQueue,
   type AddEntry,
   type AddOptions,
+  type EnqueueOptions,
   type ClaimedJob,
   type FailedClaim,
   type DeadLetter,

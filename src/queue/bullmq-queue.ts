@@ -6,12 +6,15 @@ import { checkConcurrency, checkQueueOptions, type QueueDriverOptions } from './
 import { deadLetterEntry, parseDeadLetter, readTotals, recordOfClaim, toClaimed } from './queue-common.js'
 import {
   checkJob,
+  checkOrigin,
+  withOrigin,
   type AddEntry,
   type AddOptions,
   type ClaimedJob,
   type ConsumeOptions,
   type DeadLetter,
   type DrainableQueue,
+  type EnqueueOptions,
   type FailedClaim,
   type QueueCounts,
   type RefreshConsumer,
@@ -57,6 +60,7 @@ interface Held {
  */
 export class BullmqRefreshQueue implements DrainableQueue {
   readonly driver = 'bullmq'
+  readonly stampsOrigin = true
   readonly name: string
   readonly shared: QueueKeys
   private readonly redis: Redis
@@ -77,15 +81,17 @@ export class BullmqRefreshQueue implements DrainableQueue {
     this.queue = new Queue(this.name, { connection: this.connection, prefix: this.prefix })
   }
 
-  async enqueue(jobs: readonly RefreshJob[]): Promise<void> {
-    await this.add(jobs.map((job) => ({ job, dedupe: false })))
+  async enqueue(jobs: readonly RefreshJob[], options: EnqueueOptions = {}): Promise<void> {
+    await this.add(jobs.map((job) => ({ job, dedupe: false })), { origin: options.origin })
   }
 
   async add(entries: readonly AddEntry[], options: AddOptions = {}): Promise<boolean[]> {
     if (entries.length === 0) return []
     const recentMs = options.recentMs ?? 0
+    // BullMQ takes each job's data as an object it serializes itself: the origin is stamped on a copy.
+    const origin = checkOrigin(options.origin)
     const bulk = entries.map((entry) => {
-      const data = checkJob(entry.job)
+      const data = withOrigin(checkJob(entry.job), origin)
       if (!entry.dedupe) return { name: data.table, data, opts: { ...KEEP } }
       const id = JSON.stringify([data.table, String(data.id)])
       // One waiting job per record: the key is freed when a job is taken (claim, consume), so a

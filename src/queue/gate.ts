@@ -1,5 +1,5 @@
 import { checkGateOptions, decidePolicy, type CheckedGateOptions, type GateDecision, type GateOptions, type GatePolicy } from './gate-policy.js'
-import type { AddEntry, ConsumeOptions, DrainableQueue, RefreshConsumer, RefreshHandler, RefreshJob, RefreshQueue } from './refresh-queue.js'
+import { checkOrigin, withOrigin, type AddEntry, type ConsumeOptions, type DrainableQueue, type EnqueueOptions, type RefreshConsumer, type RefreshHandler, type RefreshJob, type RefreshQueue } from './refresh-queue.js'
 
 export interface GatedRefreshQueue extends RefreshQueue {
   /** The queue jobs go to. */
@@ -54,24 +54,28 @@ export function gateQueue(queue: DrainableQueue, gateOptions: GateOptions): Gate
     async policyFor(routeId) {
       return decidePolicy(routeId, options, await overrides())
     },
-    async enqueue(jobs: readonly RefreshJob[]): Promise<void> {
+    stampsOrigin: true,
+    async enqueue(jobs: readonly RefreshJob[], enqueueOptions: EnqueueOptions = {}): Promise<void> {
+      const origin = checkOrigin(enqueueOptions.origin)
       if (jobs.length === 0) return
       const current = await overrides()
       const policies = new Map<string, GatePolicy>()
       const entries: AddEntry[] = []
       const routes: string[] = []
       const dropped = new Map<string, number>()
+      // A queue that can't stamp the origin itself gets copies that carry it.
+      const stamp = origin !== undefined && queue.stampsOrigin !== true ? origin : undefined
       for (const job of jobs) {
-        const route = job.origin ?? NO_ORIGIN
+        const route = job.origin ?? origin ?? NO_ORIGIN
         let policy = policies.get(route)
         if (!policy) policies.set(route, (policy = decidePolicy(route, options, current)))
         if (policy === 'drop') dropped.set(route, (dropped.get(route) ?? 0) + 1)
         else {
-          entries.push({ job, dedupe: policy === 'dedupe' })
+          entries.push({ job: withOrigin(job, stamp), dedupe: policy === 'dedupe' })
           routes.push(route)
         }
       }
-      const added = entries.length > 0 ? await queue.add(entries, { recentMs: options.recentMs }) : []
+      const added = entries.length > 0 ? await queue.add(entries, { recentMs: options.recentMs, origin: stamp === undefined ? origin : undefined }) : []
       if (!options.observe) return
       const counts = new Map<string, number>()
       const bump = (route: string, decision: GateDecision, n = 1): void => {

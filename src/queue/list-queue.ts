@@ -11,12 +11,14 @@ import { checkConcurrency, checkQueueOptions, type QueueDriverOptions } from './
 import { parseDeadLetter, readTotals, recordOfClaim, toClaimed } from './queue-common.js'
 import {
   checkJob,
+  jobWriter,
   type AddEntry,
   type AddOptions,
   type ClaimedJob,
   type ConsumeOptions,
   type DeadLetter,
   type DrainableQueue,
+  type EnqueueOptions,
   type FailedClaim,
   type QueueCounts,
   type RefreshConsumer,
@@ -57,6 +59,7 @@ const scripts = {
  */
 export class ListRefreshQueue implements DrainableQueue {
   readonly driver = 'list'
+  readonly stampsOrigin = true
   readonly name: string
   readonly keys: ListQueueKeys
   readonly shared: QueueKeys
@@ -73,16 +76,26 @@ export class ListRefreshQueue implements DrainableQueue {
     this.pollSeconds = options.pollSeconds ?? 0.5
   }
 
-  async enqueue(jobs: readonly RefreshJob[]): Promise<void> {
-    await this.add(jobs.map((job) => ({ job, dedupe: false })))
+  async enqueue(jobs: readonly RefreshJob[], options: EnqueueOptions = {}): Promise<void> {
+    if (jobs.length === 0) return
+    const write = jobWriter(options.origin)
+    const args: (string | number)[] = [0, RECENT_RETENTION_MS]
+    for (const job of jobs) args.push('p', write(job))
+    await this.runEnqueue(args)
   }
 
   async add(entries: readonly AddEntry[], options: AddOptions = {}): Promise<boolean[]> {
     if (entries.length === 0) return []
-    const args = entries.flatMap((e) => [e.dedupe ? 'd' : 'p', JSON.stringify(checkJob(e.job))])
+    const write = jobWriter(options.origin)
+    const args: (string | number)[] = [options.recentMs ?? 0, RECENT_RETENTION_MS]
+    for (const e of entries) args.push(e.dedupe ? 'd' : 'p', write(e.job))
+    return (await this.runEnqueue(args)).map((n) => n === 1)
+  }
+
+  /** The enqueue script on `args` (recent window, retention, then flag and payload per job): 1 or 0 per job. */
+  private async runEnqueue(args: (string | number)[]): Promise<number[]> {
     const keys = [this.keys.waiting, this.keys.pending, this.keys.recent, this.shared.control]
-    const added = (await scripts.enqueue.run(this.redis, keys, [options.recentMs ?? 0, RECENT_RETENTION_MS, ...args])) as number[]
-    return added.map((n) => n === 1)
+    return (await scripts.enqueue.run(this.redis, keys, args)) as number[]
   }
 
   consume(handler: RefreshHandler, options: ConsumeOptions = {}): RefreshConsumer {

@@ -41,13 +41,30 @@ export interface RefreshConsumer {
   close(): Promise<void>
 }
 
+/** What `enqueue` may be told besides the jobs. */
+export interface EnqueueOptions {
+  /**
+   * Route stamped on each job that carries no `origin` of its own, so the
+   * caller's jobs need not be copied to carry it (the meter's wrapper passes
+   * the request's route). Only a queue whose `stampsOrigin` is true reads it.
+   */
+  origin?: string | undefined
+}
+
 export interface RefreshQueue {
   /** Driver name for logs and reports: 'list', 'bullmq'. */
   readonly driver: string
   /** The queue's name (part of its Redis keys). */
   readonly name: string
+  /**
+   * True when `enqueue` (and a drainable queue's `add`) stamp `options.origin`
+   * on the jobs without one. Both built-in drivers and the gate do; the
+   * meter's wrapper and the gate copy each job to stamp it on a queue
+   * without it.
+   */
+  readonly stampsOrigin?: boolean
   /** Adds jobs at the tail, in order. */
-  enqueue(jobs: readonly RefreshJob[]): Promise<void>
+  enqueue(jobs: readonly RefreshJob[], options?: EnqueueOptions): Promise<void>
   /** Starts running `handler` on jobs as they arrive, oldest first. */
   consume(handler: RefreshHandler, options?: ConsumeOptions): RefreshConsumer
   /** Jobs waiting plus jobs being run. */
@@ -70,6 +87,8 @@ export interface AddOptions {
    * @default 0
    */
   recentMs?: number
+  /** Stamped on the jobs without an origin, as `EnqueueOptions.origin` (when `stampsOrigin`). */
+  origin?: string | undefined
 }
 
 /** One job taken by `claim()`, invisible to other claims until acked, released or its visibility ends. */
@@ -167,6 +186,33 @@ export interface RetireCheck {
   lastEnqueueAt: number
   /** Epoch ms of the check (the Redis server's clock where the driver reads it). */
   now: number
+}
+
+/** `job`, or a copy of it with `origin` added when it has none (the caller's object is left alone). */
+export function withOrigin(job: RefreshJob, origin: string | undefined): RefreshJob {
+  return origin === undefined || job.origin !== undefined ? job : Object.assign({}, job, { origin })
+}
+
+/** Checks an `origin` option: a string or undefined. */
+export function checkOrigin(origin: unknown): string | undefined {
+  if (origin === undefined || typeof origin === 'string') return origin
+  throw new CUTOVER_ERR_QUEUE_JOB_INVALID(`origin ${describeValue(origin)}`)
+}
+
+/**
+ * Writes checked jobs as the JSON a queue stores, each job without an origin
+ * stamped with `origin` in the text itself: the same text as a copy of the
+ * job with `origin` added last, without making the copy.
+ */
+export function jobWriter(origin: string | undefined): (job: RefreshJob) => string {
+  if (checkOrigin(origin) === undefined) return (job) => JSON.stringify(checkJob(job))
+  const tail = `,"origin":${JSON.stringify(origin)}}`
+  return (job) => {
+    const text = JSON.stringify(checkJob(job))
+    if (job.origin !== undefined) return text
+    // A job whose toJSON writes something other than an object with fields: stamp a copy instead.
+    return text.length > 2 && text.endsWith('}') ? text.slice(0, -1) + tail : JSON.stringify(withOrigin(job, origin))
+  }
 }
 
 /** Checks a job's shape (drivers call it on enqueue and on what they read back). */

@@ -45,6 +45,14 @@ export function drainableQueueContract(driver: string, make: DrainableDriver): v
       expect((await queue.counts()).waiting).toBe(5)
     })
 
+    it('stamps AddOptions.origin on the jobs without one when it says it does', async () => {
+      if (queue.stampsOrigin !== true) return
+      expect(await queue.add([{ job: job(1), dedupe: true }, { job: job(2, 'own'), dedupe: false }], { origin: 'products.list' })).toEqual([true, true])
+      const claimed = await queue.claim(10, 30_000)
+      expect(claimed.map((c) => c.job).sort((a, b) => Number(a?.id) - Number(b?.id))).toEqual([job(1, 'products.list'), job(2, 'own')])
+      await queue.ack(claimed)
+    })
+
     it('takes one more job for a record whose job is in flight, and runs it after', async () => {
       expect(await queue.add([{ job: job(1, 'a') }].map((e) => ({ ...e, dedupe: true })))).toEqual([true])
       const claimed = await queue.claim(10, 30_000)

@@ -50,6 +50,29 @@ export function refreshQueueContract(driver: string, make: QueueFactory): void {
       expect(seen).toEqual(jobs)
     })
 
+    it('stamps options.origin on the jobs without one when it says it does, leaving the caller\'s jobs alone', async () => {
+      // A driver need not stamp (wrappers then copy each job): one that says so must.
+      if (queue.stampsOrigin !== true) return
+      const jobs: RefreshJob[] = [{ table: 'products', id: 1 }, { table: 'products', id: '2', origin: 'own' }, { table: 'c', id: 3, origin: undefined } as unknown as RefreshJob]
+      await queue.enqueue(jobs, { origin: 'GET /x "y"|\u00e9' })
+      await queue.enqueue([{ table: 'products', id: 4 }], { origin: undefined })
+      const seen: RefreshJob[] = []
+      const consumer = queue.consume(async (job) => {
+        seen.push(job)
+      })
+      await until(() => seen.length === 4)
+      await consumer.close()
+      expect(seen).toEqual([
+        { table: 'products', id: 1, origin: 'GET /x "y"|\u00e9' },
+        { table: 'products', id: '2', origin: 'own' },
+        { table: 'c', id: 3, origin: 'GET /x "y"|\u00e9' },
+        { table: 'products', id: 4 },
+      ])
+      expect(jobs[0]).toEqual({ table: 'products', id: 1 })
+      await expect(queue.enqueue([{ table: 'products', id: 5 }], { origin: 7 as unknown as string })).rejects.toMatchObject({ code: 'CUTOVER_ERR_QUEUE_JOB_INVALID' })
+      expect(await queue.depth()).toBe(0)
+    })
+
     it('counts waiting jobs in depth() and reaches 0 once they are done', async () => {
       expect(await queue.depth()).toBe(0)
       await queue.enqueue(Array.from({ length: 25 }, (_, i) => ({ table: 'products', id: i + 1 })))

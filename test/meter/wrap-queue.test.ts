@@ -20,11 +20,40 @@ describe('meterQueue', () => {
   })
 })
 
+describe('meterQueue on a queue that stamps the origin itself', () => {
+  it('hands over the caller\'s jobs uncopied with the route as options.origin, and counts each origin\'s jobs', async () => {
+    const sent: Array<[readonly RefreshJob[], unknown]> = []
+    const queue = {
+      driver: 'list',
+      name: 'refresh',
+      stampsOrigin: true,
+      enqueue: async (jobs: readonly RefreshJob[], options: unknown) => void sent.push([jobs, options]),
+    } as unknown as RefreshQueue
+    const counted: Array<[string, number]> = []
+    const meter = new Meter({ redis: { evalsha: () => undefined } as unknown as Redis, flushIntervalMs: 0 })
+    meter.countEnqueued = (origin, n) => void counted.push([origin, n])
+    const metered = meterQueue(queue, meter)
+    expect(metered.stampsOrigin).toBe(true)
+    const jobs: RefreshJob[] = [{ table: 'products', id: 1 }, { table: 'products', id: 2, origin: 'other' }]
+    await runWithMeterContext({ route: 'products.list', shadow: false, source: 'request' }, () => metered.enqueue(jobs))
+    expect(sent).toEqual([[jobs, { origin: 'products.list' }]])
+    expect(sent[0]![0]).toBe(jobs)
+    expect(counted).toEqual([['products.list', 1], ['other', 1]])
+    // An origin the caller names beats the context's route; a malformed one is a coded error.
+    await runWithMeterContext({ route: 'products.list', shadow: false, source: 'request' }, () => metered.enqueue(jobs.slice(0, 1), { origin: 'named' }))
+    expect(sent[1]![1]).toEqual({ origin: 'named' })
+    await expect(metered.enqueue(jobs, { origin: 1 as unknown as string })).rejects.toMatchObject({ code: 'CUTOVER_ERR_QUEUE_JOB_INVALID' })
+    expect(sent).toHaveLength(2)
+  })
+})
+
 describe('jobsPerOrigin', () => {
-  it('gives one entry when every job is the route\'s own, else the count per origin', () => {
-    const job = (origin: string): RefreshJob => ({ table: 't', id: 1, origin })
+  it('gives one entry when every job is the route\'s own (stamped or to be), else the count per origin', () => {
+    const job = (origin?: string): RefreshJob => ({ table: 't', id: 1, ...(origin === undefined ? {} : { origin }) })
     expect([...jobsPerOrigin([job('a'), job('a')], 'a')]).toEqual([['a', 2]])
+    expect([...jobsPerOrigin([job(), job('a')], 'a')]).toEqual([['a', 2]])
     expect([...jobsPerOrigin([job('a'), job('b'), job('a')], 'a')]).toEqual([['a', 2], ['b', 1]])
+    expect([...jobsPerOrigin([job(), job('b'), job()], 'a')]).toEqual([['a', 2], ['b', 1]])
     expect([...jobsPerOrigin([], 'a')]).toEqual([])
   })
 })

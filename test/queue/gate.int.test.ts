@@ -94,6 +94,34 @@ describe.each(drivers)('gateQueue on the %s driver', (driver, make) => {
     }
   })
 
+  it.each([true, false])('places jobs without an origin by options.origin and stores it on them (queue stamps it: %s)', async (stamps) => {
+    const raw = make(`g6${driver}${stamps}`)
+    // A queue that can't stamp gets copies that carry the origin; one that can gets it as an option.
+    const queue = stamps ? raw : (Object.create(raw, { stampsOrigin: { value: false } }) as DrainableQueue)
+    const calls: Array<[RefreshJob[], unknown]> = []
+    const add = queue.add.bind(queue)
+    queue.add = (entries, options) => {
+      calls.push([entries.map((e) => e.job), options?.origin])
+      return add(entries, options)
+    }
+    const seen: Array<[string, GateDecision, number]> = []
+    const gated = gateQueue(queue, { flags, observe: (route, decision, n) => seen.push([route, decision, n]) })
+    try {
+      expect(gated.stampsOrigin).toBe(true)
+      const caller: RefreshJob[] = [{ table: 'products', id: 1 }, { table: 'products', id: 2, origin: 'p.on' }, { table: 'products', id: 1 }]
+      await gated.enqueue(caller, { origin: 'p.canary' })
+      expect(seen.sort()).toEqual([['p.canary', 'deduped', 1], ['p.canary', 'passed', 1], ['p.on', 'dropped', 1]].sort())
+      expect(calls).toEqual([[stamps ? [caller[0], caller[2]] : [{ table: 'products', id: 1, origin: 'p.canary' }, { table: 'products', id: 1, origin: 'p.canary' }], stamps ? 'p.canary' : undefined]])
+      expect(caller[0]).toEqual({ table: 'products', id: 1 })
+      const claimed = await raw.claim(10, 30_000)
+      expect(claimed.map((c) => c.job)).toEqual([{ table: 'products', id: 1, origin: 'p.canary' }])
+      await raw.ack(claimed)
+      await expect(gated.enqueue(caller, { origin: {} as unknown as string })).rejects.toMatchObject({ code: 'CUTOVER_ERR_QUEUE_JOB_INVALID' })
+    } finally {
+      await raw.close()
+    }
+  })
+
   it('with recentSeconds, throttles a record after its job was taken', async () => {
     const queue = make(`g3${driver}`)
     const gated = gateQueue(queue, { flags, recentSeconds: 60 })
