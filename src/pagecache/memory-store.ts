@@ -46,6 +46,13 @@ export class MemoryPageStore implements PageStore {
    */
   private readonly ids = new Map<string, string>()
   private readonly tags = new Map<string, TagState>()
+  /**
+   * tagStatesHeld's answer per tags array, frozen, valid while no purge has
+   * moved `generation` since: the hit path asks with one array per page, so
+   * a hot page's hundred tags are copied and judged once, not on every hit.
+   */
+  private readonly answers = new WeakMap<string[], { states: Record<string, TagState>; generation: number }>()
+  private generation = 0
   private readonly leases = new Map<string, { token: string; until: number }>()
   private readonly now: () => number
   private bytes = 0
@@ -121,17 +128,30 @@ export class MemoryPageStore implements PageStore {
   }
 
   async tagStates(tags: string[]): Promise<Record<string, TagState>> {
-    return this.tagStatesHeld(tags)
+    return this.statesOf(tags, false)
   }
 
   tagStatesHeld(tags: string[]): Record<string, TagState> {
+    const known = this.answers.get(tags)
+    if (known !== undefined && known.generation === this.generation) return known.states
+    const states = Object.freeze(this.statesOf(tags, true))
+    this.answers.set(tags, { states, generation: this.generation })
+    return states
+  }
+
+  /** Copies of the tags' states (frozen ones for an answer that is kept). */
+  private statesOf(tags: string[], frozen: boolean): Record<string, TagState> {
     const out: Record<string, TagState> = {}
-    for (const t of tags) out[t] = { ...(this.tags.get(t) ?? { version: 0, hard: 0 }) }
+    for (const t of tags) {
+      const state = { ...(this.tags.get(t) ?? { version: 0, hard: 0 }) }
+      out[t] = frozen ? Object.freeze(state) : state
+    }
     return out
   }
 
   async purgeTags(tags: string[], hard: boolean): Promise<Record<string, TagState>> {
     const out: Record<string, TagState> = {}
+    if (tags.length > 0) this.generation++
     for (const t of new Set(tags)) {
       const state = this.tags.get(t) ?? { version: 0, hard: 0 }
       const next = { version: state.version + 1, hard: hard ? state.version + 1 : state.hard }

@@ -21,3 +21,27 @@ describe('MemoryPageStore options', () => {
     expect(store.size).toBeLessThanOrEqual(4096)
   })
 })
+
+describe('MemoryPageStore held tag states', () => {
+  it('answers the same tags array with the same frozen object until a purge, then with the new states', async () => {
+    const store = new MemoryPageStore()
+    const tags = ['a', 'b']
+    const first = store.tagStatesHeld(tags)
+    expect(Object.isFrozen(first) && Object.isFrozen(first.a)).toBe(true)
+    expect(store.tagStatesHeld(tags)).toBe(first)
+    // Another array with the same names is its own question.
+    expect(store.tagStatesHeld(['a', 'b'])).not.toBe(first)
+    await store.purgeTags([], true)
+    expect(store.tagStatesHeld(tags)).toBe(first)
+    // A purge of a tag the array does not name also moves the answer on (one generation for the store).
+    await store.purgeTags(['c'], false)
+    const second = store.tagStatesHeld(tags)
+    expect(second).not.toBe(first)
+    expect(second).toEqual(first)
+    await store.purgeTags(['b'], true)
+    expect(store.tagStatesHeld(tags)).toEqual({ a: { version: 0, hard: 0 }, b: { version: 1, hard: 1 } })
+    // tagStates() answers copies the caller may keep as its own.
+    const copies = await store.tagStates(tags)
+    expect(Object.isFrozen(copies) || Object.isFrozen(copies.a)).toBe(false)
+  })
+})
