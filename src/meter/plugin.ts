@@ -32,6 +32,8 @@ type RequestMeterContext = MeterContext & { readonly counts: MeterCounts }
 const kMeterContext = Symbol('cutover.meterContext')
 type WithMeterContext = { [kMeterContext]?: RequestMeterContext }
 const contextOfRaw = (raw: object): RequestMeterContext | undefined => (raw as WithMeterContext)[kMeterContext]
+/** What the metrics route's requests carry instead of a context: they are not metered. */
+const NOT_METERED: RequestMeterContext = Object.freeze({ route: '(metrics)', shadow: false, source: 'request', counts: Object.freeze({ dbCalls: 0, redisCalls: 0, refreshJobs: 0 }) })
 
 /**
  * The DB queries and Redis commands a request made so far through the
@@ -40,7 +42,8 @@ const contextOfRaw = (raw: object): RequestMeterContext | undefined => (raw as W
  * Undefined when the meter plugin did not see the request.
  */
 export function meterCountsOf(raw: object): Readonly<MeterCounts> | undefined {
-  return contextOfRaw(raw)?.counts
+  const context = contextOfRaw(raw)
+  return context === NOT_METERED ? undefined : context?.counts
 }
 
 /**
@@ -49,7 +52,10 @@ export function meterCountsOf(raw: object): Readonly<MeterCounts> | undefined {
  */
 export function meterRouteOf(request: FastifyRequest): string {
   // routeOptions is a getter that builds and freezes a new object: read it once.
-  const options = request.routeOptions
+  return routeOfOptions(request.routeOptions)
+}
+
+function routeOfOptions(options: FastifyRequest['routeOptions']): string {
   const cutover = (options.config as { cutover?: unknown } | undefined)?.cutover
   if (cutover !== null && typeof cutover === 'object' && typeof (cutover as { id?: unknown }).id === 'string') {
     return (cutover as { id: string }).id
@@ -76,10 +82,10 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   const metricsPath = options.metrics === true ? '/metrics' : options.metrics ? options.metrics.path : undefined
 
   // The request's meter context is also its state here (one object and its counts per request).
-  const contextOf = (request: FastifyRequest): RequestMeterContext => {
+  const contextOf = (request: FastifyRequest, options = request.routeOptions): RequestMeterContext => {
     let context = contextOfRaw(request.raw)
     if (!context) {
-      context = { route: meterRouteOf(request), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0, refreshJobs: 0 } }
+      context = { route: routeOfOptions(options), shadow: isShadow(request), source: 'request', counts: { dbCalls: 0, redisCalls: 0, refreshJobs: 0 } }
       ;(request.raw as WithMeterContext)[kMeterContext] = context
       // A shadow render sent over the app's own socket: its caller reads these counts by its name.
       const renderId = context.shadow ? request.headers[RENDER_ID_HEADER] : undefined
@@ -91,8 +97,13 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   // Callback style on purpose: everything after done() (later hooks, the
   // handler, what they start) runs inside this request's meter context.
   app.addHook('onRequest', (request, _reply, done) => {
-    if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return done()
-    const context = contextOf(request)
+    const options = request.routeOptions
+    if (metricsPath !== undefined && options.url === metricsPath) {
+      // Marked, so onResponse tells it from a request answered before this hook ran.
+      ;(request.raw as WithMeterContext)[kMeterContext] = NOT_METERED
+      return done()
+    }
+    const context = contextOf(request, options)
     meter.countRequest(context.route, context.shadow)
     runWithMeterContext(context, done)
   })
@@ -100,9 +111,10 @@ const meterPlugin: FastifyPluginAsync<MeterPluginOptions> = async (app, options)
   // Callback style too: an async hook is a promise per request, and on Node 20, where the
   // request context's promise hooks are on, every promise costs more.
   app.addHook('onResponse', (request, reply, done) => {
-    if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return done()
     let state = contextOfRaw(request.raw)
+    if (state === NOT_METERED) return done()
     if (!state) {
+      if (metricsPath !== undefined && request.routeOptions.url === metricsPath) return done()
       // An earlier onRequest hook answered before ours ran: count the request here.
       state = contextOf(request)
       meter.countRequest(state.route, state.shadow)

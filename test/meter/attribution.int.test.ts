@@ -129,5 +129,8 @@ describe('meter attribution', () => {
     expect(res.headers['content-type']).toContain('text/plain')
     expect(res.body).toMatch(/cutover_meter_requests_total\{route="route.a",traffic="user"\} \d+/)
     expect(res.body).not.toContain('route="GET /metrics"')
+    // Nor its response (the onResponse hook tells it by the mark its onRequest hook left).
+    const again = await app.inject('/metrics')
+    expect(again.body).not.toMatch(/GET \/metrics|\(metrics\)/)
   })
 })
