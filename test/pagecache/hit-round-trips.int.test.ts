@@ -86,7 +86,7 @@ describe('a hit on a shared store', () => {
     expect(await store.getOrLease(key, 1000, token)).toEqual({ entry: undefined, lease: token, held: false })
   })
 
-  it('sends the lookups made in one event-loop turn in one pipeline, each with its own answer (hits, a lease taken, a lease held)', async () => {
+  it('sends the lookups made in one event-loop turn in one socket write, each with its own answer (hits, a lease taken, a lease held)', async () => {
     r = redisForTest('hit-rt-batch')
     const store = new RedisPageStore({ redis: r.redis, prefix: r.prefix })
     const keys = ['b1', 'b2', 'b3', 'b4'].map((hash) => ({ route: 'products.list', hash }))
@@ -95,10 +95,12 @@ describe('a hit on a shared store', () => {
     await store.set(keys[1]!, pages[1]!)
     await store.getOrLease(keys[0]!, 1000, leaseToken()) // read before: its next lookup reads its tags' states too
     expect(await store.acquireLease(keys[3]!, 10_000, 'other')).toBe('other')
-    const pipelines = vi.spyOn(r.redis, 'pipeline')
+    const socket = r.redis.stream as unknown as { _write: (...a: unknown[]) => unknown; _writev: (chunks: unknown[], cb: unknown) => unknown }
+    const writes = [vi.spyOn(socket, '_write'), vi.spyOn(socket, '_writev')]
     const tokens = keys.map(() => leaseToken())
     const found = await Promise.all(keys.map((k, i) => store.getOrLease(k, 10_000, tokens[i]!)))
-    expect(pipelines).toHaveBeenCalledTimes(1)
+    expect(writes.map((w) => w.mock.calls.length)).toEqual([0, 1])
+    expect((writes[1]!.mock.calls[0] as unknown[])[0]).toHaveLength(4)
     expect(found[0]).toMatchObject({ entry: { body: pages[0]!.body }, lease: null, tagStates: { a: { version: 0, hard: 0 } } })
     expect(found[1]).toMatchObject({ entry: { body: pages[1]!.body }, lease: null, held: false })
     expect(found[2]).toEqual({ entry: undefined, lease: tokens[2], held: false })
