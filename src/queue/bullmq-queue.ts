@@ -86,10 +86,10 @@ export class BullmqRefreshQueue implements DrainableQueue {
   }
 
   async add(entries: readonly AddEntry[], options: AddOptions = {}): Promise<boolean[]> {
-    if (entries.length === 0) return []
-    const recentMs = options.recentMs ?? 0
     // BullMQ takes each job's data as an object it serializes itself: the origin is stamped on a copy.
     const origin = checkOrigin(options.origin)
+    if (entries.length === 0) return []
+    const recentMs = options.recentMs ?? 0
     const bulk = entries.map((entry) => {
       const data = withOrigin(checkJob(entry.job), origin)
       if (!entry.dedupe) return { name: data.table, data, opts: { ...KEEP } }

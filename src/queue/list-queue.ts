@@ -77,16 +77,16 @@ export class ListRefreshQueue implements DrainableQueue {
   }
 
   async enqueue(jobs: readonly RefreshJob[], options: EnqueueOptions = {}): Promise<void> {
-    if (jobs.length === 0) return
     const write = jobWriter(options.origin)
+    if (jobs.length === 0) return
     const args: (string | number)[] = [0, RECENT_RETENTION_MS]
     for (const job of jobs) args.push('p', write(job))
     await this.runEnqueue(args)
   }
 
   async add(entries: readonly AddEntry[], options: AddOptions = {}): Promise<boolean[]> {
-    if (entries.length === 0) return []
     const write = jobWriter(options.origin)
+    if (entries.length === 0) return []
     const args: (string | number)[] = [options.recentMs ?? 0, RECENT_RETENTION_MS]
     for (const e of entries) args.push(e.dedupe ? 'd' : 'p', write(e.job))
     return (await this.runEnqueue(args)).map((n) => n === 1)

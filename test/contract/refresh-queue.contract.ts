@@ -70,6 +70,7 @@ export function refreshQueueContract(driver: string, make: QueueFactory): void {
       ])
       expect(jobs[0]).toEqual({ table: 'products', id: 1 })
       await expect(queue.enqueue([{ table: 'products', id: 5 }], { origin: 7 as unknown as string })).rejects.toMatchObject({ code: 'CUTOVER_ERR_QUEUE_JOB_INVALID' })
+      await expect(queue.enqueue([], { origin: 7 as unknown as string })).rejects.toMatchObject({ code: 'CUTOVER_ERR_QUEUE_JOB_INVALID' })
       expect(await queue.depth()).toBe(0)
     })
 
