@@ -113,7 +113,7 @@ interface Corkable {
  * own lookups only, so the app's client is left as it was configured. Not
  * through an ioredis pipeline: under load each command sent in one made V8
  * move about 1.3 KB a lookup to the old generation (a full collection every
- * second or so, and a p99 of 7-9 ms where this way has 4-5 ms). Order on the
+ * second or so, and a p99 of 7-9 ms where this way has 4-6 ms). Order on the
  * connection is the calls' order. Not on Cluster nor on a client already
  * auto-pipelining: there each call runs on its own.
  */

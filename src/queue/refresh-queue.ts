@@ -210,7 +210,7 @@ export function jobWriter(origin: string | undefined): (job: RefreshJob) => stri
   return (job) => {
     const text = JSON.stringify(checkJob(job))
     if (job.origin !== undefined) return text
-    // A job whose toJSON writes something other than an object with fields: stamp a copy instead.
+    // A job whose toJSON writes no object with fields: written as a copy with the origin (its toJSON decides what is kept).
     return text.length > 2 && text.endsWith('}') ? text.slice(0, -1) + tail : JSON.stringify(withOrigin(job, origin))
   }
 }
